@@ -1,0 +1,27 @@
+# The two commands of the README: `make run` and `make test`.
+.PHONY: run test setup lint serve worker
+
+PY := .venv/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+setup:
+	./scripts/setup.sh
+
+## Install everything, migrate, load demo data and serve http://$(HOST):$(PORT) on embedded defaults.
+run: setup
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py demo
+	$(PY) manage.py collectstatic --no-input -v 0
+	$(PY) -m daphne -b $(HOST) -p $(PORT) livesite.asgi:application
+
+## Install everything, then lint and run the whole test suite.
+test: setup lint
+	$(PY) -m pytest
+
+lint:
+	.venv/bin/ruff check .
+
+
+worker:
+	$(PY) -m celery -A livesite worker --loglevel INFO

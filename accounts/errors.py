@@ -1,0 +1,16 @@
+"""Domain errors of the accounts app; every adapter turns them into its own answer."""
+
+
+class AccountError(Exception):
+    """Base of the errors account actions raise."""
+
+
+class TooManyAttempts(AccountError):
+    def __init__(self, retry_after_seconds: int):
+        self.retry_after_seconds = retry_after_seconds
+        minutes = max(1, round(retry_after_seconds / 60))
+        super().__init__(f"Too many attempts. Try again in {minutes} minute(s).")
+
+
+class NotAllowed(AccountError):
+    """The user may not do this."""

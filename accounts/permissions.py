@@ -1,0 +1,86 @@
+"""Who may do what to which room: the one place that answers it.
+
+Pages, the REST API and WebSocket consumers all ask these functions (or the
+DRF permission classes below, which call them); nothing else derives roles.
+Functions take a user (possibly anonymous) and, where it matters, a room.
+They read room moderator grants through the room's relation, so a consumer
+calls them through `database_sync_to_async`.
+"""
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+ROLE_ANONYMOUS = "anonymous"
+ROLE_VIEWER = "viewer"
+ROLE_MODERATOR = "moderator"
+ROLE_OWNER = "owner"
+ROLE_STAFF = "staff"
+
+
+def is_signed_in(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+def is_staff(user) -> bool:
+    return is_signed_in(user) and user.is_staff
+
+
+def can_broadcast(user) -> bool:
+    return is_signed_in(user) and user.is_broadcaster
+
+
+def owns_room(user, room) -> bool:
+    return is_signed_in(user) and room.owner_id == user.pk
+
+
+def is_room_moderator(user, room) -> bool:
+    """Granted by the room's owner; owners and staff are not listed but moderate too."""
+    return is_signed_in(user) and room.moderator_grants.filter(user_id=user.pk).exists()
+
+
+def can_moderate_room(user, room) -> bool:
+    return is_staff(user) or owns_room(user, room) or is_room_moderator(user, room)
+
+
+def can_manage_room(user, room) -> bool:
+    """Edit the room, start and stop it, appoint moderators."""
+    return owns_room(user, room) or is_staff(user)
+
+
+def can_appoint_moderators(user, room) -> bool:
+    return can_manage_room(user, room)
+
+
+def can_see_stream_key(user, room) -> bool:
+    """Only the owner: not staff, not moderators (a key is a password to go live)."""
+    return owns_room(user, room)
+
+
+def can_chat(user, room) -> bool:
+    return is_signed_in(user)
+
+
+def role_in_room(user, room) -> str:
+    """The badge a user wears in a room's chat."""
+    if not is_signed_in(user):
+        return ROLE_ANONYMOUS
+    if owns_room(user, room):
+        return ROLE_OWNER
+    if user.is_staff:
+        return ROLE_STAFF
+    if is_room_moderator(user, room):
+        return ROLE_MODERATOR
+    return ROLE_VIEWER
+
+
+class IsBroadcaster(BasePermission):
+    message = "Only broadcasters may do this. Turn on broadcasting from your dashboard."
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in SAFE_METHODS or can_broadcast(request.user)
+
+
+class CanManageRoomOrReadOnly(BasePermission):
+    message = "Only the room's owner or staff may change this room."
+
+    def has_object_permission(self, request, view, room) -> bool:
+        return request.method in SAFE_METHODS or can_manage_room(request.user, room)

@@ -1,0 +1,8 @@
+"""Every app's REST endpoints under /api/."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("accounts.api_urls")),
+    path("", include("rooms.api_urls")),
+]

@@ -1,0 +1,28 @@
+"""The ASGI entry point served by daphne: HTTP through Django, WebSockets through Channels.
+
+WebSocket handshakes must come from an allowed host (ALLOWED_HOSTS), so a page
+on another site cannot open a socket with a viewer's cookies.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "livesite.settings")
+
+from django.core.asgi import get_asgi_application
+
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from livesite.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
+    }
+)

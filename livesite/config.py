@@ -1,0 +1,118 @@
+"""Reading Livesite's configuration from the environment.
+
+Every setting that varies between a laptop and production comes from an
+environment variable, parsed and validated here once. A bad value stops
+start-up with an `ImproperlyConfigured` error that names the variable, so an
+operator never has to guess which of thirty variables is wrong. No other
+module reads `os.environ`.
+"""
+
+import os
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+DATABASE_SCHEMES = {"sqlite", "mysql", "mariadb"}
+REDIS_SCHEMES = {"redis", "rediss", "unix"}
+BROKER_SCHEMES = REDIS_SCHEMES | {"amqp", "amqps", "pyamqp", "memory"}
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false (got {raw!r})")
+
+
+def env_int(name: str, default: int, minimum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number (got {raw!r})") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum} (got {value})")
+    return value
+
+
+def env_list(name: str, default: list[str] | None = None) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return list(default or [])
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced, safe to show in an error or a log."""
+    try:
+        parts = urlsplit(url)
+        if parts.password:
+            netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+            return parts._replace(netloc=netloc).geturl()
+    except ValueError:
+        return "<unparseable URL>"
+    return url
+
+
+def _scheme_of(name: str, url: str, allowed: set[str]) -> str:
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme not in allowed:
+        raise ImproperlyConfigured(
+            f"{name} has an unsupported scheme {scheme or '(none)'!r} in {redact_url(url)!r}; "
+            f"use one of: {', '.join(sorted(allowed))}"
+        )
+    return scheme
+
+
+def parse_database_url(url: str, name: str = "DATABASE_URL") -> dict:
+    """A Django DATABASES entry for `url`: SQLite or MySQL/MariaDB (mysqlclient).
+
+    MySQL gets utf8mb4 (emoji in chat), strict mode (no silent truncation of
+    a chat message or a coin amount) and READ COMMITTED, which Django
+    recommends for MySQL so that get_or_create and locking behave.
+    """
+    scheme = _scheme_of(name, url, DATABASE_SCHEMES)
+    if scheme == "mariadb":
+        url = "mysql" + url[len("mariadb") :]
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} is malformed ({redact_url(url)!r}): {error}") from None
+    if not config.get("NAME"):
+        raise ImproperlyConfigured(f"{name} names no database: {redact_url(url)!r}")
+    if scheme in {"mysql", "mariadb"}:
+        config["OPTIONS"] = {
+            "charset": "utf8mb4",
+            "init_command": "SET sql_mode='STRICT_TRANS_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
+            "ERROR_FOR_DIVISION_BY_ZERO', time_zone='+00:00'",
+            "isolation_level": "read committed",
+        }
+        config["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+    return config
+
+
+def parse_service_url(name: str, url: str, allowed: set[str]) -> str:
+    """`url` unchanged once its scheme and host are known good."""
+    _scheme_of(name, url, allowed)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError on a bad port
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} is malformed ({redact_url(url)!r}): {error}") from None
+    if parts.scheme not in {"unix", "memory"} and not parts.hostname:
+        raise ImproperlyConfigured(f"{name} names no host: {redact_url(url)!r}")
+    return url

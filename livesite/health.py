@@ -1,0 +1,90 @@
+"""Health endpoints for load balancers and orchestrators.
+
+`/healthz` answers as long as the process serves requests. `/readyz` checks
+each backing service this process is configured to use and answers 503 with
+the failed check named, so an operator sees at once which service is down.
+"""
+
+import logging
+import time
+
+import redis
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from livesite.celery import app as celery_app
+
+log = logging.getLogger(__name__)
+CHECK_TIMEOUT_SECONDS = 2
+
+
+def check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def check_redis() -> None:
+    client = redis.Redis.from_url(
+        settings.REDIS_URL,
+        socket_timeout=CHECK_TIMEOUT_SECONDS,
+        socket_connect_timeout=CHECK_TIMEOUT_SECONDS,
+    )
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
+def check_channel_layer() -> None:
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.send)(channel, {"type": "readiness.check"})
+    message = async_to_sync(layer.receive)(channel)
+    if message.get("type") != "readiness.check":
+        raise RuntimeError("channel layer returned a different message")
+
+
+def check_celery_broker() -> None:
+    with celery_app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=CHECK_TIMEOUT_SECONDS)
+
+
+def configured_checks() -> dict:
+    checks = {"database": check_database}
+    if settings.REDIS_URL:
+        checks["redis"] = check_redis
+        checks["channel_layer"] = check_channel_layer
+    if settings.CELERY_BROKER_URL and not settings.CELERY_TASK_ALWAYS_EAGER:
+        checks["celery_broker"] = check_celery_broker
+    return checks
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+@never_cache
+def readyz(request):
+    results, failed = {}, []
+    for name, check in configured_checks().items():
+        started = time.monotonic()
+        try:
+            check()
+        except Exception as error:
+            log.warning("readiness check %s failed: %s", name, type(error).__name__)
+            results[name] = {"ok": False, "error": type(error).__name__}
+            failed.append(name)
+        else:
+            results[name] = {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1)}
+    status = 503 if failed else 200
+    body = {"status": "unavailable" if failed else "ok", "failed": failed, "checks": results}
+    return JsonResponse(body, status=status)

@@ -1,0 +1,135 @@
+"""Settings parsing, and start-up refusing a bad DATABASE_URL or REDIS_URL."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from livesite.config import parse_database_url, parse_service_url, redact_url
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_sqlite_url():
+    config = parse_database_url("sqlite:////tmp/x.sqlite3")
+    assert config["ENGINE"] == "django.db.backends.sqlite3"
+    assert config["NAME"] == "/tmp/x.sqlite3"
+
+
+def test_mysql_url_gets_utf8mb4_strict_mode_and_read_committed():
+    config = parse_database_url("mysql://live:s3cret@db.internal:3307/livesite")
+    assert config["ENGINE"] == "django.db.backends.mysql"
+    assert (config["HOST"], config["PORT"], config["NAME"]) == ("db.internal", 3307, "livesite")
+    assert config["USER"] == "live" and config["PASSWORD"] == "s3cret"
+    assert config["OPTIONS"]["charset"] == "utf8mb4"
+    assert "STRICT_TRANS_TABLES" in config["OPTIONS"]["init_command"]
+    assert config["OPTIONS"]["isolation_level"] == "read committed"
+    assert config["TEST"]["CHARSET"] == "utf8mb4"
+
+
+def test_mariadb_is_an_alias_of_mysql():
+    assert parse_database_url("mariadb://root@127.0.0.1/x")["ENGINE"] == "django.db.backends.mysql"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://u@h/db",
+        "oracle://u@h/db",
+        "127.0.0.1:3306/db",
+        "",
+        "mysql://root@h:notaport/db",
+        "mysql://root@h/",
+    ],
+)
+def test_a_bad_database_url_names_the_variable(url):
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL"):
+        parse_database_url(url)
+
+
+def test_errors_never_show_the_password():
+    with pytest.raises(ImproperlyConfigured) as error:
+        parse_database_url("mysql://root:hunter2@h:bad/db")
+    assert "hunter2" not in str(error.value)
+    assert redact_url("redis://:hunter2@h:6379/0") == "redis://:***@h:6379/0"
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://127.0.0.1:6379/0", "rediss://cache:6380", "unix:///run/redis.sock"]
+)
+def test_good_redis_urls(url):
+    assert parse_service_url("REDIS_URL", url, {"redis", "rediss", "unix"}) == url
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:6379", "redis://127.0.0.1:port", "redis://", "localhost:6379"]
+)
+def test_bad_redis_urls_name_the_variable(url):
+    with pytest.raises(ImproperlyConfigured, match="REDIS_URL"):
+        parse_service_url("REDIS_URL", url, {"redis", "rediss", "unix"})
+
+
+def start_django(**env) -> subprocess.CompletedProcess:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
+    }
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); print('started')"],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "livesite.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_start_up_stops_on_an_unknown_database_scheme():
+    result = start_django(DATABASE_URL="postgres://u@h/db")
+    assert result.returncode != 0
+    assert "DATABASE_URL has an unsupported scheme 'postgres'" in result.stderr
+
+
+def test_start_up_stops_on_a_malformed_redis_url():
+    result = start_django(REDIS_URL="redis://127.0.0.1:notaport/0")
+    assert result.returncode != 0
+    assert "REDIS_URL is malformed" in result.stderr
+
+
+def test_start_up_without_variables_uses_embedded_defaults():
+    result = start_django()
+    assert result.returncode == 0, result.stderr
+    assert "started" in result.stdout
+
+
+def test_production_settings_pass_the_deploy_check():
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
+    }
+    env = {
+        **clean,
+        "DEBUG": "0",
+        "SECRET_KEY": "x" * 20 + "a-very-long-production-secret-key-0123456789",
+        "ALLOWED_HOSTS": "live.example.com",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_debug_off_without_a_secret_key_refuses_to_start():
+    result = start_django(DEBUG="0", SECRET_KEY="")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from rooms import api
+
+urlpatterns = [
+    path("rooms/", api.RoomListView.as_view(), name="api-rooms"),
+    path("rooms/<slug:slug>/", api.RoomDetailView.as_view(), name="api-room"),
+]

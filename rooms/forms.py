@@ -1,0 +1,9 @@
+from django import forms
+
+
+class RoomForm(forms.Form):
+    title = forms.CharField(max_length=120)
+    description = forms.CharField(
+        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    category = forms.CharField(max_length=50, required=False)

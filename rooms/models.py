@@ -1,0 +1,61 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class Room(models.Model):
+    """A broadcaster's channel: where viewers watch, chat and send gifts.
+
+    A room outlives its streams; each time it goes live is a stream record
+    (added with the video pipeline).
+    """
+
+    class Status(models.TextChoices):
+        OFFLINE = "offline", "Offline"
+        LIVE = "live", "Live"
+        ENDED = "ended", "Ended"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rooms"
+    )
+    slug = models.SlugField(max_length=60, unique=True)
+    title = models.CharField(max_length=120)
+    description = models.TextField(max_length=2000, blank=True)
+    category = models.CharField(max_length=50, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OFFLINE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "-updated_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("rooms:room", args=[self.slug])
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == self.Status.LIVE
+
+
+class RoomModerator(models.Model):
+    """A user the room's owner appointed to moderate the room."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="moderator_grants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="moderator_grants"
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["room", "user"], name="rooms_one_grant_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} moderates {self.room}"

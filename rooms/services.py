@@ -1,0 +1,60 @@
+"""Room actions: create, edit, appoint and remove moderators.
+
+The only place that writes rooms and moderator grants.
+"""
+
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from accounts import permissions
+from rooms.errors import InvalidRoom, NotAllowed
+from rooms.models import Room, RoomModerator
+
+SLUG_ATTEMPTS = 5
+
+
+def _slug_for(title: str) -> str:
+    base = slugify(title)[:48].strip("-") or "room"
+    if not Room.objects.filter(slug=base).exists():
+        return base
+    return f"{base}-{secrets.token_hex(3)}"
+
+
+def create_room(owner, title: str, description: str = "", category: str = "") -> Room:
+    if not permissions.can_broadcast(owner):
+        raise NotAllowed("Only broadcasters may create rooms.")
+    title = title.strip()
+    if not title:
+        raise InvalidRoom("A room needs a title.")
+    for _ in range(SLUG_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return Room.objects.create(
+                    owner=owner,
+                    slug=_slug_for(title),
+                    title=title[:120],
+                    description=description.strip(),
+                    category=category.strip()[:50],
+                )
+        except IntegrityError:
+            continue  # another request took the slug between the check and the insert
+    raise InvalidRoom("Could not find a free address for this room; try another title.")
+
+
+def appoint_moderator(room: Room, by, user) -> RoomModerator:
+    if not permissions.can_appoint_moderators(by, room):
+        raise NotAllowed("Only the room's owner may appoint moderators.")
+    if user.pk == room.owner_id:
+        raise InvalidRoom("The owner already moderates the room.")
+    grant, _ = RoomModerator.objects.get_or_create(
+        room=room, user=user, defaults={"granted_by": by}
+    )
+    return grant
+
+
+def remove_moderator(room: Room, by, user) -> None:
+    if not permissions.can_appoint_moderators(by, room):
+        raise NotAllowed("Only the room's owner may remove moderators.")
+    RoomModerator.objects.filter(room=room, user=user).delete()
