@@ -95,7 +95,10 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------
-DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'livesite.sqlite3'}")
+DATABASE_URL = env_str("DATABASE_URL")
+if not DATABASE_URL:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded SQLite file lives here
+    DATABASE_URL = f"sqlite:///{VAR_DIR / 'livesite.sqlite3'}"
 DATABASES = {"default": parse_database_url(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
