@@ -14,7 +14,7 @@ def client_address(request) -> str:
 
 
 class SignUpForm(UserCreationForm):
-    email = forms.EmailField(required=True, help_text="For password resets; never shown to others.")
+    email = forms.EmailField(required=True, help_text="Never shown to others.")
 
     class Meta(UserCreationForm.Meta):
         model = User

@@ -7,8 +7,29 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url_of_test_database() -> str | None:
+    """DATABASE_URL naming the database the tests run on, for a worker subprocess.
+
+    pytest-django renames the database (test_<name>); a worker started from a
+    test must read and write that one. None for SQLite, whose test database
+    lives in memory and cannot be shared with another process.
+    """
+    from django.db import connection
+
+    config = connection.settings_dict
+    if connection.vendor != "mysql":
+        return None
+    credentials = quote(config["USER"] or "", safe="")
+    if config["PASSWORD"]:
+        credentials += ":" + quote(config["PASSWORD"], safe="")
+    host = config["HOST"] or "127.0.0.1"
+    port = config["PORT"] or 3306
+    return f"mysql://{credentials}@{host}:{port}/{config['NAME']}"
 
 
 @contextmanager
@@ -20,6 +41,9 @@ def celery_worker(extra_env: dict | None = None, ready_timeout: float = 60.0):
     """
     queue = f"test-{uuid.uuid4().hex[:10]}"
     env = {**os.environ, **(extra_env or {})}
+    test_database = database_url_of_test_database()
+    if test_database:
+        env["DATABASE_URL"] = test_database
     process = subprocess.Popen(  # noqa: S603 -- fixed argv, our own interpreter
         [
             sys.executable,

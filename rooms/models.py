@@ -6,8 +6,8 @@ from django.urls import reverse
 class Room(models.Model):
     """A broadcaster's channel: where viewers watch, chat and send gifts.
 
-    A room outlives its streams; each time it goes live is a stream record
-    (added with the video pipeline).
+    A room outlives its streams; each time it goes live is a `Stream`, and
+    `current_stream` points at the live one while the room is live.
     """
 
     class Status(models.TextChoices):
@@ -23,6 +23,9 @@ class Room(models.Model):
     description = models.TextField(max_length=2000, blank=True)
     category = models.CharField(max_length=50, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OFFLINE)
+    current_stream = models.OneToOneField(
+        "Stream", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -59,3 +62,28 @@ class RoomModerator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} moderates {self.room}"
+
+
+class Stream(models.Model):
+    """One live session of a room: from the moment it goes live until it ends."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="streams")
+    started_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    peak_viewers = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["room", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.room} at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.ended_at is None
+
+    @property
+    def duration_seconds(self) -> int | None:
+        if self.ended_at is None:
+            return None
+        return int((self.ended_at - self.started_at).total_seconds())

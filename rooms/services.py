@@ -6,11 +6,14 @@ The only place that writes rooms and moderator grants.
 import secrets
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts import permissions
+from chat.broadcast import publish_on_commit
+from rooms import events
 from rooms.errors import InvalidRoom, NotAllowed
-from rooms.models import Room, RoomModerator
+from rooms.models import Room, RoomModerator, Stream
 
 SLUG_ATTEMPTS = 5
 
@@ -58,3 +61,37 @@ def remove_moderator(room: Room, by, user) -> None:
     if not permissions.can_appoint_moderators(by, room):
         raise NotAllowed("Only the room's owner may remove moderators.")
     RoomModerator.objects.filter(room=room, user=user).delete()
+
+
+@transaction.atomic
+def start_stream(room: Room) -> Stream:
+    """Mark the room live with a new stream; a room already live keeps its stream."""
+    room = Room.objects.select_for_update().get(pk=room.pk)
+    if room.current_stream_id is not None:
+        return room.current_stream
+    stream = Stream.objects.create(room=room)
+    room.current_stream = stream
+    room.status = Room.Status.LIVE
+    room.save(update_fields=["current_stream", "status", "updated_at"])
+    publish_on_commit(room.pk, events.room_status(room))
+    return stream
+
+
+@transaction.atomic
+def end_stream(room: Room) -> Stream | None:
+    room = Room.objects.select_for_update().get(pk=room.pk)
+    stream = room.current_stream
+    if stream is None:
+        return None
+    stream.ended_at = timezone.now()
+    stream.save(update_fields=["ended_at"])
+    room.current_stream = None
+    room.status = Room.Status.ENDED
+    room.save(update_fields=["current_stream", "status", "updated_at"])
+    publish_on_commit(room.pk, events.room_status(room))
+    return stream
+
+
+def record_viewers(stream_id: int, viewers: int) -> None:
+    """Raise the stream's peak viewer count if `viewers` beats it (one conditional UPDATE)."""
+    Stream.objects.filter(pk=stream_id, peak_viewers__lt=viewers).update(peak_viewers=viewers)

@@ -1,0 +1,3 @@
+"""URL routes of the gifts app (wallet, buy coins, earnings; filled with the gifts feature)."""
+
+urlpatterns: list = []
