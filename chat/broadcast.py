@@ -22,7 +22,8 @@ def room_group(room_id: int) -> str:
 
 async def apublish(room_id: int, event: dict) -> None:
     """Send `event` (a protocol frame: a dict with a `type`) to the room's group."""
-    await get_channel_layer().group_send(room_group(room_id), {"type": ROOM_EVENT, "event": event})
+    message = {"type": ROOM_EVENT, "room": room_id, "event": event}
+    await get_channel_layer().group_send(room_group(room_id), message)
 
 
 def publish(room_id: int, event: dict) -> None:

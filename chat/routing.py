@@ -1,3 +1,7 @@
-"""WebSocket routes of the chat app (the room socket at /ws/rooms/<slug>/)."""
+"""WebSocket routes of the chat app: the room socket."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from chat.consumers import RoomConsumer
+
+websocket_urlpatterns = [path("ws/rooms/<slug:slug>/", RoomConsumer.as_asgi())]

@@ -109,7 +109,8 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "livesite"},
+            # One hub channel per process carries every room's events: give it room.
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "livesite", "capacity": 10_000},
         }
     }
     CACHES = {
@@ -122,7 +123,12 @@ if REDIS_URL:
     # Sessions live in the cache for speed and in the database for durability.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": 10_000},
+        }
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
@@ -142,6 +148,17 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Chat ---------------------------------------------------------------------
+CHAT_MESSAGE_MAX_CHARS = env_int("CHAT_MESSAGE_MAX_CHARS", 300, minimum=1)
+CHAT_RATE_PER_SECOND = float(env_int("CHAT_RATE_PER_MINUTE", 60, minimum=1)) / 60
+CHAT_RATE_BURST = env_int("CHAT_RATE_BURST", 5, minimum=1)
+CHAT_HISTORY_ON_JOIN = env_int("CHAT_HISTORY_ON_JOIN", 50, minimum=0)
+CHAT_RESUME_LIMIT = env_int("CHAT_RESUME_LIMIT", 500, minimum=1)
+CHAT_BATCH_WINDOW_MS = env_int("CHAT_BATCH_WINDOW_MS", 100, minimum=0)
+CHAT_JOIN_NOTICES_UP_TO = env_int("CHAT_JOIN_NOTICES_UP_TO", 200, minimum=0)
+CHAT_LIKES_PER_FRAME = env_int("CHAT_LIKES_PER_FRAME", 50, minimum=1)
+CHAT_FRAMES_PER_SECOND = env_int("CHAT_FRAMES_PER_SECOND", 20, minimum=1)
 
 # --- Auth -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -71,6 +71,7 @@ class Stream(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     peak_viewers = models.PositiveIntegerField(default=0)
+    likes = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["room", "-started_at"])]

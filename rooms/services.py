@@ -6,6 +6,7 @@ The only place that writes rooms and moderator grants.
 import secrets
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -95,3 +96,9 @@ def end_stream(room: Room) -> Stream | None:
 def record_viewers(stream_id: int, viewers: int) -> None:
     """Raise the stream's peak viewer count if `viewers` beats it (one conditional UPDATE)."""
     Stream.objects.filter(pk=stream_id, peak_viewers__lt=viewers).update(peak_viewers=viewers)
+
+
+def add_likes(stream_id: int, delta: int) -> int:
+    """Add a batch of likes to the stream's total and return the new total."""
+    Stream.objects.filter(pk=stream_id).update(likes=F("likes") + delta)
+    return Stream.objects.filter(pk=stream_id).values_list("likes", flat=True).first() or 0

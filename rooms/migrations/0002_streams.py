@@ -5,29 +5,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('rooms', '0001_initial'),
+        ("rooms", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Stream',
+            name="Stream",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField(auto_now_add=True)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('peak_viewers', models.PositiveIntegerField(default=0)),
-                ('room', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='streams', to='rooms.room')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("started_at", models.DateTimeField(auto_now_add=True)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("peak_viewers", models.PositiveIntegerField(default=0)),
+                (
+                    "room",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="streams",
+                        to="rooms.room",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='room',
-            name='current_stream',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='rooms.stream'),
+            model_name="room",
+            name="current_stream",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="rooms.stream",
+            ),
         ),
         migrations.AddIndex(
-            model_name='stream',
-            index=models.Index(fields=['room', '-started_at'], name='rooms_strea_room_id_ce8e83_idx'),
+            model_name="stream",
+            index=models.Index(
+                fields=["room", "-started_at"], name="rooms_strea_room_id_ce8e83_idx"
+            ),
         ),
     ]

@@ -1,0 +1,144 @@
+"""The room socket, /ws/rooms/<slug>/: parse a frame, call a service, answer.
+
+Async on purpose (HOUSE_STYLE rule 9): a web process holds thousands of these.
+Each socket registers with its process's room hub (chat.hub), which owns the
+process's one channel-layer channel, so a socket has no channel of its own.
+"""
+
+import json
+import logging
+import time
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from chat import events, services
+from chat.errors import ChatError
+from chat.hub import Viewer, encode, get_process_hub
+from chat.protocol import (
+    CLOSE_FLOOD,
+    CLOSE_TOO_MANY_BAD_FRAMES,
+    CLOSE_UNKNOWN_ROOM,
+    ProtocolError,
+    parse_client_frame,
+    parse_message_id,
+)
+
+log = logging.getLogger(__name__)
+BAD_FRAMES_BEFORE_CLOSE = 20
+
+
+class RoomConsumer(AsyncWebsocketConsumer):
+    # No channel per socket: an alias with no layer behind it makes Channels skip it.
+    channel_layer_alias = "no-channel-per-socket"
+
+    async def connect(self):
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        self.hub = None
+        self.viewer = None
+        self.session = await database_sync_to_async(services.open_session)(self.scope["user"], slug)
+        await self.accept()
+        if self.session is None:
+            await self.send_event(events.error("unknown_room", "There is no such room."))
+            await self.close(code=CLOSE_UNKNOWN_ROOM)
+            return
+        self.bad_frames = 0
+        self.frame_allowance = float(settings.CHAT_FRAMES_PER_SECOND)
+        self.frame_clock = time.monotonic()
+        session = self.session
+        process = get_process_hub()
+        self.hub = await process.room(session.room_id, session.slug, session.stream_id)
+        await self.send_event(
+            events.hello(session.slug, session.user, session.can_chat, session.can_moderate)
+        )
+        await self.send(text_data=self.hub.history_frame())
+        self.viewer = Viewer(send=self.base_send, close=self.close_socket, user=session.user)
+        self.hub.add(self.viewer)
+        if self.hub.count_frame:
+            await self.send(text_data=self.hub.count_frame)
+        if (
+            session.user
+            and self.hub.user_connections[session.user_id] == 1
+            and (self.hub.should_announce())
+        ):
+            await self.publish(events.presence_join(session.user))
+
+    async def disconnect(self, code):
+        if self.hub is None or self.viewer is None:
+            return
+        hub, viewer = self.hub, self.viewer
+        self.viewer = None
+        last_socket_of_user = hub.remove(viewer)
+        if last_socket_of_user and hub.should_announce():
+            await self.publish(events.presence_leave(viewer.user))
+        await get_process_hub().release(hub)
+
+    async def close_socket(self, code: int) -> None:
+        await self.close(code=code)
+
+    async def publish(self, event: dict) -> None:
+        from chat.broadcast import apublish
+
+        await apublish(self.session.room_id, event)
+
+    async def send_event(self, event: dict) -> None:
+        await self.send(text_data=encode(event))
+
+    # --- frames from the client ---------------------------------------------------
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.viewer is None:
+            return
+        if not self.take_frame_allowance():
+            log.info("closing a flooding socket in room %s", self.session.slug)
+            await self.close(code=CLOSE_FLOOD)
+            return
+        try:
+            frame_type, fields = parse_client_frame(text_data)
+        except ProtocolError as error:
+            self.bad_frames += 1
+            if self.bad_frames >= BAD_FRAMES_BEFORE_CLOSE:
+                await self.close(code=CLOSE_TOO_MANY_BAD_FRAMES)
+                return
+            await self.send_event(events.error(error.code, error.message))
+            return
+        handler = getattr(self, "on_" + frame_type.replace(".", "_"))
+        try:
+            await handler(**fields)
+        except ChatError as error:
+            await self.send_event(events.error(error.code, error.message, **error.details))
+        except ProtocolError as error:
+            await self.send_event(events.error(error.code, error.message))
+
+    def take_frame_allowance(self) -> bool:
+        """A per-socket budget of frames a second (any type); past it, the socket is abusive."""
+        now = time.monotonic()
+        rate = settings.CHAT_FRAMES_PER_SECOND
+        self.frame_allowance = min(rate * 2, self.frame_allowance + (now - self.frame_clock) * rate)
+        self.frame_clock = now
+        if self.frame_allowance < 1:
+            return False
+        self.frame_allowance -= 1
+        return True
+
+    async def on_chat_send(self, text: str, nonce: str | None = None):
+        await services.send_message(self.session, self.hub, text, nonce)
+
+    async def on_chat_like(self, id: str):  # the protocol's field name
+        await services.like_message_async(self.session, parse_message_id(id))
+
+    async def on_like(self, count: int = 1):
+        await services.add_likes(self.hub, self.session, count)
+
+    async def on_resume(self, last_id: str):
+        after = parse_message_id(last_id)
+        frame = self.hub.history_frame(after_id=after)
+        if frame is None:
+            found, complete = await database_sync_to_async(services.message_events_after)(
+                self.session.room_id, after, settings.CHAT_RESUME_LIMIT
+            )
+            frame = json.dumps(events.chat_history(found, complete), ensure_ascii=False)
+        await self.send(text_data=frame)
+
+    async def on_ping(self):
+        await self.send_event(events.pong())

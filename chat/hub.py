@@ -1,0 +1,385 @@
+"""Per-process room hubs: fan-out whose cost per event does not grow with the audience.
+
+The textbook Channels chat puts every socket in the room's group, so one
+message crosses the channel layer once per viewer and is JSON-encoded once per
+viewer. Here each web process has one `ProcessHub` (one per event loop) with
+one channel-layer channel; it joins the group of every room that has viewers
+on this process. An event therefore crosses Redis once per process, is encoded
+once, and the same text frame is written to every local socket.
+
+When a room is busy (events closer together than the batch window, ~100 ms),
+frames wait and go out together as one `batch` frame, so a viewer's phone gets
+at most ~10 frames a second however fast the chat runs. A quiet room sends
+each event at once.
+
+Presence: a join or leave changes this process's counters (O(1)); once a
+second the hub publishes its snapshot (chat.presence), reads the room's totals
+and sends `presence.count` when it changed. Likes are summed per room and
+flushed to the stream's total four times a second.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+import weakref
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from chat import events, presence
+from chat.broadcast import ROOM_EVENT, apublish, room_group
+
+log = logging.getLogger(__name__)
+
+PRESENCE_INTERVAL = 1.0
+HEARTBEAT_INTERVAL = 15.0
+LIKES_INTERVAL = 0.25
+AUDIENCE_INTERVAL = 5.0
+PEAK_INTERVAL = 10.0
+JOIN_NOTICES_PER_SECOND = 5
+GROUP_REFRESH_INTERVAL = 3600.0  # channels_redis forgets group members after a day
+CONTROL_DISCONNECT = "_disconnect"
+
+
+def encode(event: dict) -> str:
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+
+
+def batch_frame(frames: list[str]) -> str:
+    """A `batch` of already-encoded events, joined without decoding them again."""
+    return '{"type":"batch","events":[' + ",".join(frames) + "]}"
+
+
+@dataclass(eq=False)
+class Viewer:
+    """One local socket: how to write to it and who is behind it."""
+
+    send: Callable[[dict], Awaitable[None]]  # the socket's ASGI send
+    close: Callable[[int], Awaitable[None]]
+    user: dict | None = None  # events.user_summary, None when anonymous
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user["id"] if self.user else None
+
+
+@dataclass(eq=False)
+class RoomHub:
+    process: "ProcessHub"
+    room_id: int
+    slug: str
+    stream_id: int | None
+    slow_mode_seconds: int = 0
+    recent: deque = field(default_factory=deque)  # (message id, encoded chat.message)
+    viewers: set = field(default_factory=set)
+    user_connections: Counter = field(default_factory=Counter)
+    user_summaries: dict = field(default_factory=dict)
+    anonymous: int = 0
+    pending: list = field(default_factory=list)
+    last_send: float = 0.0
+    flush_handle: asyncio.TimerHandle | None = None
+    send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    presence_dirty: bool = True
+    last_heartbeat: float = 0.0
+    count_frame: str = ""
+    audience_frame: str = ""
+    last_audience_at: float = 0.0
+    viewers_total: int = 0
+    recorded_peak: int = 0
+    last_peak_at: float = 0.0
+    likes_pending: int = 0
+    join_notices: int = 0
+
+    # --- joining and leaving -------------------------------------------------
+    def add(self, viewer: Viewer) -> None:
+        self.viewers.add(viewer)
+        if viewer.user is None:
+            self.anonymous += 1
+        else:
+            self.user_connections[viewer.user_id] += 1
+            self.user_summaries[viewer.user_id] = viewer.user
+        self.presence_dirty = True
+
+    def remove(self, viewer: Viewer) -> bool:
+        """Forget `viewer`; True when it was the user's last socket on this process."""
+        if viewer not in self.viewers:
+            return False
+        self.viewers.discard(viewer)
+        self.presence_dirty = True
+        if viewer.user is None:
+            self.anonymous -= 1
+            return False
+        self.user_connections[viewer.user_id] -= 1
+        if self.user_connections[viewer.user_id] > 0:
+            return False
+        del self.user_connections[viewer.user_id]
+        self.user_summaries.pop(viewer.user_id, None)
+        return True
+
+    def should_announce(self) -> bool:
+        """Join/leave notices only in small rooms, and a few a second at most."""
+        if self.viewers_total > settings.CHAT_JOIN_NOTICES_UP_TO:
+            return False
+        if self.join_notices >= JOIN_NOTICES_PER_SECOND:
+            return False
+        self.join_notices += 1
+        return True
+
+    def snapshot(self) -> presence.Snapshot:
+        users = list(self.user_summaries.values())[: presence.AUDIENCE_LIST_LIMIT]
+        return presence.Snapshot(self.anonymous, len(self.user_connections), users)
+
+    # --- history ---------------------------------------------------------------
+    def remember(self, event: dict, frame: str) -> None:
+        self.recent.append((int(event["id"]), frame))
+        while len(self.recent) > settings.CHAT_HISTORY_ON_JOIN:
+            self.recent.popleft()
+
+    def forget(self, message_id: int) -> None:
+        self.recent = deque(item for item in self.recent if item[0] != message_id)
+
+    def history_frame(self, after_id: int | None = None) -> str | None:
+        """chat.history from memory, or None when `after_id` is older than what is held."""
+        items = list(self.recent)
+        if after_id is not None:
+            if items and after_id < items[0][0] and len(items) >= settings.CHAT_HISTORY_ON_JOIN:
+                return None
+            items = [item for item in items if item[0] > after_id]
+        messages = ",".join(frame for _, frame in items)
+        return f'{{"type":"chat.history","messages":[{messages}],"complete":true}}'
+
+    # --- delivery --------------------------------------------------------------
+    async def deliver(self, event: dict) -> None:
+        """An event from the channel layer, for every local viewer."""
+        kind = event.get("type")
+        if kind == CONTROL_DISCONNECT:
+            await self.disconnect_user(event["user_id"], event.get("code", 4403))
+            return
+        frame = encode(event)
+        if kind == "chat.message":
+            self.remember(event, frame)
+        elif kind == "chat.delete":
+            self.forget(int(event["id"]))
+        elif kind == "room.status":
+            self.stream_id = event.get("stream")
+        elif kind == "chat.slow_mode":
+            self.slow_mode_seconds = event["seconds"]
+        self.enqueue(frame)
+
+    def enqueue(self, frame: str) -> None:
+        loop = asyncio.get_running_loop()
+        window = settings.CHAT_BATCH_WINDOW_MS / 1000
+        now = loop.time()
+        if not self.pending and now - self.last_send >= window:
+            self.last_send = now
+            self.process.spawn(self.fan_out(frame))
+            return
+        self.pending.append(frame)
+        if self.flush_handle is None:
+            delay = max(0.0, self.last_send + window - now)
+            self.flush_handle = loop.call_later(delay, self._flush_soon)
+
+    def _flush_soon(self) -> None:
+        self.flush_handle = None
+        frames, self.pending = self.pending, []
+        if not frames:
+            return
+        self.last_send = asyncio.get_running_loop().time()
+        frame = frames[0] if len(frames) == 1 else batch_frame(frames)
+        self.process.spawn(self.fan_out(frame))
+
+    async def fan_out(self, frame: str) -> None:
+        message = {"type": "websocket.send", "text": frame}
+        async with self.send_lock:  # keeps frames in order on every socket
+            for viewer in list(self.viewers):
+                try:
+                    await viewer.send(message)
+                except Exception:  # one broken socket must not stop the room
+                    log.debug("dropping a viewer whose socket failed", exc_info=True)
+                    self.viewers.discard(viewer)
+
+    async def disconnect_user(self, user_id: int, code: int) -> None:
+        for viewer in [v for v in self.viewers if v.user_id == user_id]:
+            with contextlib.suppress(Exception):
+                await viewer.close(code)
+
+    # --- periodic work ---------------------------------------------------------
+    async def refresh_presence(self, now: float) -> None:
+        if self.presence_dirty or now - self.last_heartbeat >= HEARTBEAT_INTERVAL:
+            self.presence_dirty = False
+            self.last_heartbeat = now
+            if self.viewers:
+                await presence.write_snapshot(
+                    self.room_id, self.process.process_id, self.snapshot()
+                )
+        audience = await presence.read_audience(self.room_id)
+        self.viewers_total = audience.viewers
+        count = encode(events.presence_count(audience.viewers, audience.logged_in))
+        if count != self.count_frame:
+            self.count_frame = count
+            self.enqueue(count)
+        if now - self.last_audience_at >= AUDIENCE_INTERVAL:
+            self.last_audience_at = now
+            frame = encode(events.presence_audience(audience.users, audience.anonymous))
+            if frame != self.audience_frame:
+                self.audience_frame = frame
+                self.enqueue(frame)
+        if (
+            self.stream_id
+            and audience.viewers > self.recorded_peak
+            and (now - self.last_peak_at >= PEAK_INTERVAL)
+        ):
+            from rooms.services import record_viewers
+
+            self.last_peak_at = now
+            self.recorded_peak = audience.viewers
+            await database_sync_to_async(record_viewers)(self.stream_id, audience.viewers)
+
+    async def flush_likes(self) -> None:
+        if not self.likes_pending or not self.stream_id:
+            self.likes_pending = 0
+            return
+        from rooms.services import add_likes
+
+        delta, self.likes_pending = self.likes_pending, 0
+        total = await database_sync_to_async(add_likes)(self.stream_id, delta)
+        await apublish(self.room_id, events.likes(total, delta))
+
+
+class ProcessHub:
+    """Every room with viewers on this process, and the one channel they share."""
+
+    def __init__(self):
+        self.process_id = uuid.uuid4().hex[:12]
+        self.rooms: dict[int, RoomHub] = {}
+        self.layer = get_channel_layer()
+        self.channel: str | None = None
+        self._opening: dict[int, asyncio.Future] = {}
+        self._tasks: list[asyncio.Task] = []
+        self._fan_outs: set[asyncio.Task] = set()
+        self._started = asyncio.Lock()
+
+    def spawn(self, coroutine) -> None:
+        """Run a fan-out in the background, holding a reference until it finishes."""
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._fan_outs.add(task)
+        task.add_done_callback(self._fan_outs.discard)
+
+    async def start(self) -> None:
+        async with self._started:
+            if self.channel is not None:
+                return
+            self.channel = await self.layer.new_channel(prefix="hub")
+            loop = asyncio.get_running_loop()
+            self._tasks = [
+                loop.create_task(self._listen(), name="hub-listen"),
+                loop.create_task(
+                    self._every(PRESENCE_INTERVAL, self._presence_tick), name="hub-presence"
+                ),
+                loop.create_task(self._every(LIKES_INTERVAL, self._likes_tick), name="hub-likes"),
+                loop.create_task(self._every(GROUP_REFRESH_INTERVAL, self._refresh_groups)),
+            ]
+
+    async def room(self, room_id: int, slug: str, stream_id: int | None) -> RoomHub:
+        """The hub of a room, opened (history loaded, group joined) on first use."""
+        await self.start()
+        hub = self.rooms.get(room_id)
+        if hub is not None:
+            return hub
+        opening = self._opening.get(room_id)
+        if opening is not None:
+            return await asyncio.shield(opening)
+        opening = self._opening[room_id] = asyncio.get_running_loop().create_future()
+        try:
+            from chat.services import room_state
+
+            recent, slow_mode = await database_sync_to_async(room_state)(
+                room_id, settings.CHAT_HISTORY_ON_JOIN
+            )
+            hub = RoomHub(self, room_id, slug, stream_id, slow_mode)
+            for event in recent:
+                hub.remember(event, encode(event))
+            await self.layer.group_add(room_group(room_id), self.channel)
+            self.rooms[room_id] = hub
+            opening.set_result(hub)
+            return hub
+        except BaseException as error:
+            opening.set_exception(error)
+            opening.exception()  # mark it retrieved: no "never retrieved" warning
+            raise
+        finally:
+            del self._opening[room_id]
+
+    async def release(self, hub: RoomHub) -> None:
+        """Close a room hub once its last local viewer has gone."""
+        if hub.viewers or self.rooms.get(hub.room_id) is not hub:
+            return
+        del self.rooms[hub.room_id]
+        if hub.flush_handle:
+            hub.flush_handle.cancel()
+        await self.layer.group_discard(room_group(hub.room_id), self.channel)
+        await presence.remove_snapshot(hub.room_id, self.process_id)
+        if hub.likes_pending:
+            await hub.flush_likes()
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("hub lost the channel layer; retrying")
+                await asyncio.sleep(1)
+                continue
+            if message.get("type") != ROOM_EVENT:
+                continue
+            hub = self.rooms.get(message.get("room"))
+            if hub is not None:
+                try:
+                    await hub.deliver(message["event"])
+                except Exception:
+                    log.exception("could not deliver an event to room %s", hub.room_id)
+
+    async def _every(self, seconds: float, tick) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("hub tick %s failed", tick.__name__)
+
+    async def _presence_tick(self) -> None:
+        now = asyncio.get_running_loop().time()
+        for hub in list(self.rooms.values()):
+            hub.join_notices = 0
+            await hub.refresh_presence(now)
+
+    async def _likes_tick(self) -> None:
+        for hub in list(self.rooms.values()):
+            await hub.flush_likes()
+
+    async def _refresh_groups(self) -> None:
+        for room_id in list(self.rooms):
+            await self.layer.group_add(room_group(room_id), self.channel)
+
+
+_hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ProcessHub]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def get_process_hub() -> ProcessHub:
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        hub = _hubs[loop] = ProcessHub()
+    return hub

@@ -1,0 +1,74 @@
+"""Per-user message and like rates, and per-room slow mode, shared by every web process.
+
+A token bucket (rate per second, burst) lets a viewer type a quick burst and
+then holds them to the steady rate. With Redis the bucket is one Lua script
+call per attempt, atomic across processes; with embedded defaults (one
+process) it lives in memory. Slow mode is `SET NX EX`: one message per window.
+"""
+
+import time
+
+from livesite.redis_client import get_redis
+
+# KEYS[1] bucket; ARGV: rate/s, burst, now (s). Returns 0 when allowed, else ms to wait.
+BUCKET_SCRIPT = """
+local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local rate, burst, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local tokens = tonumber(bucket[1]) or burst
+local at = tonumber(bucket[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) / rate * 1000) end
+redis.call('HSET', KEYS[1], 'tokens', tokens, 'at', now)
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 1)
+return wait
+"""
+
+_local_buckets: dict[str, tuple[float, float]] = {}
+_local_windows: dict[str, float] = {}
+LOCAL_LIMIT = 100_000  # entries before the in-process tables are swept
+
+
+def _sweep(now: float) -> None:
+    if len(_local_buckets) > LOCAL_LIMIT:
+        _local_buckets.clear()
+    if len(_local_windows) > LOCAL_LIMIT:
+        for key in [k for k, until in _local_windows.items() if until <= now]:
+            del _local_windows[key]
+
+
+async def take_token(key: str, rate: float, burst: int) -> float:
+    """Spend one token; 0 when allowed, else the seconds until one is available."""
+    client = get_redis()
+    if client is not None:
+        wait_ms = await client.eval(
+            BUCKET_SCRIPT, 1, f"livesite:bucket:{key}", rate, burst, time.time()
+        )
+        return int(wait_ms) / 1000
+    now = time.monotonic()
+    _sweep(now)
+    tokens, at = _local_buckets.get(key, (float(burst), now))
+    tokens = min(burst, tokens + (now - at) * rate)
+    if tokens >= 1:
+        _local_buckets[key] = (tokens - 1, now)
+        return 0.0
+    _local_buckets[key] = (tokens, now)
+    return (1 - tokens) / rate
+
+
+async def claim_window(key: str, seconds: int) -> float:
+    """Claim a one-per-`seconds` window; 0 when claimed, else seconds left in the open one."""
+    client = get_redis()
+    redis_key = f"livesite:window:{key}"
+    if client is not None:
+        if await client.set(redis_key, 1, nx=True, ex=seconds):
+            return 0.0
+        left = await client.pttl(redis_key)
+        return max(left, 0) / 1000
+    now = time.monotonic()
+    _sweep(now)
+    until = _local_windows.get(key, 0.0)
+    if until > now:
+        return until - now
+    _local_windows[key] = now + seconds
+    return 0.0

@@ -1,0 +1,113 @@
+"""Who is in a room, across every web process.
+
+Each process counts its own sockets per room (chat.hub) and publishes a small
+snapshot of them here: anonymous viewers, signed-in viewers, and a capped list
+of who they are. A join or leave changes only the process's own counters
+(O(1)); the hub writes the snapshot at most once a second, and re-writes it as
+a heartbeat. Snapshots expire, so a process that dies drops out of every room
+within SNAPSHOT_TTL seconds without anyone cleaning up after it.
+
+With Redis: a set of process ids per room, and one hash per (room, process)
+with an expiry. Without Redis (embedded defaults, one process): a dict.
+A user connected through two processes is counted once per process.
+"""
+
+import json
+from dataclasses import dataclass, field
+
+from livesite.redis_client import get_redis
+
+SNAPSHOT_TTL = 45  # seconds; heartbeats every 15 s keep a live process's snapshot
+AUDIENCE_LIST_LIMIT = 100
+
+
+@dataclass
+class Snapshot:
+    anonymous: int = 0
+    signed_in: int = 0
+    users: list[dict] = field(default_factory=list)  # at most AUDIENCE_LIST_LIMIT
+
+
+@dataclass
+class Audience:
+    viewers: int
+    logged_in: int
+    users: list[dict]
+
+    @property
+    def anonymous(self) -> int:
+        return self.viewers - self.logged_in
+
+
+_local: dict[int, dict[str, Snapshot]] = {}
+
+
+def _procs_key(room_id: int) -> str:
+    return f"livesite:presence:{room_id}:procs"
+
+
+def _snapshot_key(room_id: int, process_id: str) -> str:
+    return f"livesite:presence:{room_id}:proc:{process_id}"
+
+
+async def write_snapshot(room_id: int, process_id: str, snapshot: Snapshot) -> None:
+    client = get_redis()
+    if client is None:
+        _local.setdefault(room_id, {})[process_id] = snapshot
+        return
+    key = _snapshot_key(room_id, process_id)
+    users = json.dumps(snapshot.users[:AUDIENCE_LIST_LIMIT], separators=(",", ":"))
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.hset(
+            key, mapping={"anon": snapshot.anonymous, "users": snapshot.signed_in, "list": users}
+        )
+        pipe.expire(key, SNAPSHOT_TTL)
+        pipe.sadd(_procs_key(room_id), process_id)
+        pipe.expire(_procs_key(room_id), SNAPSHOT_TTL * 4)
+        await pipe.execute()
+
+
+async def remove_snapshot(room_id: int, process_id: str) -> None:
+    client = get_redis()
+    if client is None:
+        _local.get(room_id, {}).pop(process_id, None)
+        return
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.delete(_snapshot_key(room_id, process_id))
+        pipe.srem(_procs_key(room_id), process_id)
+        await pipe.execute()
+
+
+async def read_audience(room_id: int) -> Audience:
+    client = get_redis()
+    if client is None:
+        snapshots = list(_local.get(room_id, {}).values())
+    else:
+        snapshots = await _read_redis_snapshots(client, room_id)
+    seen, users = set(), []
+    for snapshot in snapshots:
+        for user in snapshot.users:
+            if user["id"] not in seen and len(users) < AUDIENCE_LIST_LIMIT:
+                seen.add(user["id"])
+                users.append(user)
+    logged_in = sum(s.signed_in for s in snapshots)
+    return Audience(sum(s.anonymous for s in snapshots) + logged_in, logged_in, users)
+
+
+async def _read_redis_snapshots(client, room_id: int) -> list[Snapshot]:
+    processes = [p.decode() for p in await client.smembers(_procs_key(room_id))]
+    if not processes:
+        return []
+    async with client.pipeline(transaction=False) as pipe:
+        for process_id in processes:
+            pipe.hgetall(_snapshot_key(room_id, process_id))
+        rows = await pipe.execute()
+    snapshots, gone = [], []
+    for process_id, row in zip(processes, rows, strict=True):
+        if not row:  # that process stopped heartbeating: its snapshot expired
+            gone.append(process_id)
+            continue
+        snapshots.append(Snapshot(int(row[b"anon"]), int(row[b"users"]), json.loads(row[b"list"])))
+    if gone:
+        await client.srem(_procs_key(room_id), *gone)
+    return snapshots

@@ -1,0 +1,283 @@
+"""Chat actions: open a viewer's session, send, delete and like messages, history, likes.
+
+The socket consumer, the REST API and moderation tools call these. Async
+functions are on the hot path (called from the consumer's event loop); they
+reach the database only through the batch writer or one
+`database_sync_to_async` call per action.
+"""
+
+from dataclasses import dataclass
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts import permissions
+from chat import events, limits
+from chat.broadcast import apublish, publish_on_commit
+from chat.errors import (
+    InvalidMessage,
+    NotAllowed,
+    NotSignedIn,
+    RateLimited,
+    SlowMode,
+    UnknownMessage,
+)
+from chat.ids import next_message_id, timestamp_ms
+from chat.models import ChatMessage, ChatMessageLike, RoomChatSettings
+from chat.writer import get_writer
+from rooms.models import Room
+
+
+@dataclass
+class Session:
+    """What the socket knows about a viewer in a room, decided once at connect."""
+
+    room_id: int
+    slug: str
+    stream_id: int | None
+    user: dict | None  # events.user_summary, None for anonymous viewers
+    can_chat: bool
+    can_moderate: bool
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user["id"] if self.user else None
+
+
+def open_session(user, slug: str) -> Session | None:
+    """The viewer's session in the room `slug`, or None when there is no such room."""
+    room = Room.objects.filter(slug=slug).first()
+    if room is None:
+        return None
+    summary = None
+    if permissions.is_signed_in(user):
+        summary = events.user_summary(
+            user.pk, user.public_name, permissions.role_in_room(user, room)
+        )
+    return Session(
+        room_id=room.pk,
+        slug=room.slug,
+        stream_id=room.current_stream_id,
+        user=summary,
+        can_chat=permissions.can_chat(user, room),
+        can_moderate=permissions.can_moderate_room(user, room),
+    )
+
+
+def slow_mode_of(room_id: int) -> int:
+    chat_settings = RoomChatSettings.objects.filter(room_id=room_id).first()
+    return chat_settings.slow_mode_seconds if chat_settings else 0
+
+
+def clean_text(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise InvalidMessage("Type a message first.")
+    if len(text) > settings.CHAT_MESSAGE_MAX_CHARS:
+        raise InvalidMessage(f"Messages are at most {settings.CHAT_MESSAGE_MAX_CHARS} characters.")
+    if any(ord(c) < 32 and c not in "\t\n" for c in text):
+        raise InvalidMessage("Messages cannot contain control characters.")
+    return text
+
+
+async def check_send_rate(session: Session, slow_mode_seconds: int) -> None:
+    wait = await limits.take_token(
+        f"chat:{session.user_id}", settings.CHAT_RATE_PER_SECOND, settings.CHAT_RATE_BURST
+    )
+    if wait:
+        raise RateLimited(
+            f"You are sending messages too fast. Wait {wait:.1f} s.", retry_after=wait
+        )
+    if slow_mode_seconds and not session.can_moderate:
+        left = await limits.claim_window(
+            f"slow:{session.room_id}:{session.user_id}", slow_mode_seconds
+        )
+        if left:
+            raise SlowMode(
+                f"Slow mode is on: one message every {slow_mode_seconds} s. Wait {left:.0f} s.",
+                retry_after=left,
+            )
+
+
+async def send_message(session: Session, hub, text: str, nonce: str | None) -> dict:
+    """Accept, store and broadcast a message; returns the chat.message event.
+
+    `hub` is the room's chat.hub.RoomHub on this process (stream, slow mode).
+    """
+    if session.user is None:
+        raise NotSignedIn("Log in to chat.")
+    if not session.can_chat:
+        raise NotAllowed("You cannot chat in this room.")
+    text = clean_text(text)
+    await check_send_rate(session, hub.slow_mode_seconds)
+    message_id = next_message_id()
+    message = ChatMessage(
+        id=message_id,
+        room_id=session.room_id,
+        stream_id=hub.stream_id,
+        user_id=session.user_id,
+        text=text,
+        created_at=timezone.now(),
+    )
+    await get_writer().save(message)
+    event = events.chat_message(
+        message_id, session.slug, session.user, text, timestamp_ms(message_id), nonce
+    )
+    await apublish(session.room_id, event)
+    return event
+
+
+def message_event(message: ChatMessage, slug: str, role: str) -> dict:
+    user = events.user_summary(message.user_id, message.user.public_name, role)
+    return events.chat_message(message.id, slug, user, message.text, timestamp_ms(message.id), None)
+
+
+def _roles_for(room: Room, user_ids: set[int]) -> dict[int, str]:
+    from rooms.models import RoomModerator
+
+    moderators = set(
+        RoomModerator.objects.filter(room=room, user_id__in=user_ids).values_list(
+            "user_id", flat=True
+        )
+    )
+    roles = {}
+    for user_id in user_ids:
+        roles[user_id] = (
+            permissions.ROLE_OWNER
+            if user_id == room.owner_id
+            else permissions.ROLE_MODERATOR
+            if user_id in moderators
+            else permissions.ROLE_VIEWER
+        )
+    return roles
+
+
+def _events_for(room: Room, messages: list[ChatMessage]) -> list[dict]:
+    roles = _roles_for(room, {m.user_id for m in messages})
+    staff = {m.user_id for m in messages if m.user.is_staff}
+    return [
+        message_event(
+            m,
+            room.slug,
+            permissions.ROLE_STAFF
+            if m.user_id in staff and roles[m.user_id] == "viewer"
+            else roles[m.user_id],
+        )
+        for m in messages
+    ]
+
+
+def recent_message_events(room_id: int, limit: int) -> list[dict]:
+    """The room's last `limit` visible messages, oldest first, as chat.message events."""
+    room = Room.objects.get(pk=room_id)
+    messages = list(
+        ChatMessage.objects.filter(room_id=room_id, deleted_at__isnull=True)
+        .select_related("user")
+        .order_by("-id")[:limit]
+    )
+    messages.reverse()
+    return _events_for(room, messages)
+
+
+def room_state(room_id: int, history: int) -> tuple[list[dict], int]:
+    """What a process's room hub starts from: recent messages and the slow mode."""
+    return recent_message_events(room_id, history), slow_mode_of(room_id)
+
+
+def message_events_after(room_id: int, after_id: int, limit: int) -> tuple[list[dict], bool]:
+    """Messages newer than `after_id`, oldest first, and whether that was all of them."""
+    room = Room.objects.get(pk=room_id)
+    messages = list(
+        ChatMessage.objects.filter(room_id=room_id, id__gt=after_id, deleted_at__isnull=True)
+        .select_related("user")
+        .order_by("id")[: limit + 1]
+    )
+    complete = len(messages) <= limit
+    return _events_for(room, messages[:limit]), complete
+
+
+async def add_likes(hub, session: Session, count: int) -> None:
+    """Queue `count` hearts; the hub sums them and flushes the total a few times a second."""
+    if session.user is None:
+        raise NotSignedIn("Log in to send likes.")
+    if not 1 <= count <= settings.CHAT_LIKES_PER_FRAME:
+        raise InvalidMessage(f"Send 1 to {settings.CHAT_LIKES_PER_FRAME} likes at a time.")
+    if hub.stream_id is None:
+        raise NotAllowed("The room is offline: likes count while it is live.")
+    wait = await limits.take_token(f"likes:{session.user_id}", 5, 10)
+    if wait:
+        raise RateLimited("Slow down a little with the hearts.", retry_after=wait)
+    hub.likes_pending += count
+
+
+@transaction.atomic
+def like_message(user, room_id: int, message_id: int) -> int:
+    """One like per user per message; returns the message's like count."""
+    if not permissions.is_signed_in(user):
+        raise NotSignedIn("Log in to like messages.")
+    message = ChatMessage.objects.filter(
+        pk=message_id, room_id=room_id, deleted_at__isnull=True
+    ).first()
+    if message is None:
+        raise UnknownMessage("That message is gone.")
+    try:
+        with transaction.atomic():
+            ChatMessageLike.objects.create(message=message, user=user)
+    except IntegrityError:
+        return message.like_count  # liked already: nothing changes
+    ChatMessage.objects.filter(pk=message.pk).update(like_count=F("like_count") + 1)
+    likes = message.like_count + 1
+    if message.stream_id:
+        from chat import top
+
+        transaction.on_commit(lambda: top.record_like(message.stream_id, message.pk))
+    publish_on_commit(room_id, events.chat_liked(message.pk, likes))
+    return likes
+
+
+async def like_message_async(session: Session, message_id: int) -> int:
+    if session.user is None:
+        raise NotSignedIn("Log in to like messages.")
+    wait = await limits.take_token(f"chat-like:{session.user_id}", 2, 10)
+    if wait:
+        raise RateLimited("You are liking too fast.", retry_after=wait)
+    from accounts.models import User
+
+    def like() -> int:
+        return like_message(User.objects.get(pk=session.user_id), session.room_id, message_id)
+
+    return await database_sync_to_async(like)()
+
+
+def delete_message(by, message_id: int) -> ChatMessage:
+    """Retract a message from every screen (moderators, staff, the room's owner)."""
+    message = ChatMessage.objects.select_related("room").filter(pk=message_id).first()
+    if message is None:
+        raise UnknownMessage("That message does not exist.")
+    if not permissions.can_moderate_room(by, message.room):
+        raise NotAllowed("Only the room's moderators may delete messages.")
+    return retract_message(message)
+
+
+def retract_message(message: ChatMessage) -> ChatMessage:
+    """Hide a message and tell every viewer; used by moderators and delayed moderation."""
+    if message.deleted_at is None:
+        message.deleted_at = timezone.now()
+        message.save(update_fields=["deleted_at"])
+        publish_on_commit(message.room_id, events.chat_delete(message.pk))
+    return message
+
+
+def set_slow_mode(by, room: Room, seconds: int) -> RoomChatSettings:
+    if not permissions.can_moderate_room(by, room):
+        raise NotAllowed("Only the room's moderators may change slow mode.")
+    if not 0 <= seconds <= 3600:
+        raise InvalidMessage("Slow mode is 0 (off) to 3600 seconds.")
+    chat_settings, _ = RoomChatSettings.objects.update_or_create(
+        room=room, defaults={"slow_mode_seconds": seconds}
+    )
+    publish_on_commit(room.pk, events.slow_mode(seconds))
+    return chat_settings

@@ -1,0 +1,30 @@
+"""One asyncio Redis client per event loop, for code on the hot path.
+
+redis.asyncio connections belong to the loop that opened them; daphne runs one
+loop per process, while tests open a new loop per test. Keying the client by
+loop keeps both right. Returns None when no Redis is configured (embedded
+defaults), and callers then use their in-process fallback.
+"""
+
+import asyncio
+import weakref
+
+import redis.asyncio as aioredis
+from django.conf import settings
+
+_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def get_redis() -> aioredis.Redis | None:
+    if not settings.REDIS_URL:
+        return None
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None:
+        client = aioredis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
+        )
+        _clients[loop] = client
+    return client
