@@ -29,14 +29,16 @@ def need_service(name: str, available: bool, why: str = "") -> None:
 
 @pytest.fixture(autouse=True)
 def isolated_cache(settings):
-    """A fresh key prefix per test: counters (rate limits) never leak between tests.
+    """A fresh key prefix per test: counters and sets in Redis never leak between tests.
 
     A prefix, not FLUSHDB, so that running the suite never wipes a shared Redis.
     """
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
     caches = {alias: dict(config) for alias, config in settings.CACHES.items()}
     for config in caches.values():
-        config["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
+        config["KEY_PREFIX"] = prefix
     settings.CACHES = caches
+    settings.REDIS_KEY_PREFIX = prefix
 
 
 @pytest.fixture

@@ -286,6 +286,17 @@ class ProcessHub:
                 loop.create_task(self._every(GROUP_REFRESH_INTERVAL, self._refresh_groups)),
             ]
 
+    async def stop(self) -> None:
+        """Stop the background tasks and leave every group (tests; a process exit needs none)."""
+        for task in [*self._tasks, *self._fan_outs]:
+            task.cancel()
+        await asyncio.gather(*self._tasks, *self._fan_outs, return_exceptions=True)
+        for hub in list(self.rooms.values()):
+            hub.viewers.clear()
+            await self.release(hub)
+        self._tasks = []
+        self.channel = None
+
     async def room(self, room_id: int, slug: str, stream_id: int | None) -> RoomHub:
         """The hub of a room, opened (history loaded, group joined) on first use."""
         await self.start()
@@ -335,6 +346,9 @@ class ProcessHub:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if asyncio.current_task().cancelling():
+                    # redis-py can turn a cancellation into its own TimeoutError
+                    raise asyncio.CancelledError from None
                 log.exception("hub lost the channel layer; retrying")
                 await asyncio.sleep(1)
                 continue
@@ -355,6 +369,8 @@ class ProcessHub:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if asyncio.current_task().cancelling():
+                    raise asyncio.CancelledError from None
                 log.exception("hub tick %s failed", tick.__name__)
 
     async def _presence_tick(self) -> None:
@@ -375,6 +391,12 @@ class ProcessHub:
 _hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ProcessHub]" = (
     weakref.WeakKeyDictionary()
 )
+
+
+async def stop_process_hub() -> None:
+    hub = _hubs.pop(asyncio.get_running_loop(), None)
+    if hub is not None:
+        await hub.stop()
 
 
 def get_process_hub() -> ProcessHub:

@@ -8,7 +8,7 @@ process) it lives in memory. Slow mode is `SET NX EX`: one message per window.
 
 import time
 
-from livesite.redis_client import get_redis
+from livesite.redis_client import get_redis, redis_key
 
 # KEYS[1] bucket; ARGV: rate/s, burst, now (s). Returns 0 when allowed, else ms to wait.
 BUCKET_SCRIPT = """
@@ -42,7 +42,7 @@ async def take_token(key: str, rate: float, burst: int) -> float:
     client = get_redis()
     if client is not None:
         wait_ms = await client.eval(
-            BUCKET_SCRIPT, 1, f"livesite:bucket:{key}", rate, burst, time.time()
+            BUCKET_SCRIPT, 1, redis_key("bucket", key), rate, burst, time.time()
         )
         return int(wait_ms) / 1000
     now = time.monotonic()
@@ -59,11 +59,11 @@ async def take_token(key: str, rate: float, burst: int) -> float:
 async def claim_window(key: str, seconds: int) -> float:
     """Claim a one-per-`seconds` window; 0 when claimed, else seconds left in the open one."""
     client = get_redis()
-    redis_key = f"livesite:window:{key}"
+    window_key = redis_key("window", key)
     if client is not None:
-        if await client.set(redis_key, 1, nx=True, ex=seconds):
+        if await client.set(window_key, 1, nx=True, ex=seconds):
             return 0.0
-        left = await client.pttl(redis_key)
+        left = await client.pttl(window_key)
         return max(left, 0) / 1000
     now = time.monotonic()
     _sweep(now)

@@ -15,7 +15,7 @@ A user connected through two processes is counted once per process.
 import json
 from dataclasses import dataclass, field
 
-from livesite.redis_client import get_redis
+from livesite.redis_client import get_redis, redis_key
 
 SNAPSHOT_TTL = 45  # seconds; heartbeats every 15 s keep a live process's snapshot
 AUDIENCE_LIST_LIMIT = 100
@@ -43,11 +43,11 @@ _local: dict[int, dict[str, Snapshot]] = {}
 
 
 def _procs_key(room_id: int) -> str:
-    return f"livesite:presence:{room_id}:procs"
+    return redis_key("presence", room_id, "procs")
 
 
 def _snapshot_key(room_id: int, process_id: str) -> str:
-    return f"livesite:presence:{room_id}:proc:{process_id}"
+    return redis_key("presence", room_id, "proc", process_id)
 
 
 async def write_snapshot(room_id: int, process_id: str, snapshot: Snapshot) -> None:

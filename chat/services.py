@@ -268,6 +268,10 @@ def retract_message(message: ChatMessage) -> ChatMessage:
         message.deleted_at = timezone.now()
         message.save(update_fields=["deleted_at"])
         publish_on_commit(message.room_id, events.chat_delete(message.pk))
+        if message.stream_id and message.like_count:
+            from chat import top
+
+            transaction.on_commit(lambda: top.forget(message.stream_id, message.pk))
     return message
 
 

@@ -11,12 +11,13 @@ import redis
 from django.conf import settings
 
 from chat.models import ChatMessage
+from livesite.redis_client import redis_key
 
 TOP_TTL_SECONDS = 7 * 24 * 3600
 
 
 def _key(stream_id: int) -> str:
-    return f"livesite:top:{stream_id}"
+    return redis_key("top", stream_id)
 
 
 def _client():
@@ -34,6 +35,13 @@ def record_like(stream_id: int, message_id: int) -> None:
             client.zincrby(_key(stream_id), 1, message_id)
         else:
             rebuild(stream_id, client)
+
+
+def forget(stream_id: int, message_id: int) -> None:
+    client = _client()
+    if client is not None:
+        with client:
+            client.zrem(_key(stream_id), message_id)
 
 
 def rebuild(stream_id: int, client=None) -> int:
@@ -70,8 +78,7 @@ def top_messages(stream_id: int, offset: int, limit: int) -> list[ChatMessage]:
     ids = top_message_ids(stream_id, offset, limit)
     visible = ChatMessage.objects.filter(stream_id=stream_id, deleted_at__isnull=True)
     if ids is None:
-        return list(
-            visible.select_related("user").order_by("-like_count", "id")[offset : offset + limit]
-        )
+        ranked = visible.filter(like_count__gt=0).order_by("-like_count", "id")
+        return list(ranked.select_related("user")[offset : offset + limit])
     by_id = visible.select_related("user").in_bulk(ids)
     return [by_id[i] for i in ids if i in by_id]

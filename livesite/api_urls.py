@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("accounts.api_urls")),
     path("", include("rooms.api_urls")),
     path("", include("gifts.api_urls")),
+    path("", include("chat.api_urls")),
 ]

@@ -28,3 +28,15 @@ def get_redis() -> aioredis.Redis | None:
         )
         _clients[loop] = client
     return client
+
+
+async def close_redis() -> None:
+    """Close this loop's client (tests, whose loops end after each test)."""
+    client = _clients.pop(asyncio.get_running_loop(), None)
+    if client is not None:
+        await client.aclose()
+
+
+def redis_key(*parts) -> str:
+    """A Redis key under this deployment's prefix (tests give each test its own)."""
+    return ":".join([settings.REDIS_KEY_PREFIX, *map(str, parts)])

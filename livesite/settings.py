@@ -104,6 +104,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache, sessions, Celery --------------------------
 REDIS_URL = env_str("REDIS_URL")
+REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "livesite")
 if REDIS_URL:
     parse_service_url("REDIS_URL", REDIS_URL, REDIS_SCHEMES)
     CHANNEL_LAYERS = {

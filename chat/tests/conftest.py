@@ -1,13 +1,17 @@
 """Opening room sockets in tests: WebsocketCommunicator against the real routing."""
 
 import json
+import time
 
 import pytest
+from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 
+from chat.hub import stop_process_hub
 from chat.routing import websocket_urlpatterns
+from livesite.redis_client import close_redis
 
 TIMEOUT = 5
 
@@ -34,8 +38,12 @@ class Client:
         for index, event in enumerate(self.seen):
             if event["type"] == frame_type and all(event.get(k) == v for k, v in match.items()):
                 return self.seen.pop(index)
+        deadline = time.monotonic() + timeout
         while True:
-            await self.receive(timeout)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no {frame_type} {match} within {timeout} s; saw {self.seen}")
+            await self.receive(left)
             for index, event in enumerate(self.seen):
                 if event["type"] == frame_type and all(event.get(k) == v for k, v in match.items()):
                     return self.seen.pop(index)
@@ -45,7 +53,8 @@ class Client:
 
 
 @pytest.fixture
-def open_socket():
+async def open_socket():
+    """Opens viewer sockets; at the end closes them and this loop's hub and Redis clients."""
     clients = []
 
     async def open_(room, user=None, path=None) -> Client:
@@ -60,3 +69,10 @@ def open_socket():
         return client
 
     yield open_
+    for client in clients:
+        await client.communicator.disconnect(timeout=2)
+    await stop_process_hub()
+    await close_redis()
+    layer = get_channel_layer()
+    if hasattr(layer, "close_pools"):
+        await layer.close_pools()

@@ -106,7 +106,10 @@ async def test_resume_reaches_past_the_memory_into_the_database(
     assert [m["text"] for m in history["messages"]] == ["m1", "m2", "m3", "m4", "m5"]
 
 
-async def test_the_message_rate_allows_a_burst_then_one_a_second(open_socket, alice_room, bob):
+async def test_the_message_rate_allows_a_burst_then_holds_to_the_rate(
+    open_socket, alice_room, bob, settings
+):
+    settings.CHAT_RATE_PER_SECOND = 0.01  # so the bucket cannot refill while the test runs
     sender = await open_socket(alice_room, bob)
     for n in range(5):
         await sender.send({"type": "chat.send", "text": f"m{n}", "nonce": str(n)})
