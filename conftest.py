@@ -6,7 +6,10 @@ Celery worker) ask for it through `need_service`: without the service they
 skip, unless LIVESITE_REQUIRE_SERVICES=1 (as in CI), where they fail.
 """
 
+import os
+import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -25,6 +28,20 @@ def need_service(name: str, available: bool, why: str = "") -> None:
     if settings.REQUIRE_SERVICES:
         pytest.fail(f"LIVESITE_REQUIRE_SERVICES=1 but {message}")
     pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Keep a SQLite test database in a file of this run's own, not in memory.
+
+    Tests that start a server or a worker process (daphne, celery) must share
+    the test database with it; an in-memory database cannot be shared.
+    """
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        folder = Path(tempfile.gettempdir()) / "livesite-tests"
+        folder.mkdir(exist_ok=True)
+        database.setdefault("TEST", {})["NAME"] = str(folder / f"test-{os.getpid()}.sqlite3")
 
 
 @pytest.fixture(autouse=True)

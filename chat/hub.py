@@ -38,7 +38,6 @@ from chat.broadcast import ROOM_EVENT, apublish, room_group
 log = logging.getLogger(__name__)
 
 PRESENCE_INTERVAL = 1.0
-HEARTBEAT_INTERVAL = 15.0
 LIKES_INTERVAL = 0.25
 AUDIENCE_INTERVAL = 5.0
 PEAK_INTERVAL = 10.0
@@ -211,7 +210,8 @@ class RoomHub:
 
     # --- periodic work ---------------------------------------------------------
     async def refresh_presence(self, now: float) -> None:
-        if self.presence_dirty or now - self.last_heartbeat >= HEARTBEAT_INTERVAL:
+        heartbeat_interval = presence.snapshot_ttl() / 3
+        if self.presence_dirty or now - self.last_heartbeat >= heartbeat_interval:
             self.presence_dirty = False
             self.last_heartbeat = now
             if self.viewers:

@@ -5,7 +5,7 @@ snapshot of them here: anonymous viewers, signed-in viewers, and a capped list
 of who they are. A join or leave changes only the process's own counters
 (O(1)); the hub writes the snapshot at most once a second, and re-writes it as
 a heartbeat. Snapshots expire, so a process that dies drops out of every room
-within SNAPSHOT_TTL seconds without anyone cleaning up after it.
+within CHAT_PRESENCE_TTL seconds without anyone cleaning up after it.
 
 With Redis: a set of process ids per room, and one hash per (room, process)
 with an expiry. Without Redis (embedded defaults, one process): a dict.
@@ -15,9 +15,16 @@ A user connected through two processes is counted once per process.
 import json
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 from livesite.redis_client import get_redis, redis_key
 
-SNAPSHOT_TTL = 45  # seconds; heartbeats every 15 s keep a live process's snapshot
+
+def snapshot_ttl() -> int:
+    """Seconds a snapshot lives without a heartbeat (heartbeats come every third of it)."""
+    return settings.CHAT_PRESENCE_TTL
+
+
 AUDIENCE_LIST_LIMIT = 100
 
 
@@ -61,9 +68,9 @@ async def write_snapshot(room_id: int, process_id: str, snapshot: Snapshot) -> N
         pipe.hset(
             key, mapping={"anon": snapshot.anonymous, "users": snapshot.signed_in, "list": users}
         )
-        pipe.expire(key, SNAPSHOT_TTL)
+        pipe.expire(key, snapshot_ttl())
         pipe.sadd(_procs_key(room_id), process_id)
-        pipe.expire(_procs_key(room_id), SNAPSHOT_TTL * 4)
+        pipe.expire(_procs_key(room_id), snapshot_ttl() * 4)
         await pipe.execute()
 
 

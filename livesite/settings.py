@@ -160,6 +160,8 @@ CHAT_BATCH_WINDOW_MS = env_int("CHAT_BATCH_WINDOW_MS", 100, minimum=0)
 CHAT_JOIN_NOTICES_UP_TO = env_int("CHAT_JOIN_NOTICES_UP_TO", 200, minimum=0)
 CHAT_LIKES_PER_FRAME = env_int("CHAT_LIKES_PER_FRAME", 50, minimum=1)
 CHAT_FRAMES_PER_SECOND = env_int("CHAT_FRAMES_PER_SECOND", 20, minimum=1)
+# A dead web process's viewers leave every room's counts within this many seconds.
+CHAT_PRESENCE_TTL = env_int("CHAT_PRESENCE_TTL", 45, minimum=3)
 
 # --- Auth -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -1,11 +1,13 @@
 """Starting real service processes for tests: a Celery worker on its own queue."""
 
 import os
+import socket
 import subprocess
 import sys
 import time
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -15,13 +17,17 @@ ROOT = Path(__file__).resolve().parent.parent
 def database_url_of_test_database() -> str | None:
     """DATABASE_URL naming the database the tests run on, for a worker subprocess.
 
-    pytest-django renames the database (test_<name>); a worker started from a
-    test must read and write that one. None for SQLite, whose test database
-    lives in memory and cannot be shared with another process.
+    pytest-django renames the database (test_<name>); a worker or a server
+    started from a test must read and write that one. The suite keeps SQLite
+    test databases in a file (see conftest.py) so they can be shared; None for
+    an in-memory one.
     """
     from django.db import connection
 
     config = connection.settings_dict
+    if connection.vendor == "sqlite":
+        name = str(config["NAME"])
+        return None if name == ":memory:" or "mode=memory" in name else f"sqlite:///{name}"
     if connection.vendor != "mysql":
         return None
     credentials = quote(config["USER"] or "", safe="")
@@ -80,6 +86,75 @@ def celery_worker(extra_env: dict | None = None, ready_timeout: float = 60.0):
         else:
             raise RuntimeError("celery worker did not become ready")
         yield queue
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass
+class RunningServer:
+    url: str
+    process: subprocess.Popen
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def daphne_server(extra_env: dict | None = None, ready_timeout: float = 60.0):
+    """A real `daphne livesite.asgi:application` on a free loopback port.
+
+    Yields a RunningServer (base URL and the process, for tests that kill it).
+
+    It serves the test database, so tests that use it need
+    `django_db(transaction=True)` for their rows to be visible.
+    """
+    from django.conf import settings
+
+    port = free_port()
+    env = {**os.environ, "DEBUG": "1", "LOG_LEVEL": "WARNING", **(extra_env or {})}
+    test_database = database_url_of_test_database()
+    if test_database:
+        env["DATABASE_URL"] = test_database
+    env.setdefault("REDIS_KEY_PREFIX", settings.REDIS_KEY_PREFIX)
+    process = subprocess.Popen(  # noqa: S603 -- fixed argv, our own interpreter
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "livesite.asgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + ready_timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"daphne exited with {process.returncode}: {process.stderr.read()}"
+                )
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        else:
+            raise RuntimeError("daphne did not start listening")
+        yield RunningServer(f"http://127.0.0.1:{port}", process)
     finally:
         process.terminate()
         try:

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts import permissions
@@ -23,11 +24,23 @@ def directory(request):
 
 
 def room_page(request, slug: str):
-    room = get_object_or_404(Room.objects.select_related("owner"), slug=slug)
+    room = get_object_or_404(Room.objects.select_related("owner", "current_stream"), slug=slug)
+    can_moderate = permissions.can_moderate_room(request.user, room)
+    signed_in = permissions.is_signed_in(request.user)
+    room_config = {
+        "slug": room.slug,
+        "socketPath": f"/ws/rooms/{room.slug}/",
+        "stream": room.current_stream_id,
+        "status": room.status,
+        "user": {"id": request.user.pk, "name": request.user.public_name} if signed_in else None,
+        "loginUrl": f"{reverse('accounts:login')}?next={request.path}",
+    }
     context = {
         "room": room,
-        "can_moderate": permissions.can_moderate_room(request.user, room),
+        "can_moderate": can_moderate,
         "can_manage": permissions.can_manage_room(request.user, room),
+        "likes_total": room.current_stream.likes if room.current_stream else 0,
+        "room_config": room_config,
     }
     return render(request, "rooms/room.html", context)
 

@@ -1,0 +1,65 @@
+"""Two viewers in real Chromium pages: one chats, the other sees it; counts agree; no XSS."""
+
+import pytest
+
+from livesite.browser import chromium, log_in
+from livesite.testing import daphne_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+HOSTILE = "<img src=x onerror=\"document.title='pwned'\"><b>bold?</b>"
+
+
+def test_a_message_typed_in_one_page_shows_in_the_other_as_text(alice_room, bob, carol, password):
+    with daphne_server() as server, chromium() as browser:
+        base_url = server.url
+        sender, watcher = browser.new_page(), browser.new_page()
+        dialogs = []
+        watcher.on("dialog", lambda dialog: dialogs.append(dialog.message) or dialog.dismiss())
+        log_in(sender, base_url, "bob", password)
+        log_in(watcher, base_url, "carol", password)
+        room_url = f"{base_url}/rooms/{alice_room.slug}/"
+        watcher.goto(room_url)
+        sender.goto(room_url)
+
+        for page in (sender, watcher):
+            page.wait_for_function(
+                "document.querySelector('[data-viewer-count]').textContent === '2'"
+            )
+
+        sender.fill("input[name=text]", "hello from bob 👋")
+        sender.press("input[name=text]", "Enter")
+        watcher.wait_for_selector(".chat-message:has-text('hello from bob 👋')", timeout=10_000)
+
+        sender.fill("input[name=text]", HOSTILE)
+        sender.press("input[name=text]", "Enter")
+        shown = watcher.wait_for_selector(".chat-message:has-text('bold?')", timeout=10_000)
+        assert shown.query_selector(".chat-text").inner_text() == HOSTILE
+        assert watcher.query_selector(".chat-list img") is None
+        assert watcher.query_selector(".chat-list b") is None
+        assert watcher.title() != "pwned" and not dialogs
+
+        counts = [p.inner_text("[data-viewer-count]") for p in (sender, watcher)]
+        assert counts == ["2", "2"]
+
+
+def test_hearts_float_and_the_total_reaches_the_other_page(alice_room, bob, carol, password):
+    from rooms import services as rooms
+
+    rooms.start_stream(alice_room)
+    with daphne_server() as server, chromium() as browser:
+        base_url = server.url
+        tapper, watcher = browser.new_page(), browser.new_page()
+        log_in(tapper, base_url, "bob", password)
+        room_url = f"{base_url}/rooms/{alice_room.slug}/"
+        watcher.goto(room_url)
+        tapper.goto(room_url)
+        tapper.wait_for_function(
+            "document.querySelector('[data-viewer-count]').textContent === '2'"
+        )
+        for _ in range(3):
+            tapper.click("[data-heart-button]")
+        assert tapper.query_selector(".floating-heart") is not None
+        watcher.wait_for_function(
+            "document.querySelector('[data-likes-total]').textContent === '3'", timeout=10_000
+        )

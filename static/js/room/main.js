@@ -1,0 +1,24 @@
+// The room page: one socket shared by every feature on the page.
+import { mountAudience } from "./audience.js";
+import { mountChat } from "./chat.js";
+import { mountHearts } from "./hearts.js";
+import { RoomSocket } from "./socket.js";
+
+const config = JSON.parse(document.getElementById("room-config").textContent);
+const root = document.querySelector(".room-layout");
+const socket = new RoomSocket(config.socketPath);
+
+mountChat(root, socket, config);
+mountAudience(root, socket);
+mountHearts(root, socket, config);
+
+socket.on("room.status", (event) => {
+  config.stream = event.stream;
+  root.dataset.status = event.status;
+  document.dispatchEvent(new CustomEvent("room:status", { detail: event }));
+});
+
+if (config.moderationModule) {
+  import(config.moderationModule).then((module) => module.mountModerationTools(root, socket, config));
+}
+export { socket, config };
