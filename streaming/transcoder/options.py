@@ -1,0 +1,126 @@
+"""The transcoder's command line, parsed and checked once.
+
+The supervisor passes everything on the command line (this process reads no
+environment and no Django settings), so a bad value fails here with the option's name.
+"""
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+from streaming.transcoder.ladder import DEFAULT_LADDER_HEIGHTS
+
+X264_PRESETS = (
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+)
+
+
+@dataclass(frozen=True)
+class TranscodeOptions:
+    output: Path
+    segment_seconds: float = 2.0
+    ladder_heights: tuple[int, ...] = DEFAULT_LADDER_HEIGHTS
+    preset: str = "veryfast"
+    window: int = 6
+    thumbnail_every: float = 5.0
+    keep_recording: bool = False
+    discontinuity: bool = False
+    health_every: float = 2.0
+
+
+def parse_options(argv: list[str] | None = None) -> TranscodeOptions:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    return TranscodeOptions(
+        output=Path(args.output),
+        segment_seconds=args.segment_seconds,
+        ladder_heights=args.ladder,
+        preset=args.preset,
+        window=args.window,
+        thumbnail_every=args.thumbnail_every,
+        keep_recording=args.keep_recording,
+        discontinuity=args.discontinuity,
+        health_every=args.health_every,
+    )
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m streaming.transcoder",
+        description="Read one live stream as FLV on stdin and publish it as HLS in --output.",
+    )
+    parser.add_argument("--output", required=True, help="directory for playlists and segments")
+    parser.add_argument(
+        "--segment-seconds",
+        type=_number_at_least(0.5),
+        default=2.0,
+        help="target segment length; a copied source cuts at its next keyframe after it",
+    )
+    parser.add_argument(
+        "--ladder",
+        type=_ladder_heights,
+        default=DEFAULT_LADDER_HEIGHTS,
+        help="comma-separated heights to encode below the source, e.g. 720,480,360; "
+        "'none' for the source only",
+    )
+    parser.add_argument("--preset", choices=X264_PRESETS, default="veryfast")
+    parser.add_argument(
+        "--window", type=_whole_number_at_least(2), default=6, help="segments in index.m3u8"
+    )
+    parser.add_argument(
+        "--thumbnail-every", type=_number_at_least(0.5), default=5.0, metavar="SECONDS"
+    )
+    parser.add_argument(
+        "--keep-recording",
+        action="store_true",
+        help="keep every segment and write <rendition>/vod.m3u8 when the input ends",
+    )
+    parser.add_argument(
+        "--discontinuity",
+        action="store_true",
+        help="continue the playlists already in --output after a reconnect",
+    )
+    parser.add_argument(
+        "--health-every", type=_number_at_least(0.1), default=2.0, metavar="SECONDS"
+    )
+    return parser
+
+
+def _ladder_heights(text: str) -> tuple[int, ...]:
+    if text.strip().lower() in ("", "none"):
+        return ()
+    try:
+        heights = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of heights: {text!r}") from None
+    if any(height < 16 or height % 2 for height in heights):
+        raise argparse.ArgumentTypeError(f"heights must be even and at least 16: {text!r}")
+    return heights
+
+
+def _number_at_least(minimum: float):
+    def parse(text: str) -> float:
+        value = float(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}")
+        return value
+
+    return parse
+
+
+def _whole_number_at_least(minimum: int):
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}")
+        return value
+
+    return parse
