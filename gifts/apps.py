@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 
 
 class GiftsConfig(AppConfig):
@@ -6,3 +7,12 @@ class GiftsConfig(AppConfig):
 
     name = "gifts"
     verbose_name = "Gifts"
+
+    def ready(self):
+        from gifts.catalog import forget_cached_catalog
+        from gifts.models import Gift
+
+        post_save.connect(forget_cached_catalog, sender=Gift, dispatch_uid="gifts-catalog-saved")
+        post_delete.connect(
+            forget_cached_catalog, sender=Gift, dispatch_uid="gifts-catalog-deleted"
+        )

@@ -1,0 +1,75 @@
+"""Gifts over the room socket: the sender's receipt, the room's gift event, clear errors."""
+
+import pytest
+from channels.db import database_sync_to_async
+
+from gifts import services as gifts
+from rooms import services as rooms
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def rose(db):
+    return next(g for g in gifts.seed_demo_catalog() if g.slug == "rose")
+
+
+async def test_a_gift_charges_once_and_animates_for_the_room(open_socket, alice_room, bob, rose):
+    await database_sync_to_async(gifts.grant_coins)(bob, 100, "test")
+    await database_sync_to_async(rooms.start_stream)(alice_room)
+    sender = await open_socket(alice_room, bob)
+    watcher = await open_socket(alice_room)
+    frame = {"type": "gift.send", "gift": rose.slug, "quantity": 10, "idempotency_key": "tap-0001"}
+    await sender.send(frame)
+    receipt = await sender.expect("gift.sent")
+    assert receipt["balance"] == 100 - 10 * rose.price
+    assert receipt["idempotency_key"] == "tap-0001" and receipt["replayed"] is False
+    event = await watcher.expect("gift")
+    assert event["gift"]["slug"] == "rose" and event["quantity"] == 10
+    assert event["sender"]["username"] == "bob"
+
+    await sender.send(frame)  # a retry of the same tap
+    again = await sender.expect("gift.sent")
+    assert again["replayed"] is True and again["balance"] == receipt["balance"]
+    wallet = await database_sync_to_async(gifts.wallet_of)(bob)
+    assert wallet.coins == 100 - 10 * rose.price
+
+
+async def test_gift_errors_are_clear_and_change_nothing(open_socket, alice_room, bob, rose):
+    sender = await open_socket(alice_room, bob)
+    offline = {"type": "gift.send", "gift": rose.slug, "quantity": 1, "idempotency_key": "tap-0002"}
+    await sender.send(offline)
+    error = await sender.expect("error")
+    assert error["for"] == "gift.send" and error["code"] in {"room_not_live", "insufficient_funds"}
+
+    await database_sync_to_async(rooms.start_stream)(alice_room)
+    await sender.send({**offline, "idempotency_key": "tap-0003"})
+    poor = await sender.expect("error")
+    assert poor["code"] == "insufficient_funds" and poor["balance"] == 0
+    await sender.send({**offline, "quantity": 7, "idempotency_key": "tap-0004"})
+    assert (await sender.expect("error"))["code"] == "bad_quantity"
+    await sender.send({**offline, "gift": "no-such-gift", "idempotency_key": "tap-0005"})
+    assert (await sender.expect("error"))["code"] == "unknown_gift"
+
+
+async def test_anonymous_viewers_cannot_send_gifts(open_socket, alice_room, rose):
+    viewer = await open_socket(alice_room)
+    await viewer.send(
+        {"type": "gift.send", "gift": rose.slug, "quantity": 1, "idempotency_key": "x" * 8}
+    )
+    assert (await viewer.expect("error"))["code"] == "not_signed_in"
+
+
+async def test_a_timed_out_viewer_cannot_send_gifts(open_socket, alice_room, alice, bob, rose):
+    from moderation import services as moderation
+
+    await database_sync_to_async(gifts.grant_coins)(bob, 100, "test")
+    await database_sync_to_async(rooms.start_stream)(alice_room)
+    await database_sync_to_async(moderation.timeout_user)(alice, alice_room, bob, 10, "spam")
+    sender = await open_socket(alice_room, bob)
+    await sender.send(
+        {"type": "gift.send", "gift": rose.slug, "quantity": 1, "idempotency_key": "tap-9999"}
+    )
+    error = await sender.expect("error")
+    assert error["code"] == "restricted" and "timed out" in error["message"]
+    assert (await database_sync_to_async(gifts.wallet_of)(bob)).coins == 100
