@@ -56,7 +56,11 @@ def can_see_stream_key(user, room) -> bool:
 
 
 def can_chat(user, room) -> bool:
-    return is_signed_in(user)
+    """Signed in, and neither banned nor timed out in the room (nor banned from the site)."""
+    # Imported here: moderation's services ask this module about roles.
+    from moderation.services import is_restricted
+
+    return is_signed_in(user) and not is_restricted(user.pk, room.pk)
 
 
 def role_in_room(user, room) -> str:

@@ -1,0 +1,134 @@
+"""REST endpoints of moderation: reports from viewers, and a room's bans and timeouts.
+
+Thin: parse, call moderation.services, shape the answer. A ModerationError
+becomes its status (400, 403, 404, 429) with `{"code", "message"}`.
+"""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import permissions
+from moderation import services
+from moderation.errors import ModerationError, NotAllowed
+from moderation.models import Report, Restriction
+from rooms.models import Room
+
+
+def error_response(error: ModerationError) -> Response:
+    body = {"code": error.code, "message": error.message, **error.details}
+    return Response(body, status=error.status)
+
+
+class ReportSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["message", "user", "room"])
+    target = serializers.CharField(max_length=80, help_text="Message id, user id, or room slug.")
+    reason = serializers.ChoiceField(choices=Report.Reason.choices)
+    details = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    room = serializers.SlugField(required=False, help_text="Where a reported user misbehaved.")
+
+
+class ReportView(APIView):
+    """Report a message, a user or a room. 201 when filed, 200 when you had already reported it."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = ReportSerializer
+
+    def post(self, request):
+        form = ReportSerializer(data=request.data)
+        if not form.is_valid():
+            return Response(
+                {
+                    "code": "invalid_report",
+                    "message": "Check the report's fields.",
+                    "fields": form.errors,
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        data = form.validated_data
+        try:
+            report, created = services.file_report(
+                request.user,
+                data["kind"],
+                data["target"],
+                data["reason"],
+                data["details"],
+                room=data.get("room"),
+            )
+        except ModerationError as error:
+            return error_response(error)
+        answer = {"id": report.pk, "created": created, "review_item": report.review_item_id}
+        return Response(answer, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class RestrictionSerializer(serializers.ModelSerializer):
+    user = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = Restriction
+        fields = ["id", "user_id", "user", "kind", "reason", "created_at", "expires_at"]
+
+
+class NewRestrictionSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField(min_value=1)
+    kind = serializers.ChoiceField(choices=Restriction.Kind.choices)
+    minutes = serializers.IntegerField(min_value=1, required=False, help_text="Timeouts only.")
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class RoomRestrictionsView(APIView):
+    """The room's active bans and timeouts (GET), or a new one (POST): its moderators only."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = NewRestrictionSerializer
+
+    def get(self, request, slug: str):
+        room = get_object_or_404(Room, slug=slug)
+        if not permissions.can_moderate_room(request.user, room):
+            return error_response(NotAllowed("Only the room's moderators may see this."))
+        active = Restriction.objects.active().filter(room=room).select_related("user")
+        return Response(RestrictionSerializer(active.order_by("-created_at"), many=True).data)
+
+    def post(self, request, slug: str):
+        room = get_object_or_404(Room, slug=slug)
+        form = NewRestrictionSerializer(data=request.data)
+        if not form.is_valid():
+            return Response(
+                {"code": "invalid_action", "message": "Check the fields.", "fields": form.errors},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        data = form.validated_data
+        try:
+            if data["kind"] == Restriction.Kind.BAN:
+                made = services.ban_user(request.user, room, data["user_id"], data["reason"])
+            else:
+                minutes = data.get("minutes", 10)
+                made = services.timeout_user(
+                    request.user, room, data["user_id"], minutes, data["reason"]
+                )
+        except ModerationError as error:
+            return error_response(error)
+        return Response(RestrictionSerializer(made).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(request=None, responses={204: None, 404: None})
+class RoomRestrictionView(APIView):
+    """Lift a user's ban or timeout in the room (DELETE)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def delete(self, request, slug: str, user_id: int):
+        room = get_object_or_404(Room, slug=slug)
+        try:
+            lifted = services.lift_restrictions(request.user, room, user_id)
+        except ModerationError as error:
+            return error_response(error)
+        if not lifted:
+            return Response(
+                {"code": "unknown_target", "message": "This user is not banned or timed out."},
+                status=status.HTTP_404_NOT_FOUND,
+            )
+        return Response(status=status.HTTP_204_NO_CONTENT)

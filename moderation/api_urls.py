@@ -1,0 +1,17 @@
+from django.urls import path
+
+from moderation import api
+
+urlpatterns = [
+    path("moderation/reports/", api.ReportView.as_view(), name="api-moderation-report"),
+    path(
+        "rooms/<slug:slug>/restrictions/",
+        api.RoomRestrictionsView.as_view(),
+        name="api-room-restrictions",
+    ),
+    path(
+        "rooms/<slug:slug>/restrictions/<int:user_id>/",
+        api.RoomRestrictionView.as_view(),
+        name="api-room-restriction",
+    ),
+]

@@ -1,0 +1,23 @@
+"""Builders of the events moderation sends (shapes in docs/protocol.md, see the report of issue 7).
+
+`_disconnect` is a control event: the room hub of every web process closes the
+user's sockets with the code and never forwards the event to a viewer.
+"""
+
+from chat.protocol import CLOSE_BANNED
+
+CONTROL_DISCONNECT = "_disconnect"
+
+
+def disconnect(user_id: int, code: int = CLOSE_BANNED) -> dict:
+    return {"type": CONTROL_DISCONNECT, "user_id": user_id, "code": code}
+
+
+def followers_only(on: bool) -> dict:
+    """To the whole room: followers-only mode changed."""
+    return {"type": "chat.followers_only", "on": on}
+
+
+def moderation_done(action: str, **fields) -> dict:
+    """To the moderator's own socket only: their in-room action took effect."""
+    return {"type": "mod.done", "action": action, **fields}
