@@ -8,12 +8,13 @@ PORT ?= 8000
 setup:
 	./scripts/setup.sh
 
-## Install everything, migrate, load demo data and serve http://$(HOST):$(PORT) on embedded defaults.
+## Install everything, migrate, load demo data and serve http://$(HOST):$(PORT) on embedded defaults,
+## with the RTMP ingest (rtmp://HOST:1935/live) in the same process: see streaming/management/commands/serve.py.
 run: setup
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py demo
 	$(PY) manage.py collectstatic --no-input -v 0
-	$(PY) -m daphne -b $(HOST) -p $(PORT) livesite.asgi:application
+	$(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 ## Install everything, then lint and run the whole test suite.
 test: setup lint

@@ -17,10 +17,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from livesite.routing import websocket_urlpatterns  # noqa: E402
+from streaming.origin_asgi import HlsOrigin  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # /hls/ (the live video origin) is answered before Django: see streaming/origin.py.
+        "http": HlsOrigin(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

@@ -1,8 +1,18 @@
 """REST endpoints of rooms: the directory and each room's public details."""
 
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from accounts.permissions import IsBroadcaster
+from rooms import services
+from rooms.errors import InvalidRoom, NotAllowed
+from rooms.ingest_address import obs_server_url
 from rooms.models import Room
 
 
@@ -29,10 +39,22 @@ class DirectoryPagination(CursorPagination):
 
 
 class RoomListView(generics.ListAPIView):
-    """Rooms, live first when filtered with `?status=live`."""
+    """Rooms, live first when filtered with `?status=live`; POST creates one (broadcasters)."""
 
     serializer_class = RoomSerializer
     pagination_class = DirectoryPagination
+    permission_classes = [IsAuthenticatedOrReadOnly, IsBroadcaster]
+
+    def post(self, request):
+        form = RoomCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            room = services.create_room(request.user, **form.validated_data)
+        except NotAllowed as error:
+            raise PermissionDenied(str(error)) from None
+        except InvalidRoom as error:
+            raise ValidationError({"title": [str(error)]}) from None
+        return Response(RoomSerializer(room).data, status=201)
 
     def get_queryset(self):
         rooms = Room.objects.select_related("owner")
@@ -46,3 +68,31 @@ class RoomDetailView(generics.RetrieveAPIView):
     serializer_class = RoomSerializer
     queryset = Room.objects.select_related("owner")
     lookup_field = "slug"
+
+
+class StreamKeySerializer(serializers.Serializer):
+    stream_key = serializers.CharField(read_only=True)
+    server_url = serializers.CharField(read_only=True)
+
+
+@extend_schema(request=None, responses=StreamKeySerializer)
+class StreamKeyView(APIView):
+    """POST: rotate the room's stream key; only its owner, who gets the new key once."""
+
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request, slug: str):
+        room = get_object_or_404(Room, slug=slug)
+        try:
+            key = services.rotate_stream_key(room, request.user)
+        except NotAllowed as error:
+            raise PermissionDenied(str(error)) from None
+        response = Response({"stream_key": key, "server_url": obs_server_url(request)})
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class RoomCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=120)
+    description = serializers.CharField(max_length=2000, required=False, default="")
+    category = serializers.CharField(max_length=50, required=False, default="")

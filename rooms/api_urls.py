@@ -5,4 +5,5 @@ from rooms import api
 urlpatterns = [
     path("rooms/", api.RoomListView.as_view(), name="api-rooms"),
     path("rooms/<slug:slug>/", api.RoomDetailView.as_view(), name="api-room"),
+    path("rooms/<slug:slug>/stream-key/", api.StreamKeyView.as_view(), name="api-stream-key"),
 ]

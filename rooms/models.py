@@ -26,6 +26,8 @@ class Room(models.Model):
     current_stream = models.OneToOneField(
         "Stream", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # SHA-256 of the stream key (rooms/stream_keys.py); empty until the owner makes one.
+    stream_key_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -88,3 +90,22 @@ class Stream(models.Model):
         if self.ended_at is None:
             return None
         return int((self.ended_at - self.started_at).total_seconds())
+
+
+class Follow(models.Model):
+    """A viewer following a room: the directory lists followed rooms first, and a room in
+    followers-only mode lets followers chat."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows"
+    )
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="follows")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "room"], name="rooms_one_follow_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} follows {self.room}"

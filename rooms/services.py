@@ -14,7 +14,8 @@ from accounts import permissions
 from chat.broadcast import publish_on_commit
 from rooms import events
 from rooms.errors import InvalidRoom, NotAllowed
-from rooms.models import Room, RoomModerator, Stream
+from rooms.models import Follow, Room, RoomModerator, Stream
+from rooms.stream_keys import hash_stream_key, new_stream_key, stream_key_matches
 
 SLUG_ATTEMPTS = 5
 
@@ -102,3 +103,62 @@ def add_likes(stream_id: int, delta: int) -> int:
     """Add a batch of likes to the stream's total and return the new total."""
     Stream.objects.filter(pk=stream_id).update(likes=F("likes") + delta)
     return Stream.objects.filter(pk=stream_id).values_list("likes", flat=True).first() or 0
+
+
+def rotate_stream_key(room: Room, by) -> str:
+    """Give the room a new stream key and return it: the only time it is readable.
+
+    The old key stops authorizing at once; an ingest still publishing on it sees the
+    hash change within its poll interval and drops the connection
+    (streaming/ingest/key_watch.py).
+    """
+    if not permissions.can_see_stream_key(by, room):
+        raise NotAllowed("Only the room's owner may see or change its stream key.")
+    key = new_stream_key()
+    Room.objects.filter(pk=room.pk).update(stream_key_hash=hash_stream_key(key))
+    room.stream_key_hash = hash_stream_key(key)
+    return key
+
+
+def room_for_stream_key(key: str) -> Room | None:
+    """The room this key publishes to, or None for an unknown or rotated key."""
+    if not key:
+        return None
+    room = Room.objects.filter(stream_key_hash=hash_stream_key(key)).first()
+    # The lookup is by hash; compare again in constant time so no code path ever
+    # depends on a non-constant-time comparison of key material.
+    if room is None or not stream_key_matches(key, room.stream_key_hash):
+        return None
+    return room
+
+
+def stream_key_hashes(room_ids) -> dict[int, str]:
+    """Current key hash of each room: one query for every stream an ingest holds."""
+    return dict(Room.objects.filter(pk__in=list(room_ids)).values_list("pk", "stream_key_hash"))
+
+
+def revoke_stream_key(room: Room, by) -> None:
+    """Staff or the owner: the room's key stops authorizing and no new one is made (moderation).
+
+    The owner makes a new key with rotate_stream_key when they may stream again.
+    """
+    if not permissions.can_manage_room(by, room):
+        raise NotAllowed("Only the room's owner or staff may revoke its stream key.")
+    Room.objects.filter(pk=room.pk).update(stream_key_hash="")
+    room.stream_key_hash = ""
+
+
+def follow_room(user, room: Room) -> bool:
+    """Follow `room`; False when `user` already did."""
+    if not permissions.is_signed_in(user):
+        raise NotAllowed("Log in to follow rooms.")
+    _, created = Follow.objects.get_or_create(user=user, room=room)
+    return created
+
+
+def unfollow_room(user, room: Room) -> None:
+    Follow.objects.filter(user_id=user.pk, room=room).delete()
+
+
+def is_following(user_id: int, room_id: int) -> bool:
+    return Follow.objects.filter(user_id=user_id, room_id=room_id).exists()

@@ -8,4 +8,6 @@ urlpatterns = [
     path("", views.directory, name="directory"),
     path("rooms/new/", views.create_room, name="create"),
     path("rooms/<slug:slug>/", views.room_page, name="room"),
+    path("rooms/<slug:slug>/follow/", views.follow, name="follow"),
+    path("rooms/<slug:slug>/stream-key/", views.rotate_stream_key, name="stream_key"),
 ]

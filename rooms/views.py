@@ -1,21 +1,29 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts import permissions
+from gifts import services as gifts
 from rooms import services
 from rooms.errors import InvalidRoom, NotAllowed
 from rooms.forms import RoomForm
-from rooms.models import Room
+from rooms.ingest_address import obs_server_url
+from rooms.models import Follow, Room
 
 DIRECTORY_SIZE = 60
 
 
 def directory(request):
     rooms = Room.objects.select_related("owner").order_by("-updated_at")
+    if permissions.is_signed_in(request.user):  # rooms the viewer follows come first
+        followed = Follow.objects.filter(user=request.user, room=OuterRef("pk"))
+        rooms = rooms.annotate(followed=Exists(followed)).order_by("-followed", "-updated_at")
     context = {
         "live_rooms": rooms.filter(status=Room.Status.LIVE)[:DIRECTORY_SIZE],
         "other_rooms": rooms.exclude(status=Room.Status.LIVE)[:12],
@@ -32,15 +40,23 @@ def room_page(request, slug: str):
         "socketPath": f"/ws/rooms/{room.slug}/",
         "stream": room.current_stream_id,
         "status": room.status,
+        "hlsUrl": f"/hls/{room.slug}/master.m3u8",
+        "ownerName": room.owner.public_name,
         "user": {"id": request.user.pk, "name": request.user.public_name} if signed_in else None,
         "loginUrl": f"{reverse('accounts:login')}?next={request.path}",
     }
+    room_config["giftAnimations"] = static("gifts/gift-animations.js")
+    room_config["moderationModule"] = static("moderation/room-tools.js") if can_moderate else None
+    room_config["balance"] = gifts.wallet_of(request.user).coins if signed_in else None
     context = {
         "room": room,
+        "gift_catalog": gifts.room_catalog(),
+        "leaderboards": gifts.leaderboard_snapshot(room),
         "can_moderate": can_moderate,
         "can_manage": permissions.can_manage_room(request.user, room),
         "likes_total": room.current_stream.likes if room.current_stream else 0,
         "room_config": room_config,
+        "is_following": signed_in and services.is_following(request.user.pk, room.pk),
     }
     return render(request, "rooms/room.html", context)
 
@@ -60,4 +76,30 @@ def create_room(request):
         messages.error(request, str(error))
         return redirect("accounts:dashboard")
     messages.success(request, f"Room “{room.title}” created.")
+    return redirect(room)
+
+
+@never_cache
+@login_required
+@require_POST
+def rotate_stream_key(request, slug: str):
+    """Make a new key and show it this once (the database keeps only its hash)."""
+    room = get_object_or_404(Room, slug=slug)
+    try:
+        key = services.rotate_stream_key(room, request.user)
+    except NotAllowed as error:
+        raise PermissionDenied(str(error)) from None
+    context = {"room": room, "stream_key": key, "server_url": obs_server_url(request)}
+    return render(request, "rooms/stream_key.html", context)
+
+
+@login_required
+@require_POST
+def follow(request, slug: str):
+    """Follow or (with `unfollow` in the form) unfollow the room, then go back to it."""
+    room = get_object_or_404(Room, slug=slug)
+    if request.POST.get("unfollow"):
+        services.unfollow_room(request.user, room)
+    else:
+        services.follow_room(request.user, room)
     return redirect(room)

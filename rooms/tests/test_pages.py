@@ -36,3 +36,10 @@ def test_the_room_api_is_public_and_hides_no_secret(client, alice_room):
     assert body["title"] == "Alice's Room"
     assert body["owner"] == "alice"
     assert "email" not in str(body)
+
+
+def test_moderators_get_the_in_room_tools_and_viewers_do_not(client, alice_room, carol, bob):
+    client.force_login(carol)
+    assert "data-moderation-tools" in client.get(alice_room.get_absolute_url()).content.decode()
+    client.force_login(bob)
+    assert "data-moderation-tools" not in client.get(alice_room.get_absolute_url()).content.decode()

@@ -1,0 +1,13 @@
+"""The RTMP address a broadcaster types into OBS as "Server"."""
+
+from django.conf import settings
+
+
+def obs_server_url(request) -> str:
+    """`INGEST_PUBLIC_URL`, or the page's host name with the ingest's port and app."""
+    if settings.INGEST_PUBLIC_URL:
+        return settings.INGEST_PUBLIC_URL
+    host = request.get_host()
+    # Drop the web port; an IPv6 literal keeps its brackets.
+    name = host.split("]")[0] + "]" if host.startswith("[") else host.split(":")[0]
+    return f"rtmp://{name}:{settings.INGEST_PORT}/{settings.INGEST_APP}"

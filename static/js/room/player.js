@@ -1,0 +1,119 @@
+// The room's video: hls.js (from npm) with a live badge, quality menu, live-edge,
+// unmute and fullscreen buttons; an offline poster until the room goes live.
+import Hls from "../../vendor/hls.js/dist/hls.min.mjs";
+
+const RETRY_MS = 2000;
+const BEHIND_LIVE_SECONDS = 8;
+
+export function mountPlayer(root, config) {
+  const player = root.querySelector("[data-player]");
+  const poster = player.querySelector("[data-offline-poster]");
+  const badge = player.querySelector("[data-live-badge]");
+  const video = document.createElement("video");
+  Object.assign(video, { muted: true, autoplay: true, playsInline: true });
+  video.hidden = true;
+  player.prepend(video);
+  const controls = buildControls(player);
+  let hls = null;
+  let retry = null;
+
+  function show(live) {
+    video.hidden = !live;
+    poster.hidden = live;
+    badge.hidden = !live;
+    controls.bar.hidden = !live;
+  }
+
+  function stop(message) {
+    clearTimeout(retry);
+    if (hls) { hls.destroy(); hls = null; }
+    video.removeAttribute("src");
+    poster.querySelector("p").textContent = message;
+    show(false);
+  }
+
+  function start() {
+    clearTimeout(retry);
+    if (hls) hls.destroy();
+    show(true);
+    if (!Hls.isSupported()) {
+      video.src = config.hlsUrl;  // Safari plays HLS natively
+      video.play().catch(() => {});
+      return;
+    }
+    hls = new Hls({ liveSyncDurationCount: 3, manifestLoadingMaxRetry: 2 });
+    hls.on(Hls.Events.MANIFEST_PARSED, () => {
+      controls.fillQualities(hls.levels);
+      video.play().catch(() => {});
+    });
+    hls.on(Hls.Events.ERROR, (_event, data) => {
+      if (!data.fatal) return;
+      if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
+        hls.recoverMediaError();
+      } else {
+        // The stream dropped or has not written its first segment yet: try again.
+        retry = setTimeout(() => { if (root.dataset.status === "live") start(); }, RETRY_MS);
+      }
+    });
+    hls.loadSource(config.hlsUrl);
+    hls.attachMedia(video);
+  }
+
+  controls.quality.addEventListener("change", () => {
+    if (hls) hls.currentLevel = Number(controls.quality.value);
+  });
+  controls.liveEdge.addEventListener("click", () => {
+    if (hls && hls.liveSyncPosition) video.currentTime = hls.liveSyncPosition;
+    video.play().catch(() => {});
+  });
+  controls.unmute.addEventListener("click", () => {
+    video.muted = !video.muted;
+    controls.unmute.textContent = video.muted ? "🔇 Unmute" : "🔊 Mute";
+  });
+  controls.fullscreen.addEventListener("click", () => {
+    if (document.fullscreenElement) document.exitFullscreen();
+    else player.requestFullscreen().catch(() => {});
+  });
+  video.addEventListener("timeupdate", () => {
+    const edge = hls && hls.liveSyncPosition;
+    controls.liveEdge.hidden = !edge || edge - video.currentTime < BEHIND_LIVE_SECONDS;
+  });
+
+  document.addEventListener("room:status", (event) => {
+    if (event.detail.status === "live") start();
+    else stop(`${config.ownerName || "The broadcaster"} is offline.`);
+  });
+  if (config.status === "live") start();
+  else show(false);
+  return { video };
+}
+
+function buildControls(player) {
+  const bar = document.createElement("div");
+  bar.className = "player-controls";
+  bar.hidden = true;
+  const button = (label, name) => {
+    const element = document.createElement("button");
+    Object.assign(element, { type: "button", className: "player-button", textContent: label });
+    element.dataset[name] = "";
+    return element;
+  };
+  const unmute = button("🔇 Unmute", "unmute");
+  const liveEdge = button("⏭ Go live", "liveEdge");
+  liveEdge.hidden = true;
+  const quality = document.createElement("select");
+  quality.className = "player-quality";
+  quality.setAttribute("aria-label", "Quality");
+  const fullscreen = button("⛶", "fullscreen");
+  fullscreen.setAttribute("aria-label", "Fullscreen");
+  bar.append(unmute, liveEdge, quality, fullscreen);
+  player.append(bar);
+
+  function fillQualities(levels) {
+    quality.replaceChildren(new Option("Auto", "-1", true, true));
+    levels.forEach((level, index) => {
+      quality.append(new Option(level.height ? `${level.height}p` : `Level ${index + 1}`, String(index)));
+    });
+  }
+  return { bar, unmute, liveEdge, quality, fullscreen, fillQualities };
+}

@@ -1,0 +1,147 @@
+"""One transcoder child process: FLV into its stdin, JSON events out of its stdout.
+
+Writes wait for the pipe to drain, so a transcoder that falls behind slows down reading
+from its own publisher (TCP backpressure up to OBS) and nothing else; a transcoder that
+stops reading entirely for `stall_timeout` is killed and counts as a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+logger = logging.getLogger("livesite.ingest")
+
+STDERR_LINES_KEPT = 20
+
+
+class TranscoderGone(Exception):
+    """The process exited or stalled; `TranscoderProcess.exit` says why."""
+
+
+@dataclass(frozen=True)
+class TranscoderSettings:
+    segment_seconds: int = 2
+    ladder: str = "720,480,360"
+    preset: str = "veryfast"
+
+    def argv(self, output: Path, discontinuity: bool) -> list[str]:
+        argv = [
+            sys.executable, "-m", "streaming.transcoder", "--output", str(output),
+            "--segment-seconds", str(self.segment_seconds),
+            "--ladder", self.ladder, "--preset", self.preset,
+        ]  # fmt: skip
+        return argv + (["--discontinuity"] if discontinuity else [])
+
+
+@dataclass
+class TranscoderExit:
+    """Why a transcoder ended: its exit status, last `ended` event, last stderr lines."""
+
+    returncode: int | None
+    ended: dict | None
+    stderr_tail: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return self.returncode == 0 and bool(self.ended)
+
+    def describe(self) -> str:
+        reason = (self.ended or {}).get("reason", "no ended event")
+        return f"exit status {self.returncode}, {reason}"
+
+
+class TranscoderProcess:
+    def __init__(self, argv: list[str], stall_timeout: float = 10.0, on_event=None) -> None:
+        self.argv = argv
+        self.stall_timeout = stall_timeout
+        self.on_event = on_event or (lambda event: None)
+        self.exit: TranscoderExit | None = None
+        self.last_health: dict | None = None
+        self._process: asyncio.subprocess.Process | None = None
+        self._ended: dict | None = None
+        self._stderr = collections.deque(maxlen=STDERR_LINES_KEPT)
+        self._readers: list[asyncio.Task] = []
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    async def start(self) -> None:
+        self._process = await asyncio.create_subprocess_exec(
+            *self.argv,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        self._readers = [
+            asyncio.create_task(self._read_events()),
+            asyncio.create_task(self._read_stderr()),
+        ]
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.returncode is None
+
+    async def write(self, data: bytes) -> None:
+        if not self.running:
+            if self._process is not None:
+                await self.wait()
+            raise TranscoderGone
+        try:
+            self._process.stdin.write(data)
+            async with asyncio.timeout(self.stall_timeout):
+                await self._process.stdin.drain()
+        except TimeoutError:
+            logger.warning("transcoder pid=%s stalled; killing it", self.pid)
+            await self.kill()
+            raise TranscoderGone from None
+        except (BrokenPipeError, ConnectionResetError):
+            await self.wait()
+            raise TranscoderGone from None
+
+    async def finish(self, timeout: float = 15.0) -> TranscoderExit:
+        """End of input: close stdin and let it finish its last segment."""
+        if self._process is None:
+            return TranscoderExit(None, None)
+        if self._process.stdin and not self._process.stdin.is_closing():
+            self._process.stdin.close()
+        try:
+            async with asyncio.timeout(timeout):
+                return await self.wait()
+        except TimeoutError:
+            return await self.kill()
+
+    async def kill(self) -> TranscoderExit:
+        if self.running:
+            self._process.kill()
+        return await self.wait()
+
+    async def wait(self) -> TranscoderExit:
+        await self._process.wait()
+        await asyncio.gather(*self._readers, return_exceptions=True)
+        self.exit = TranscoderExit(self._process.returncode, self._ended, list(self._stderr))
+        return self.exit
+
+    async def _read_events(self) -> None:
+        async for line in self._process.stdout:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if event.get("event") == "ended":
+                self._ended = event
+            elif event.get("event") == "health":
+                self.last_health = event
+            self.on_event(event)
+
+    async def _read_stderr(self) -> None:
+        async for line in self._process.stderr:
+            text = line.decode(errors="replace").rstrip()
+            self._stderr.append(text)
+            logger.debug("transcoder pid=%s: %s", self.pid, text)

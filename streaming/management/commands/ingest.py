@@ -1,0 +1,45 @@
+"""`python manage.py ingest`: the RTMP ingest process (see streaming/ingest/)."""
+
+import asyncio
+import signal
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from streaming.ingest.live_lock import LocalLiveLock, RedisLiveLock
+from streaming.ingest.service import Ingest, IngestSettings
+
+
+class Command(BaseCommand):
+    help = "Run the RTMP ingest: authorize stream keys, transcode to HLS, mark rooms live."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=settings.INGEST_HOST)
+        parser.add_argument("--port", type=int, default=settings.INGEST_PORT)
+
+    def handle(self, *args, host: str, port: int, **options):
+        asyncio.run(self._serve(host, port))
+
+    async def _serve(self, host: str, port: int) -> None:
+        ingest_settings = IngestSettings.from_django()
+        lock = _live_lock(ingest_settings.lock_ttl)
+        ingest = Ingest(ingest_settings, lock)
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopping.set)
+        bound = await ingest.start(host, port)
+        # Tests and scripts wait for this line (and read the port from it).
+        self.stdout.write(f"ingest ready on {host}:{bound}")
+        self.stdout.flush()
+        try:
+            await stopping.wait()
+        finally:
+            await ingest.close()
+            await lock.close()
+
+
+def _live_lock(ttl: float):
+    if settings.REDIS_URL:
+        return RedisLiveLock(settings.REDIS_URL, settings.REDIS_KEY_PREFIX, ttl)
+    return LocalLiveLock(ttl)

@@ -1,0 +1,179 @@
+"""The HLS origin: `/hls/<room-slug>/...` served from `HLS_ROOT/<room-slug>/`.
+
+For single-machine installs the web process serves the transcoders' files itself, with
+the headers a CDN (or `deploy/nginx.conf`) caches by: playlists change every segment
+so they live `HLS_PLAYLIST_MAX_AGE` (1 s, never more than half a segment), segments and
+their names never change so they are `immutable`. Validators (ETag, Last-Modified),
+single byte ranges and CORS for `CORS_ALLOWED_ORIGINS` are handled here.
+
+`respond()` knows nothing of Django's request cycle: `streaming/origin_asgi.py` answers
+`/hls/` before Django, because every player polls the playlist about once a second and
+the full middleware stack (sessions, CSRF, messages...) cost 25x more per request than
+the answer itself (bench/bench_origin.py). Files are read on a worker thread: a segment
+is at most a few hundred kilobytes, so one read beats streaming it through the loop.
+
+Path safety: only names made of plain path segments with a known media suffix are
+looked at, and the file's real path (symlinks resolved) must be exactly the requested
+path under the real `HLS_ROOT`, so `..`, encoded separators, absolute paths and
+symlinks pointing anywhere are all 404.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.utils.http import http_date, parse_http_date_safe
+
+PLAYLIST = ".m3u8"
+CONTENT_TYPES = {
+    PLAYLIST: "application/vnd.apple.mpegurl",
+    ".ts": "video/mp2t",
+    ".m4s": "video/iso.segment",
+    ".mp4": "video/mp4",
+    ".aac": "audio/aac",
+    ".jpg": "image/jpeg",
+}
+THUMBNAIL_MAX_AGE = 2  # rewritten every few seconds under the same name
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")
+_PART = re.compile(r"[A-Za-z0-9_][-A-Za-z0-9_.]{0,127}")
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    data: bytes
+    modified: float
+    etag: str
+    content_type: str
+    cache_control: str
+
+
+def media_path(hls_root: Path, slug: str, path: str) -> str | None:
+    """The real path of a servable file, or None if the request names anything else."""
+    parts = path.split("/")
+    if not _SLUG.fullmatch(slug) or not all(_PART.fullmatch(part) for part in parts):
+        return None
+    if os.path.splitext(parts[-1])[1] not in CONTENT_TYPES or ".." in path:
+        return None
+    expected = os.path.join(os.path.realpath(hls_root), slug, *parts)
+    return expected if os.path.realpath(expected) == expected else None
+
+
+def read_media_file(real_path: str) -> MediaFile | None:
+    try:
+        descriptor = os.open(real_path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    with os.fdopen(descriptor, "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        data = file.read()
+    suffix = os.path.splitext(real_path)[1]
+    return MediaFile(
+        data=data,
+        modified=info.st_mtime,
+        etag=f'"{info.st_mtime_ns:x}-{info.st_size:x}"',
+        content_type=CONTENT_TYPES[suffix],
+        cache_control=_cache_control(suffix),
+    )
+
+
+def _cache_control(suffix: str) -> str:
+    if suffix == PLAYLIST:
+        return f"public, max-age={settings.HLS_PLAYLIST_MAX_AGE}"
+    if suffix == ".jpg":
+        return f"public, max-age={THUMBNAIL_MAX_AGE}"
+    return f"public, max-age={settings.HLS_SEGMENT_MAX_AGE}, immutable"
+
+
+@dataclass
+class OriginResponse:
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+
+ALLOWED_METHODS = ("GET", "HEAD")
+
+
+async def respond(method: str, path: str, headers: dict[str, str]) -> OriginResponse:
+    """Answer one request for `path` (`/hls/<slug>/<file>`); `headers` keys lowercase."""
+    cors = _cors_headers(headers.get("origin"))
+    if method == "OPTIONS":
+        return OriginResponse(204, cors + _preflight_headers(cors))
+    if method not in ALLOWED_METHODS:
+        return OriginResponse(405, [("Allow", ", ".join(ALLOWED_METHODS))])
+    slug, _, rest = path.removeprefix("/hls/").partition("/")
+    real_path = media_path(Path(settings.HLS_ROOT), slug, rest)
+    media = await asyncio.to_thread(read_media_file, real_path) if real_path else None
+    if media is None:
+        return OriginResponse(404, [("Content-Type", "text/plain"), *cors], b"Not found\n")
+    validators = [
+        ("ETag", media.etag),
+        ("Last-Modified", http_date(media.modified)),
+        ("Cache-Control", media.cache_control),
+        ("Accept-Ranges", "bytes"),
+        *cors,
+    ]
+    if _not_modified(headers, media):
+        return OriginResponse(304, validators)
+    response = _full_or_partial(headers, media)
+    response.headers += validators
+    return response
+
+
+def _cors_headers(origin: str | None) -> list[tuple[str, str]]:
+    # Every answer varies by Origin, so a shared cache keeps one copy per origin.
+    if origin and origin in settings.CORS_ALLOWED_ORIGINS:
+        return [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
+    return [("Vary", "Origin")]
+
+
+def _preflight_headers(cors: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    if not any(name == "Access-Control-Allow-Origin" for name, _ in cors):
+        return []
+    return [
+        ("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS"),
+        ("Access-Control-Allow-Headers", "Range, If-None-Match, If-Modified-Since"),
+        ("Access-Control-Max-Age", "86400"),
+    ]
+
+
+def _not_modified(headers: dict[str, str], media: MediaFile) -> bool:
+    if_none_match = headers.get("if-none-match")
+    if if_none_match is not None:
+        tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+        return media.etag in tags or "*" in tags
+    since = parse_http_date_safe(headers.get("if-modified-since", ""))
+    return since is not None and int(media.modified) <= since
+
+
+def _full_or_partial(headers: dict[str, str], media: MediaFile) -> OriginResponse:
+    size = len(media.data)
+    full = OriginResponse(200, [("Content-Type", media.content_type)], media.data)
+    header = headers.get("range")
+    if_range = headers.get("if-range")
+    if header is None or (if_range is not None and if_range != media.etag):
+        return full
+    match = _RANGE.fullmatch(header.strip())
+    if match is None or match.group(1) == match.group(2) == "":
+        return full  # a malformed or multi-range request gets the whole file (RFC 9110)
+    first, last = match.groups()
+    if first == "":
+        start, end = max(size - int(last), 0), size - 1
+    else:
+        start, end = int(first), min(int(last), size - 1) if last else size - 1
+    if start >= size or start > end:
+        return OriginResponse(416, [("Content-Range", f"bytes */{size}")])
+    return OriginResponse(
+        206,
+        [("Content-Type", media.content_type), ("Content-Range", f"bytes {start}-{end}/{size}")],
+        media.data[start : end + 1],
+    )

@@ -1,0 +1,33 @@
+"""The ASGI front of the HLS origin: `/hls/` is answered here, everything else by Django.
+
+See `streaming/origin.py` for why HLS skips Django's request cycle. The request metrics
+middleware does not see these requests; nginx or the CDN in front logs them.
+"""
+
+from streaming import origin
+
+PREFIX = "/hls/"
+
+
+class HlsOrigin:
+    def __init__(self, fallback) -> None:
+        self.fallback = fallback
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
+            await self.fallback(scope, receive, send)
+            return
+        headers = {
+            name.decode("latin-1").lower(): value.decode("latin-1")
+            for name, value in scope["headers"]
+        }
+        response = await origin.respond(scope["method"], scope["path"], headers)
+        body = b"" if scope["method"] == "HEAD" else response.body
+        length = str(len(response.body)) if response.status not in (204, 304) else None
+        raw_headers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in response.headers]
+        if length is not None:
+            raw_headers.append((b"content-length", length.encode()))
+        await send(
+            {"type": "http.response.start", "status": response.status, "headers": raw_headers}
+        )
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,164 @@
+"""Publishing with the ffmpeg CLI to a real `manage.py ingest`, watching with PyAV."""
+
+import time
+
+import pytest
+
+from rooms import services
+from rooms.models import Room, Stream
+from streaming.tests.live_ingest import ffmpeg_publish, ingest_process, wait_for
+from streaming.transcoder.tests.hls_inspection import (
+    inspect_segment,
+    master_variants,
+    media_playlist,
+)
+
+pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True)]
+
+
+def room_status(room) -> str:
+    return Room.objects.values_list("status", flat=True).get(pk=room.pk)
+
+
+@pytest.fixture
+def alice_key(alice, alice_room):
+    return services.rotate_stream_key(alice_room, alice)
+
+
+def test_published_stream_becomes_hls_with_a_ladder(tmp_path, alice_room, alice_key):
+    with ingest_process(tmp_path, {"TRANSCODER_LADDER": "120"}) as ingest:
+        publisher = ffmpeg_publish(ingest.url(alice_key), seconds=4)
+        wait_for(lambda: room_status(alice_room) == "live", timeout=20)
+        assert publisher.wait(timeout=30) == 0, publisher.stderr.read()
+        output = ingest.hls_root / alice_room.slug
+        variants = master_variants(output)
+        assert set(variants) == {"source", "120p"}
+        assert variants["source"]["RESOLUTION"] == "320x240"
+        playlist = media_playlist(output, "source")
+        assert len(playlist.segments) >= 1
+        first = inspect_segment(output / "source" / playlist.segments[0].uri)
+        assert (first.width, first.height) == (320, 240)
+        assert first.audio_packets > 0 and first.decoded_frames > 0
+        small = media_playlist(output, "120p")
+        assert inspect_segment(output / "120p" / small.segments[0].uri).height == 120
+        # After the grace period the stream ends and the live playlists close.
+        wait_for(lambda: room_status(alice_room) == "ended", timeout=15)
+        assert media_playlist(output, "source").ended
+        assert Stream.objects.get(room=alice_room).ended_at is not None
+        assert alice_key not in ingest.log_text()
+
+
+def test_wrong_key_is_refused(tmp_path, alice_room, alice_key):
+    with ingest_process(tmp_path) as ingest:
+        publisher = ffmpeg_publish(ingest.url("live_not-a-key"), seconds=3)
+        assert publisher.wait(timeout=20) != 0
+        assert room_status(alice_room) == "offline"
+        assert "unknown stream key" in ingest.log_text() or "BadName" in ingest.log_text()
+
+
+def test_wrong_app_is_refused(tmp_path, alice_room, alice_key):
+    with ingest_process(tmp_path) as ingest:
+        publisher = ffmpeg_publish(ingest.url(alice_key, app="other"), seconds=3)
+        assert publisher.wait(timeout=20) != 0
+        assert room_status(alice_room) == "offline"
+
+
+def test_rotated_key_drops_live_connection(tmp_path, alice, alice_room, alice_key):
+    with ingest_process(tmp_path) as ingest:
+        publisher = ffmpeg_publish(ingest.url(alice_key), seconds=30)
+        wait_for(lambda: room_status(alice_room) == "live", timeout=20)
+        services.rotate_stream_key(alice_room, alice)
+        assert publisher.wait(timeout=10) != 0
+        assert "stream key rotated" in ingest.log_text()
+        # The old key is dead for a new connection too.
+        retry = ffmpeg_publish(ingest.url(alice_key), seconds=3)
+        assert retry.wait(timeout=20) != 0
+
+
+def test_second_connection_to_a_live_room_is_refused(tmp_path, alice_room, alice_key):
+    with ingest_process(tmp_path) as ingest:
+        first = ffmpeg_publish(ingest.url(alice_key), seconds=12)
+        wait_for(lambda: room_status(alice_room) == "live", timeout=20)
+        second = ffmpeg_publish(ingest.url(alice_key), seconds=3)
+        assert second.wait(timeout=20) != 0
+        assert first.poll() is None
+        first.terminate()
+        first.wait(timeout=10)
+
+
+def test_reconnect_within_grace_continues_the_stream(tmp_path, alice_room, alice_key):
+    with ingest_process(tmp_path, {"INGEST_RECONNECT_GRACE": "8"}) as ingest:
+        assert ffmpeg_publish(ingest.url(alice_key), seconds=4).wait(timeout=30) == 0
+        assert room_status(alice_room) == "live"
+        assert ffmpeg_publish(ingest.url(alice_key), seconds=4).wait(timeout=30) == 0
+        output = ingest.hls_root / alice_room.slug
+        text = (output / "source" / "index.m3u8").read_text()
+        assert "#EXT-X-DISCONTINUITY" in text
+        assert Stream.objects.filter(room=alice_room).count() == 1
+        assert room_status(alice_room) == "live"
+        wait_for(lambda: room_status(alice_room) == "ended", timeout=20)
+
+
+def test_crashed_transcoder_is_restarted(tmp_path, alice_room, alice_key):
+    import os
+    import signal
+
+    with ingest_process(tmp_path) as ingest:
+        publisher = ffmpeg_publish(ingest.url(alice_key), seconds=10)
+        output = ingest.hls_root / alice_room.slug
+        wait_for(lambda: (output / "source" / "index.m3u8").exists(), timeout=20)
+        transcoders = _transcoder_pids(output)
+        os.kill(transcoders[0], signal.SIGKILL)
+        assert publisher.wait(timeout=30) == 0
+        assert "transcoder died while live" in ingest.log_text()
+        playlist = media_playlist(output, "source")
+        restarted = any(segment.discontinuity for segment in playlist.segments)
+        assert restarted or playlist.discontinuity_sequence > 0
+        # The restarted transcoder got the codec set-up and started at a keyframe.
+        last = inspect_segment(output / "source" / playlist.segments[-1].uri)
+        assert last.first_frame_is_keyframe and last.decoded_frames > 0
+
+
+def _transcoder_pids(output) -> list[int]:
+    import subprocess
+
+    found = subprocess.run(
+        ["pgrep", "-f", f"streaming.transcoder --output {output}"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return [int(pid) for pid in found.stdout.split()]
+
+
+@pytest.mark.services
+def test_room_is_live_from_one_ingest_of_several(tmp_path, alice_room, alice_key, redis_url):
+    """Two ingest processes share Redis: the second refuses a room the first holds."""
+    with (
+        ingest_process(tmp_path / "one", {"INGEST_LOCK_TTL": "3"}) as one,
+        ingest_process(tmp_path / "two", {"INGEST_LOCK_TTL": "3"}) as two,
+    ):
+        first = ffmpeg_publish(one.url(alice_key), seconds=12)
+        wait_for(lambda: room_status(alice_room) == "live", timeout=20)
+        time.sleep(4)  # past the lock's TTL: only renewal keeps it
+        second = ffmpeg_publish(two.url(alice_key), seconds=3)
+        assert second.wait(timeout=20) != 0
+        assert "already live from another ingest" in two.log_text()
+        assert first.poll() is None
+        first.terminate()
+        first.wait(timeout=10)
+
+
+def test_gstreamer_publish_becomes_hls(tmp_path, alice_room, alice_key):
+    import subprocess
+
+    from streaming.rtmp.tests.publishers import gstreamer_publish, rtmp2sink
+
+    with ingest_process(tmp_path) as ingest:
+        command = gstreamer_publish(rtmp2sink(ingest.url(alice_key)), seconds=4, size=(320, 240))
+        finished = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        assert finished.returncode == 0, finished.stdout + finished.stderr
+        output = ingest.hls_root / alice_room.slug
+        playlist = media_playlist(output, "source")
+        contents = inspect_segment(output / "source" / playlist.segments[0].uri)
+        assert (contents.width, contents.height) == (320, 240)
+        assert contents.audio_packets > 0
+        wait_for(lambda: room_status(alice_room) == "ended", timeout=15)
