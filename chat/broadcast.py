@@ -1,33 +1,69 @@
 """Publishing events to everyone in a room, across every web process.
 
-Each web process keeps one hub per room with viewers on it (chat.hub); the hub
-is the only member of the room's channel-layer group from that process. So a
-published event crosses Redis once per process, not once per viewer, and the
-hub encodes it once and writes the same frame to every local socket.
+Each web process keeps one hub per room with viewers on it (chat.hub). With
+Redis, an event is published once on the room's pub/sub channel and every
+process with viewers in that room receives it once: it crosses Redis once per
+process, not once per viewer, and travels already encoded, so the hub writes
+the same text to every local socket without encoding it again.
+
+Plain Redis pub/sub rather than the Channels layer: a layer receive costs three
+Redis round trips in a row, each waiting for an event-loop turn that a big
+fan-out makes long, so under load the hub fell behind the room (measured in
+bench/chat_load.py; docs/benchmarks.md). With embedded defaults (no Redis, one
+process) events go straight to this process's hubs.
 
 Services publish after their transaction commits (`publish_on_commit`), never
 before, so no viewer ever sees an event whose data was rolled back.
 """
 
+import json
+
+import redis
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
-ROOM_EVENT = "room.event"
+from livesite.redis_client import get_redis, redis_key
+
+_sync_client: tuple[str, redis.Redis] | None = None  # (its URL, the client)
 
 
-def room_group(room_id: int) -> str:
-    return f"room.{room_id}"
+def encode(event: dict) -> str:
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+
+
+def room_channel(room_id: int) -> str:
+    return redis_key("room", room_id)
+
+
+def room_of_channel(channel: str) -> int:
+    return int(channel.rsplit(":", 1)[1])
 
 
 async def apublish(room_id: int, event: dict) -> None:
-    """Send `event` (a protocol frame: a dict with a `type`) to the room's group."""
-    message = {"type": ROOM_EVENT, "room": room_id, "event": event}
-    await get_channel_layer().group_send(room_group(room_id), message)
+    """Send `event` (a protocol frame: a dict with a `type`) to every viewer of the room."""
+    payload = encode(event)
+    client = get_redis()
+    if client is not None:
+        await client.publish(room_channel(room_id), payload)
+        return
+    from chat.hub import deliver_in_process
+
+    await deliver_in_process(room_id, payload)
 
 
 def publish(room_id: int, event: dict) -> None:
-    async_to_sync(apublish)(room_id, event)
+    """The same from synchronous code (services, tasks, commands)."""
+    if not settings.REDIS_URL:
+        async_to_sync(apublish)(room_id, event)  # hand it to the server's own loop
+        return
+    global _sync_client
+    if _sync_client is None or _sync_client[0] != settings.REDIS_URL:
+        _sync_client = (
+            settings.REDIS_URL,
+            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5),
+        )
+    _sync_client[1].publish(room_channel(room_id), encode(event))
 
 
 def publish_on_commit(room_id: int, event: dict) -> None:

@@ -24,6 +24,9 @@ from chat.protocol import (
     parse_client_frame,
     parse_message_id,
 )
+from moderation import events as moderation_events
+from moderation import services as moderation
+from moderation.errors import ModerationError
 
 log = logging.getLogger(__name__)
 BAD_FRAMES_BEFORE_CLOSE = 20
@@ -142,3 +145,54 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def on_ping(self):
         await self.send_event(events.pong())
+
+    async def on_gift_send(self, gift, quantity: int, idempotency_key: str):
+        from gifts.errors import GiftError
+
+        try:
+            receipt = await services.send_gift(self.session, gift, quantity, idempotency_key)
+        except GiftError as error:
+            answer = {**events.error(error.code, error.message), **error.as_dict()}
+            answer.update({"for": "gift.send", "idempotency_key": idempotency_key})
+            await self.send_event(answer)
+            return
+        await self.send_event(events.gift_sent(receipt, idempotency_key))
+
+    # --- moderator tools: each frame calls one moderation service -------------------
+    async def moderate(self, action: str, service, *args, **done) -> None:
+        """Run `service(user, room id, *args)`; answer `mod.done` or an `error` frame."""
+        try:
+            await database_sync_to_async(service)(self.scope["user"], self.session.room_id, *args)
+        except ModerationError as error:
+            await self.send_event(events.error(error.code, error.message, **error.details))
+            return
+        await self.send_event(moderation_events.moderation_done(action, **done))
+
+    async def on_mod_delete(self, id: str):  # the protocol's field name
+        await self.moderate("delete", moderation.delete_message, parse_message_id(id), id=id)
+
+    async def on_mod_timeout(self, user_id: int, minutes: int, reason: str = ""):
+        await self.moderate(
+            "timeout",
+            moderation.timeout_user,
+            user_id,
+            minutes,
+            reason,
+            user_id=user_id,
+            minutes=minutes,
+        )
+
+    async def on_mod_ban(self, user_id: int, reason: str = ""):
+        await self.moderate("ban", moderation.ban_user, user_id, reason, user_id=user_id)
+
+    async def on_mod_unban(self, user_id: int):
+        await self.moderate("unban", moderation.lift_restrictions, user_id, user_id=user_id)
+
+    async def on_mod_slow(self, seconds: int):
+        await self.moderate("slow", moderation.set_slow_mode, seconds, seconds=seconds)
+
+    async def on_mod_clear(self):
+        await self.moderate("clear", moderation.clear_chat)
+
+    async def on_mod_followers_only(self, on: bool):
+        await self.moderate("followers_only", moderation.set_followers_only, on, on=on)

@@ -3,14 +3,18 @@
 The textbook Channels chat puts every socket in the room's group, so one
 message crosses the channel layer once per viewer and is JSON-encoded once per
 viewer. Here each web process has one `ProcessHub` (one per event loop) with
-one channel-layer channel; it joins the group of every room that has viewers
-on this process. An event therefore crosses Redis once per process, is encoded
-once, and the same text frame is written to every local socket.
+one Redis pub/sub connection, subscribed to the channel of every room that has
+viewers on this process (chat.broadcast). An event therefore crosses Redis once
+per process, arrives encoded, and the same text frame is written to every
+local socket.
 
-When a room is busy (events closer together than the batch window, ~100 ms),
-frames wait and go out together as one `batch` frame, so a viewer's phone gets
-at most ~10 frames a second however fast the chat runs. A quiet room sends
-each event at once.
+A room has at most one fan-out in flight. Events that arrive while one runs,
+or within the batch window (~100 ms) after the last one, wait and go out
+together as one `batch` frame, so a viewer's phone gets at most ~10 frames a
+second however fast the chat runs, and a big room never queues fan-outs
+behind each other. A quiet room sends each event at once. A fan-out yields to
+the event loop every FAN_OUT_SLICE sockets so that Redis replies and other
+rooms are not held up behind a long one.
 
 Presence: a join or leave changes this process's counters (O(1)); once a
 second the hub publishes its snapshot (chat.presence), reads the room's totals
@@ -28,12 +32,12 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import redis.asyncio as aioredis
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from django.conf import settings
 
 from chat import events, presence
-from chat.broadcast import ROOM_EVENT, apublish, room_group
+from chat.broadcast import apublish, encode, room_channel, room_of_channel
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +46,8 @@ LIKES_INTERVAL = 0.25
 AUDIENCE_INTERVAL = 5.0
 PEAK_INTERVAL = 10.0
 JOIN_NOTICES_PER_SECOND = 5
-GROUP_REFRESH_INTERVAL = 3600.0  # channels_redis forgets group members after a day
+FAN_OUT_SLICE = 200  # sockets written between yields to the event loop
 CONTROL_DISCONNECT = "_disconnect"
-
-
-def encode(event: dict) -> str:
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
 
 
 def batch_frame(frames: list[str]) -> str:
@@ -83,7 +83,7 @@ class RoomHub:
     pending: list = field(default_factory=list)
     last_send: float = 0.0
     flush_handle: asyncio.TimerHandle | None = None
-    send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    sending: bool = False  # a fan-out is in flight
     presence_dirty: bool = True
     last_heartbeat: float = 0.0
     count_frame: str = ""
@@ -154,13 +154,13 @@ class RoomHub:
         return f'{{"type":"chat.history","messages":[{messages}],"complete":true}}'
 
     # --- delivery --------------------------------------------------------------
-    async def deliver(self, event: dict) -> None:
-        """An event from the channel layer, for every local viewer."""
+    async def deliver(self, frame: str) -> None:
+        """An encoded event published to the room, for every local viewer."""
+        event = json.loads(frame)
         kind = event.get("type")
         if kind == CONTROL_DISCONNECT:
             await self.disconnect_user(event["user_id"], event.get("code", 4403))
             return
-        frame = encode(event)
         if kind == "chat.message":
             self.remember(event, frame)
         elif kind == "chat.delete":
@@ -172,36 +172,44 @@ class RoomHub:
         self.enqueue(frame)
 
     def enqueue(self, frame: str) -> None:
-        loop = asyncio.get_running_loop()
-        window = settings.CHAT_BATCH_WINDOW_MS / 1000
-        now = loop.time()
-        if not self.pending and now - self.last_send >= window:
-            self.last_send = now
-            self.process.spawn(self.fan_out(frame))
-            return
         self.pending.append(frame)
-        if self.flush_handle is None:
-            delay = max(0.0, self.last_send + window - now)
-            self.flush_handle = loop.call_later(delay, self._flush_soon)
+        self._schedule()
 
-    def _flush_soon(self) -> None:
+    def _schedule(self) -> None:
+        """Start a fan-out now, or when the window since the last one has passed."""
+        if self.sending or self.flush_handle is not None or not self.pending:
+            return
+        loop = asyncio.get_running_loop()
+        wait = self.last_send + settings.CHAT_BATCH_WINDOW_MS / 1000 - loop.time()
+        if wait > 0:
+            self.flush_handle = loop.call_later(wait, self._flush)
+        else:
+            self._flush()
+
+    def _flush(self) -> None:
         self.flush_handle = None
         frames, self.pending = self.pending, []
         if not frames:
             return
+        self.sending = True
         self.last_send = asyncio.get_running_loop().time()
         frame = frames[0] if len(frames) == 1 else batch_frame(frames)
         self.process.spawn(self.fan_out(frame))
 
     async def fan_out(self, frame: str) -> None:
         message = {"type": "websocket.send", "text": frame}
-        async with self.send_lock:  # keeps frames in order on every socket
-            for viewer in list(self.viewers):
+        try:
+            for index, viewer in enumerate(list(self.viewers), start=1):
                 try:
                     await viewer.send(message)
                 except Exception:  # one broken socket must not stop the room
                     log.debug("dropping a viewer whose socket failed", exc_info=True)
                     self.viewers.discard(viewer)
+                if index % FAN_OUT_SLICE == 0:
+                    await asyncio.sleep(0)
+        finally:
+            self.sending = False
+            self._schedule()
 
     async def disconnect_user(self, user_id: int, code: int) -> None:
         for viewer in [v for v in self.viewers if v.user_id == user_id]:
@@ -252,18 +260,64 @@ class RoomHub:
         await apublish(self.room_id, events.likes(total, delta))
 
 
+class RoomFeed:
+    """This process's subscription to the rooms it has viewers in: Redis pub/sub.
+
+    One connection for the process, with no read timeout (it waits for
+    events); redis-py re-subscribes by itself after a reconnect.
+    """
+
+    def __init__(self, deliver):
+        self._deliver = deliver
+        self._client = aioredis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=None, socket_connect_timeout=5
+        )
+        self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+
+    async def subscribe(self, room_id: int) -> None:
+        await self._pubsub.subscribe(room_channel(room_id))
+
+    async def unsubscribe(self, room_id: int) -> None:
+        await self._pubsub.unsubscribe(room_channel(room_id))
+
+    async def run(self) -> None:
+        while True:
+            if not self._pubsub.subscribed:
+                await asyncio.sleep(0.05)
+                continue
+            try:
+                message = await self._pubsub.get_message(timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                if asyncio.current_task().cancelling():
+                    # redis-py can turn a cancellation into its own TimeoutError
+                    raise asyncio.CancelledError from None
+                log.exception("the room feed lost Redis; retrying")
+                await asyncio.sleep(1)
+                continue
+            if message is None or message["type"] != "message":
+                continue
+            channel = message["channel"].decode()
+            await self._deliver(room_of_channel(channel), message["data"].decode())
+
+    async def close(self) -> None:
+        await self._pubsub.aclose()
+        await self._client.aclose()
+
+
 class ProcessHub:
-    """Every room with viewers on this process, and the one channel they share."""
+    """Every room with viewers on this process, and the one feed they share."""
 
     def __init__(self):
         self.process_id = uuid.uuid4().hex[:12]
         self.rooms: dict[int, RoomHub] = {}
-        self.layer = get_channel_layer()
-        self.channel: str | None = None
+        self.feed: RoomFeed | None = None
+        self._started = False
         self._opening: dict[int, asyncio.Future] = {}
         self._tasks: list[asyncio.Task] = []
         self._fan_outs: set[asyncio.Task] = set()
-        self._started = asyncio.Lock()
+        self._start_lock = asyncio.Lock()
 
     def spawn(self, coroutine) -> None:
         """Run a fan-out in the background, holding a reference until it finishes."""
@@ -272,33 +326,43 @@ class ProcessHub:
         task.add_done_callback(self._fan_outs.discard)
 
     async def start(self) -> None:
-        async with self._started:
-            if self.channel is not None:
+        async with self._start_lock:
+            if self._started:
                 return
-            self.channel = await self.layer.new_channel(prefix="hub")
+            self._started = True
             loop = asyncio.get_running_loop()
             self._tasks = [
-                loop.create_task(self._listen(), name="hub-listen"),
-                loop.create_task(
-                    self._every(PRESENCE_INTERVAL, self._presence_tick), name="hub-presence"
-                ),
-                loop.create_task(self._every(LIKES_INTERVAL, self._likes_tick), name="hub-likes"),
-                loop.create_task(self._every(GROUP_REFRESH_INTERVAL, self._refresh_groups)),
+                loop.create_task(self._every(PRESENCE_INTERVAL, self._presence_tick)),
+                loop.create_task(self._every(LIKES_INTERVAL, self._likes_tick)),
             ]
+            if settings.REDIS_URL:
+                self.feed = RoomFeed(self.deliver)
+                self._tasks.append(loop.create_task(self.feed.run(), name="hub-feed"))
 
     async def stop(self) -> None:
-        """Stop the background tasks and leave every group (tests; a process exit needs none)."""
+        """Stop the background tasks and leave every room (tests; a process exit needs none)."""
         for task in [*self._tasks, *self._fan_outs]:
             task.cancel()
         await asyncio.gather(*self._tasks, *self._fan_outs, return_exceptions=True)
         for hub in list(self.rooms.values()):
             hub.viewers.clear()
             await self.release(hub)
+        if self.feed is not None:
+            await self.feed.close()
         self._tasks = []
-        self.channel = None
+        self._started = False
+
+    async def deliver(self, room_id: int, frame: str) -> None:
+        hub = self.rooms.get(room_id)
+        if hub is None:
+            return
+        try:
+            await hub.deliver(frame)
+        except Exception:
+            log.exception("could not deliver an event to room %s", room_id)
 
     async def room(self, room_id: int, slug: str, stream_id: int | None) -> RoomHub:
-        """The hub of a room, opened (history loaded, group joined) on first use."""
+        """The hub of a room, opened (history loaded, feed subscribed) on first use."""
         await self.start()
         hub = self.rooms.get(room_id)
         if hub is not None:
@@ -316,7 +380,8 @@ class ProcessHub:
             hub = RoomHub(self, room_id, slug, stream_id, slow_mode)
             for event in recent:
                 hub.remember(event, encode(event))
-            await self.layer.group_add(room_group(room_id), self.channel)
+            if self.feed is not None:
+                await self.feed.subscribe(room_id)
             self.rooms[room_id] = hub
             opening.set_result(hub)
             return hub
@@ -334,32 +399,11 @@ class ProcessHub:
         del self.rooms[hub.room_id]
         if hub.flush_handle:
             hub.flush_handle.cancel()
-        await self.layer.group_discard(room_group(hub.room_id), self.channel)
+        if self.feed is not None:
+            await self.feed.unsubscribe(hub.room_id)
         await presence.remove_snapshot(hub.room_id, self.process_id)
         if hub.likes_pending:
             await hub.flush_likes()
-
-    async def _listen(self) -> None:
-        while True:
-            try:
-                message = await self.layer.receive(self.channel)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                if asyncio.current_task().cancelling():
-                    # redis-py can turn a cancellation into its own TimeoutError
-                    raise asyncio.CancelledError from None
-                log.exception("hub lost the channel layer; retrying")
-                await asyncio.sleep(1)
-                continue
-            if message.get("type") != ROOM_EVENT:
-                continue
-            hub = self.rooms.get(message.get("room"))
-            if hub is not None:
-                try:
-                    await hub.deliver(message["event"])
-                except Exception:
-                    log.exception("could not deliver an event to room %s", hub.room_id)
 
     async def _every(self, seconds: float, tick) -> None:
         while True:
@@ -383,10 +427,6 @@ class ProcessHub:
         for hub in list(self.rooms.values()):
             await hub.flush_likes()
 
-    async def _refresh_groups(self) -> None:
-        for room_id in list(self.rooms):
-            await self.layer.group_add(room_group(room_id), self.channel)
-
 
 _hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ProcessHub]" = (
     weakref.WeakKeyDictionary()
@@ -397,6 +437,11 @@ async def stop_process_hub() -> None:
     hub = _hubs.pop(asyncio.get_running_loop(), None)
     if hub is not None:
         await hub.stop()
+
+
+async def deliver_in_process(room_id: int, frame: str) -> None:
+    """Embedded defaults (no Redis): events go straight to this process's hub."""
+    await get_process_hub().deliver(room_id, frame)
 
 
 def get_process_hub() -> ProcessHub:

@@ -33,13 +33,31 @@ class Field:
     max_length: int | None = None
 
 
-# type -> fields. `int` fields refuse booleans (json's true is a Python int).
+# type -> fields. `int` fields refuse booleans (json's true is a Python int); `bool` fields
+# take only true and false.
 CLIENT_FRAMES: dict[str, dict[str, Field]] = {
     "chat.send": {"text": Field(str, max_length=1000), "nonce": Field(str, False, 64)},
     "chat.like": {"id": Field(str, max_length=20)},
     "like": {"count": Field(int, False)},
     "resume": {"last_id": Field(str, max_length=20)},
     "ping": {},
+    # Moderator tools (moderation.services answers who may use them).
+    "mod.delete": {"id": Field(str, max_length=20)},
+    "mod.timeout": {
+        "user_id": Field(int),
+        "minutes": Field(int),
+        "reason": Field(str, False, 500),
+    },
+    "mod.ban": {"user_id": Field(int), "reason": Field(str, False, 500)},
+    "mod.unban": {"user_id": Field(int)},
+    "mod.slow": {"seconds": Field(int)},
+    "mod.clear": {},
+    "mod.followers_only": {"on": Field(bool)},
+    "gift.send": {
+        "gift": Field((str, int), max_length=64),
+        "quantity": Field(int),
+        "idempotency_key": Field(str, max_length=64),
+    },
 }
 
 
@@ -65,7 +83,7 @@ def parse_client_frame(text: str | None) -> tuple[str, dict]:
                 raise ProtocolError("bad_field", f"{frame_type} needs the field {name!r}.")
             continue
         value = frame[name]
-        if isinstance(value, bool) or not isinstance(value, spec.kind):
+        if isinstance(value, bool) != (spec.kind is bool) or not isinstance(value, spec.kind):
             raise ProtocolError("bad_field", f"{frame_type}: {name!r} has the wrong type.")
         if spec.max_length and isinstance(value, str) and len(value) > spec.max_length:
             raise ProtocolError("bad_field", f"{frame_type}: {name!r} is too long.")

@@ -28,6 +28,7 @@ from chat.errors import (
 from chat.ids import next_message_id, timestamp_ms
 from chat.models import ChatMessage, ChatMessageLike, RoomChatSettings
 from chat.writer import get_writer
+from moderation import gate as moderation
 from rooms.models import Room
 
 
@@ -109,22 +110,28 @@ async def send_message(session: Session, hub, text: str, nonce: str | None) -> d
     """
     if session.user is None:
         raise NotSignedIn("Log in to chat.")
+    text = clean_text(text)
+    # Bans, timeouts, followers-only and the real-time filter; a refusal says why.
+    screening = await moderation.screen_message(session, text)
     if not session.can_chat:
         raise NotAllowed("You cannot chat in this room.")
-    text = clean_text(text)
     await check_send_rate(session, hub.slow_mode_seconds)
     message_id = next_message_id()
+    now = timezone.now()
     message = ChatMessage(
         id=message_id,
         room_id=session.room_id,
         stream_id=hub.stream_id,
         user_id=session.user_id,
-        text=text,
-        created_at=timezone.now(),
+        text=screening.text,
+        created_at=now,
+        deleted_at=now if screening.held else None,  # held: hidden until a moderator approves
     )
     await get_writer().save(message)
+    # Held: queued for review, and only the sender hears of it. Else: queued for scoring.
+    await moderation.message_saved(session, message, screening, nonce)
     event = events.chat_message(
-        message_id, session.slug, session.user, text, timestamp_ms(message_id), nonce
+        message_id, session.slug, session.user, screening.text, timestamp_ms(message_id), nonce
     )
     await apublish(session.room_id, event)
     return event
@@ -203,6 +210,7 @@ async def add_likes(hub, session: Session, count: int) -> None:
     """Queue `count` hearts; the hub sums them and flushes the total a few times a second."""
     if session.user is None:
         raise NotSignedIn("Log in to send likes.")
+    await moderation.check_not_restricted(session)
     if not 1 <= count <= settings.CHAT_LIKES_PER_FRAME:
         raise InvalidMessage(f"Send 1 to {settings.CHAT_LIKES_PER_FRAME} likes at a time.")
     if hub.stream_id is None:
@@ -241,6 +249,7 @@ def like_message(user, room_id: int, message_id: int) -> int:
 async def like_message_async(session: Session, message_id: int) -> int:
     if session.user is None:
         raise NotSignedIn("Log in to like messages.")
+    await moderation.check_not_restricted(session)
     wait = await limits.take_token(f"chat-like:{session.user_id}", 2, 10)
     if wait:
         raise RateLimited("You are liking too fast.", retry_after=wait)
@@ -275,6 +284,41 @@ def retract_message(message: ChatMessage) -> ChatMessage:
     return message
 
 
+def restore_message(message: ChatMessage) -> dict:
+    """Show again a message moderation hid (held by the filter, or retracted by scoring)."""
+    message.deleted_at = None
+    message.save(update_fields=["deleted_at"])
+    room = Room.objects.get(pk=message.room_id)
+    event = _events_for(room, [ChatMessage.objects.select_related("user").get(pk=message.pk)])[0]
+    publish_on_commit(message.room_id, event)
+    return event
+
+
+@transaction.atomic
+def clear_messages(room_id: int, announce_up_to: int) -> int:
+    """Retract every visible message of a room (moderators' "clear chat"); returns how many.
+
+    Viewers get a chat.delete for each of the newest `announce_up_to`: what
+    screens and the hubs' join history can hold. Older ones just leave history.
+    """
+    visible = ChatMessage.objects.filter(room_id=room_id, deleted_at__isnull=True)
+    newest = list(visible.order_by("-id").values_list("pk", flat=True)[:announce_up_to])
+    liked = list(visible.filter(like_count__gt=0, stream__isnull=False).values_list("stream", "pk"))
+    cleared = visible.update(deleted_at=timezone.now())
+    for message_id in newest:
+        publish_on_commit(room_id, events.chat_delete(message_id))
+
+    def forget_top_comments() -> None:
+        from chat import top
+
+        for stream_id, message_id in liked:
+            top.forget(stream_id, message_id)
+
+    if liked:
+        transaction.on_commit(forget_top_comments)
+    return cleared
+
+
 def set_slow_mode(by, room: Room, seconds: int) -> RoomChatSettings:
     if not permissions.can_moderate_room(by, room):
         raise NotAllowed("Only the room's moderators may change slow mode.")
@@ -285,3 +329,24 @@ def set_slow_mode(by, room: Room, seconds: int) -> RoomChatSettings:
     )
     publish_on_commit(room.pk, events.slow_mode(seconds))
     return chat_settings
+
+
+def _send_gift(user_id: int, room_id: int, gift, quantity: int, key: str) -> dict:
+    from accounts.models import User
+    from gifts import services as gifts
+
+    sender = User.objects.get(pk=user_id)
+    room = Room.objects.get(pk=room_id)
+    return gifts.send_gift(sender, room, gift, quantity, key).as_dict()
+
+
+async def send_gift(session: Session, gift, quantity: int, idempotency_key: str) -> dict:
+    """Send a gift from the socket; the gifts app does the money, this only adapts."""
+    if session.user is None:
+        raise NotSignedIn("Log in to send gifts.")
+    wait = await limits.take_token(f"gifts:{session.user_id}", 5, 20)
+    if wait:
+        raise RateLimited("You are sending gifts too fast.", retry_after=wait)
+    return await database_sync_to_async(_send_gift)(
+        session.user_id, session.room_id, gift, quantity, idempotency_key
+    )

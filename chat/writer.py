@@ -44,6 +44,10 @@ class MessageWriter:
             batch = [await self._queue.get()]
             deadline = asyncio.get_running_loop().time() + BATCH_WINDOW
             while len(batch) < BATCH_SIZE:
+                # Take what is queued already without a loop turn per message: on a busy
+                # loop each wait costs a whole turn and batches would shrink to two.
+                while len(batch) < BATCH_SIZE and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
                 timeout = deadline - asyncio.get_running_loop().time()
                 if timeout <= 0:
                     break

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("rooms.api_urls")),
     path("", include("gifts.api_urls")),
     path("", include("chat.api_urls")),
+    path("", include("moderation.api_urls")),
 ]

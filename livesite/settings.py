@@ -110,8 +110,11 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # One hub channel per process carries every room's events: give it room.
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "livesite", "capacity": 10_000},
+            # A read timeout above channels_redis' 5 s blocking pop (django/channels_redis#422).
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 10}],
+                "prefix": "livesite",
+            },
         }
     }
     CACHES = {
@@ -150,6 +153,53 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+
+# --- Gifts ------------------------------------------------------------------
+def _env_quantities(name: str, default: list[str]) -> tuple[int, ...]:
+    raw = env_list(name, default)
+    if not raw or not all(item.isdigit() and int(item) > 0 for item in raw):
+        raise ImproperlyConfigured(
+            f"{name} must be whole numbers above 0, comma-separated (got {raw!r})"
+        )
+    return tuple(int(item) for item in raw)
+
+
+def _env_coin_packages(name: str, default: str) -> tuple[tuple[int, str], ...]:
+    packages = []
+    for item in env_list(name, default.split(",")):
+        coins, _, price = item.partition(":")
+        if not coins.isdigit() or not price:
+            raise ImproperlyConfigured(f"{name} must look like 70:0.99,350:4.99 (got {item!r})")
+        packages.append((int(coins), price))
+    return tuple(packages)
+
+
+GIFTS_QUANTITIES = _env_quantities("GIFTS_QUANTITIES", ["1", "10", "99"])
+GIFTS_BROADCASTER_SHARE_PERCENT = env_int("GIFTS_BROADCASTER_SHARE_PERCENT", 50, minimum=0)
+if GIFTS_BROADCASTER_SHARE_PERCENT > 100:
+    raise ImproperlyConfigured("GIFTS_BROADCASTER_SHARE_PERCENT must be at most 100")
+GIFTS_COMBO_WINDOW_SECONDS = env_int("GIFTS_COMBO_WINDOW_SECONDS", 5, minimum=1)
+GIFTS_EARNINGS_SLOTS = env_int("GIFTS_EARNINGS_SLOTS", 16, minimum=1)
+GIFTS_CATALOG_CACHE_SECONDS = env_int("GIFTS_CATALOG_CACHE_SECONDS", 5, minimum=0)
+GIFTS_LEADERBOARD_REDIS_URL = env_str("GIFTS_LEADERBOARD_REDIS_URL", REDIS_URL)
+GIFTS_LEADERBOARD_PUBLISH_INTERVAL = env_int("GIFTS_LEADERBOARD_PUBLISH_INTERVAL", 2, minimum=1)
+GIFTS_LEADERBOARD_ROOM_SIZE = env_int("GIFTS_LEADERBOARD_ROOM_SIZE", 10, minimum=1)
+GIFTS_STATS_DELAY_SECONDS = env_int("GIFTS_STATS_DELAY_SECONDS", 30, minimum=1)
+GIFTS_STATS_SWEEP_MINUTES = env_int("GIFTS_STATS_SWEEP_MINUTES", 120, minimum=4)
+GIFTS_COIN_PACKAGES = _env_coin_packages(
+    "GIFTS_COIN_PACKAGES", "70:0.99,350:4.99,1400:19.99,7000:99.99"
+)
+GIFTS_PRICE_CURRENCY = env_str("GIFTS_PRICE_CURRENCY", "USD")
+GIFTS_PAYMENT_PROVIDER = env_str(
+    "GIFTS_PAYMENT_PROVIDER", "gifts.payments.PlaceholderPaymentProvider"
+)
+GIFTS_MAX_GRANT = env_int("GIFTS_MAX_GRANT", 1_000_000, minimum=1)
+GIFTS_DEMO_COINS = env_int("GIFTS_DEMO_COINS", 5000, minimum=0)
+# A task whose worker died is handed to another after this long; must exceed the longest countdown.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)
+}
+
 # --- Chat ---------------------------------------------------------------------
 CHAT_MESSAGE_MAX_CHARS = env_int("CHAT_MESSAGE_MAX_CHARS", 300, minimum=1)
 CHAT_RATE_PER_SECOND = float(env_int("CHAT_RATE_PER_MINUTE", 60, minimum=1)) / 60
@@ -162,6 +212,24 @@ CHAT_LIKES_PER_FRAME = env_int("CHAT_LIKES_PER_FRAME", 50, minimum=1)
 CHAT_FRAMES_PER_SECOND = env_int("CHAT_FRAMES_PER_SECOND", 20, minimum=1)
 # A dead web process's viewers leave every room's counts within this many seconds.
 CHAT_PRESENCE_TTL = env_int("CHAT_PRESENCE_TTL", 45, minimum=3)
+
+# --- Live video: ingest, transcoder, HLS origin ---------------------------------
+# Where transcoders write HLS, one folder per room slug; the origin serves it at /hls/.
+HLS_ROOT = Path(env_str("HLS_ROOT", str(VAR_DIR / "hls")))
+INGEST_HOST = env_str("INGEST_HOST", "0.0.0.0")  # noqa: S104 -- encoders connect from anywhere
+INGEST_PORT = env_int("INGEST_PORT", 1935, minimum=0)
+INGEST_APP = env_str("INGEST_APP", "live")
+# Shown on the dashboard as OBS's "Server"; empty means rtmp://<page host>:INGEST_PORT/INGEST_APP.
+INGEST_PUBLIC_URL = env_str("INGEST_PUBLIC_URL")
+INGEST_RECONNECT_GRACE = env_int("INGEST_RECONNECT_GRACE", 30, minimum=0)
+INGEST_LOCK_TTL = env_int("INGEST_LOCK_TTL", 15, minimum=3)
+INGEST_KEY_CHECK_MS = env_int("INGEST_KEY_CHECK_MS", 1000, minimum=50)
+INGEST_MAX_TRANSCODER_RESTARTS = env_int("INGEST_MAX_TRANSCODER_RESTARTS", 3, minimum=0)
+TRANSCODER_SEGMENT_SECONDS = env_int("TRANSCODER_SEGMENT_SECONDS", 2, minimum=1)
+TRANSCODER_LADDER = env_str("TRANSCODER_LADDER", "720,480,360")
+TRANSCODER_PRESET = env_str("TRANSCODER_PRESET", "veryfast")
+HLS_PLAYLIST_MAX_AGE = env_int("HLS_PLAYLIST_MAX_AGE", 1, minimum=0)
+HLS_SEGMENT_MAX_AGE = env_int("HLS_SEGMENT_MAX_AGE", 31_536_000, minimum=0)
 
 # --- Auth -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

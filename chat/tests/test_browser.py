@@ -63,3 +63,33 @@ def test_hearts_float_and_the_total_reaches_the_other_page(alice_room, bob, caro
         watcher.wait_for_function(
             "document.querySelector('[data-likes-total]').textContent === '3'", timeout=10_000
         )
+
+
+def test_the_room_page_runs_without_script_errors_for_every_role(alice_room, bob, carol, password):
+    from gifts import services as gifts
+    from rooms import services as rooms
+
+    gifts.seed_demo_catalog()
+    gifts.grant_coins(bob, 100, "test")
+    rooms.start_stream(alice_room)
+    with daphne_server() as server, chromium() as browser:
+        for username in (None, "bob", "carol"):
+            page = browser.new_page()
+            errors = []
+            page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
+            if username:
+                log_in(page, server.url, username, password)
+            page.goto(f"{server.url}/rooms/{alice_room.slug}/")
+            page.wait_for_function(
+                "document.querySelector('[data-viewer-count]').textContent !== '0'"
+            )
+            page.click("[data-gift-toggle]")
+            assert page.query_selector_all(".gift-choice"), "the gift tray lists the catalog"
+            if username == "carol":
+                page.wait_for_selector("[data-moderation-tools]")
+            if username == "bob":
+                page.click(".gift-choice >> nth=0")
+                page.wait_for_selector("[data-gift-status]:has-text('Sent')", timeout=10_000)
+                page.wait_for_selector(".gift-layer", timeout=10_000)  # the animation ran
+            assert errors == [], f"{username}: {errors}"
+            page.close()

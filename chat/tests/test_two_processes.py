@@ -55,7 +55,9 @@ async def join(base_url: str, room, cookie: str | None = None) -> Viewer:
 
 
 def test_viewers_on_two_processes_see_each_other(alice_room, bob, carol):
-    need_service("Redis (REDIS_URL)", bool(settings.REDIS_URL), "the channel layer spans processes")
+    need_service(
+        "Redis (REDIS_URL)", bool(settings.REDIS_URL), "room events cross processes through Redis"
+    )
     bob_cookie, carol_cookie = session_cookie(bob), session_cookie(carol)
 
     async def scenario(first_url, second_url):
