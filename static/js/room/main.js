@@ -1,7 +1,9 @@
 // The room page: one socket shared by every feature on the page.
 import { mountAudience } from "./audience.js";
 import { mountChat } from "./chat.js";
+import { mountGifts } from "./gifts.js";
 import { mountHearts } from "./hearts.js";
+import { mountPlayer } from "./player.js";
 import { RoomSocket } from "./socket.js";
 
 const config = JSON.parse(document.getElementById("room-config").textContent);
@@ -11,6 +13,8 @@ const socket = new RoomSocket(config.socketPath);
 mountChat(root, socket, config);
 mountAudience(root, socket);
 mountHearts(root, socket, config);
+mountGifts(root, socket, config);
+mountPlayer(root, config);
 
 socket.on("room.status", (event) => {
   config.stream = event.stream;
