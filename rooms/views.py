@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import permissions
 from gifts import services as gifts
+from moderation.models import Report
 from rooms import services
 from rooms.errors import InvalidRoom, NotAllowed
 from rooms.forms import RoomForm
@@ -51,6 +52,7 @@ def room_page(request, slug: str):
     context = {
         "room": room,
         "gift_catalog": gifts.room_catalog(),
+        "report_reasons": Report.Reason.choices,
         "leaderboards": gifts.leaderboard_snapshot(room),
         "can_moderate": can_moderate,
         "can_manage": permissions.can_manage_room(request.user, room),

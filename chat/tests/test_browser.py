@@ -93,3 +93,28 @@ def test_the_room_page_runs_without_script_errors_for_every_role(alice_room, bob
                 page.wait_for_selector(".gift-layer", timeout=10_000)  # the animation ran
             assert errors == [], f"{username}: {errors}"
             page.close()
+
+
+def test_a_viewer_reports_a_message_from_the_room_page(alice_room, bob, carol, password):
+    from moderation.models import Report
+
+    with daphne_server() as server, chromium() as browser:
+        author, reporter = browser.new_page(), browser.new_page()
+        log_in(author, server.url, "carol", password)
+        log_in(reporter, server.url, "bob", password)
+        room_url = f"{server.url}/rooms/{alice_room.slug}/"
+        reporter.goto(room_url)
+        author.goto(room_url)
+        author.wait_for_function(
+            "document.querySelector('[data-viewer-count]').textContent === '2'"
+        )
+        author.fill("input[name=text]", "buy followers at spam.example")
+        author.press("input[name=text]", "Enter")
+        message = reporter.wait_for_selector(".chat-message:has-text('buy followers')")
+        message.hover()
+        message.query_selector("[data-report=message]").click()
+        reporter.select_option("select[name=reason]", "spam")
+        reporter.click("[data-report-dialog] button[type=submit]")
+        reporter.wait_for_selector("[data-report-status]:has-text('Thanks')")
+    report = Report.objects.get()
+    assert (report.reporter_id, report.reason) == (bob.pk, "spam")

@@ -58,6 +58,15 @@ export function mountChat(root, socket, config) {
       like.textContent = "♥";
       like.addEventListener("click", () => socket.send({ type: "chat.like", id: message.id }));
       item.append(like);
+      if (message.user.id !== config.user.id) {
+        const report = document.createElement("button");
+        report.type = "button";
+        report.className = "chat-report";
+        report.dataset.report = "message";
+        report.title = "Report this message";
+        report.textContent = "⚑";
+        item.append(report);
+      }
     }
     return item;
   }

@@ -3,6 +3,7 @@ import { mountAudience } from "./audience.js";
 import { mountChat } from "./chat.js";
 import { mountGifts } from "./gifts.js";
 import { mountHearts } from "./hearts.js";
+import { mountReports } from "./reports.js";
 import { mountPlayer } from "./player.js";
 import { RoomSocket } from "./socket.js";
 
@@ -14,6 +15,7 @@ mountChat(root, socket, config);
 mountAudience(root, socket);
 mountHearts(root, socket, config);
 mountGifts(root, socket, config);
+mountReports(root, config);
 mountPlayer(root, config);
 
 socket.on("room.status", (event) => {
