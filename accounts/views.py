@@ -43,7 +43,7 @@ def signup(request):
 def dashboard(request):
     user = request.user
     context = {
-        "rooms": user.rooms.order_by("-updated_at"),
+        "rooms": user.rooms.order_by("-updated_at").prefetch_related("moderator_grants__user"),
         "moderated_rooms": [grant.room for grant in user.moderator_grants.select_related("room")],
     }
     return render(request, "accounts/dashboard.html", context)

@@ -10,4 +10,10 @@ urlpatterns = [
     path("rooms/<slug:slug>/", views.room_page, name="room"),
     path("rooms/<slug:slug>/follow/", views.follow, name="follow"),
     path("rooms/<slug:slug>/stream-key/", views.rotate_stream_key, name="stream_key"),
+    path("rooms/<slug:slug>/moderators/", views.add_moderator, name="add_moderator"),
+    path(
+        "rooms/<slug:slug>/moderators/<int:user_id>/remove/",
+        views.remove_moderator,
+        name="remove_moderator",
+    ),
 ]

@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts import permissions
+from accounts.models import User
 from gifts import services as gifts
 from moderation.models import Report
 from rooms import services
@@ -105,3 +106,36 @@ def follow(request, slug: str):
     else:
         services.follow_room(request.user, room)
     return redirect(room)
+
+
+@login_required
+@require_POST
+def add_moderator(request, slug: str):
+    room = get_object_or_404(Room, slug=slug)
+    username = request.POST.get("username", "").strip()
+    person = User.objects.filter(username__iexact=username, is_active=True).first()
+    if person is None:
+        messages.error(request, f"There is no user called “{username[:40]}”.")
+        return redirect("accounts:dashboard")
+    try:
+        services.appoint_moderator(room, request.user, person)
+    except NotAllowed as error:
+        raise PermissionDenied(str(error)) from None
+    except InvalidRoom as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{person.public_name} now moderates “{room.title}”.")
+    return redirect("accounts:dashboard")
+
+
+@login_required
+@require_POST
+def remove_moderator(request, slug: str, user_id: int):
+    room = get_object_or_404(Room, slug=slug)
+    person = get_object_or_404(User, pk=user_id)
+    try:
+        services.remove_moderator(room, request.user, person)
+    except NotAllowed as error:
+        raise PermissionDenied(str(error)) from None
+    messages.success(request, f"{person.public_name} no longer moderates “{room.title}”.")
+    return redirect("accounts:dashboard")

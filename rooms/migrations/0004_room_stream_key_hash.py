@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('rooms', '0003_stream_likes'),
+        ("rooms", "0003_stream_likes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='room',
-            name='stream_key_hash',
+            model_name="room",
+            name="stream_key_hash",
             field=models.CharField(blank=True, db_index=True, editable=False, max_length=64),
         ),
     ]
