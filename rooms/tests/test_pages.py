@@ -43,3 +43,15 @@ def test_moderators_get_the_in_room_tools_and_viewers_do_not(client, alice_room,
     assert "data-moderation-tools" in client.get(alice_room.get_absolute_url()).content.decode()
     client.force_login(bob)
     assert "data-moderation-tools" not in client.get(alice_room.get_absolute_url()).content.decode()
+
+
+def test_a_viewer_follows_and_unfollows_from_the_room_page(client, alice_room, bob):
+    from rooms import services
+
+    client.force_login(bob)
+    assert "+ Follow" in client.get(alice_room.get_absolute_url()).content.decode()
+    client.post(reverse("rooms:follow", args=[alice_room.slug]))
+    assert services.is_following(bob.pk, alice_room.pk)
+    assert "✓ Following" in client.get(alice_room.get_absolute_url()).content.decode()
+    client.post(reverse("rooms:follow", args=[alice_room.slug]), {"unfollow": "1"})
+    assert not services.is_following(bob.pk, alice_room.pk)
