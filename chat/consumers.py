@@ -14,7 +14,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from chat import events, services
-from chat.errors import ChatError
+from chat.errors import ChatError, DuplicateMessage
 from chat.hub import Viewer, encode, get_process_hub
 from chat.protocol import (
     CLOSE_FLOOD,
@@ -125,7 +125,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
         return True
 
     async def on_chat_send(self, text: str, nonce: str | None = None):
-        await services.send_message(self.session, self.hub, text, nonce)
+        try:
+            await services.send_message(self.session, self.hub, text, nonce)
+        except DuplicateMessage as duplicate:
+            original = await database_sync_to_async(services.original_message_event)(
+                self.session, duplicate.original_id, nonce
+            )
+            if original is not None:
+                await self.send_event(original)
 
     async def on_chat_like(self, id: str):  # the protocol's field name
         await services.like_message_async(self.session, parse_message_id(id))

@@ -38,3 +38,13 @@ class NotSaved(ChatError):
 
 class UnknownMessage(ChatError):
     code = "unknown_message"
+
+
+class DuplicateMessage(ChatError):
+    """The sender sent this nonce before (a resend after a reconnect): answer, don't repeat."""
+
+    code = "duplicate_message"
+
+    def __init__(self, original_id: int):
+        super().__init__("This message was sent already.", original_id=original_id)
+        self.original_id = original_id

@@ -72,3 +72,34 @@ async def claim_window(key: str, seconds: int) -> float:
         return until - now
     _local_windows[key] = now + seconds
     return 0.0
+
+
+_local_claims: dict[str, tuple[float, int]] = {}
+
+
+async def claim_once(key: str, value: int, seconds: int) -> int | None:
+    """Claim `key` for `value`; None when claimed now, else the value that holds it."""
+    client = get_redis()
+    if client is not None:
+        redis_name = redis_key("claim", key)
+        if await client.set(redis_name, value, nx=True, ex=seconds):
+            return None
+        held = await client.get(redis_name)
+        return int(held) if held is not None else None
+    now = time.monotonic()
+    if len(_local_claims) > LOCAL_LIMIT:
+        for stale in [k for k, (until, _) in _local_claims.items() if until <= now]:
+            del _local_claims[stale]
+    until, held = _local_claims.get(key, (0.0, 0))
+    if until > now:
+        return held
+    _local_claims[key] = (now + seconds, value)
+    return None
+
+
+async def release_claim(key: str) -> None:
+    client = get_redis()
+    if client is not None:
+        await client.delete(redis_key("claim", key))
+    else:
+        _local_claims.pop(key, None)

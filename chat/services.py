@@ -18,6 +18,7 @@ from accounts import permissions
 from chat import events, limits
 from chat.broadcast import apublish, publish_on_commit
 from chat.errors import (
+    DuplicateMessage,
     InvalidMessage,
     NotAllowed,
     NotSignedIn,
@@ -30,6 +31,9 @@ from chat.models import ChatMessage, ChatMessageLike, RoomChatSettings
 from chat.writer import get_writer
 from moderation import gate as moderation
 from rooms.models import Room
+
+# A resend of the same nonce within this window is answered, not sent again.
+NONCE_SECONDS = 600
 
 
 @dataclass
@@ -115,8 +119,22 @@ async def send_message(session: Session, hub, text: str, nonce: str | None) -> d
     screening = await moderation.screen_message(session, text)
     if not session.can_chat:
         raise NotAllowed("You cannot chat in this room.")
-    await check_send_rate(session, hub.slow_mode_seconds)
     message_id = next_message_id()
+    claim = f"nonce:{session.user_id}:{nonce}" if nonce else None
+    if claim:
+        original = await limits.claim_once(claim, message_id, NONCE_SECONDS)
+        if original is not None:
+            raise DuplicateMessage(original)
+    try:
+        return await _store_and_broadcast(session, hub, screening, message_id, nonce)
+    except BaseException:
+        if claim:  # not sent after all: the same nonce may try again
+            await limits.release_claim(claim)
+        raise
+
+
+async def _store_and_broadcast(session: Session, hub, screening, message_id: int, nonce) -> dict:
+    await check_send_rate(session, hub.slow_mode_seconds)
     now = timezone.now()
     message = ChatMessage(
         id=message_id,
@@ -135,6 +153,20 @@ async def send_message(session: Session, hub, text: str, nonce: str | None) -> d
     )
     await apublish(session.room_id, event)
     return event
+
+
+def original_message_event(session: Session, message_id: int, nonce: str) -> dict | None:
+    """The sender's earlier message as its acknowledgement, or None if it is not visible."""
+    message = (
+        ChatMessage.objects.filter(pk=message_id, user_id=session.user_id, deleted_at__isnull=True)
+        .only("id", "text")
+        .first()
+    )
+    if message is None:
+        return None
+    return events.chat_message(
+        message.id, session.slug, session.user, message.text, timestamp_ms(message.id), nonce
+    )
 
 
 def message_event(message: ChatMessage, slug: str, role: str) -> dict:

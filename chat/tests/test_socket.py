@@ -1,5 +1,7 @@
 """The room socket as viewers use it: join, chat, history, resume, likes, presence."""
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async
 
@@ -216,3 +218,35 @@ async def test_a_chat_message_like_counts_once_per_user(open_socket, alice_room,
     assert (await author.expect("chat.liked"))["likes"] == 1
     stored = await database_sync_to_async(ChatMessage.objects.get)(pk=int(message_id))
     assert stored.like_count == 1
+
+
+async def test_a_resent_nonce_is_acknowledged_once_and_never_doubled(open_socket, alice_room, bob):
+    sender = await open_socket(alice_room, bob)
+    watcher = await open_socket(alice_room)
+    frame = {"type": "chat.send", "text": "only once", "nonce": "resend-1"}
+    await sender.send(frame)
+    first = await sender.expect("chat.message", nonce="resend-1")
+    await sender.send(frame)  # the phone lost the acknowledgement and sends it again
+    again = await sender.expect("chat.message", nonce="resend-1")
+    assert again["id"] == first["id"]
+    await watcher.expect("chat.message", nonce="resend-1")
+    stored = await database_sync_to_async(ChatMessage.objects.filter(text="only once").count)()
+    assert stored == 1
+    await sender.send({"type": "chat.send", "text": "marker", "nonce": "marker"})
+    await watcher.expect("chat.message", nonce="marker")
+    seen_by_the_room = [e for e in watcher.seen if e.get("nonce") == "resend-1"]
+    assert seen_by_the_room == []  # the room saw it once, before the marker
+
+
+async def test_a_refused_send_frees_its_nonce_for_a_retry(open_socket, alice_room, bob, settings):
+    settings.CHAT_RATE_PER_SECOND = 0.01
+    settings.CHAT_RATE_BURST = 1
+    sender = await open_socket(alice_room, bob)
+    await sender.send({"type": "chat.send", "text": "first", "nonce": "a"})
+    await sender.expect("chat.message", nonce="a")
+    await sender.send({"type": "chat.send", "text": "too soon", "nonce": "b"})
+    assert (await sender.expect("error"))["code"] == "rate_limited"
+    settings.CHAT_RATE_PER_SECOND = 1000  # the bucket refills within milliseconds
+    await asyncio.sleep(0.05)
+    await sender.send({"type": "chat.send", "text": "too soon", "nonce": "b"})
+    assert (await sender.expect("chat.message", nonce="b"))["text"] == "too soon"

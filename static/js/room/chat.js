@@ -4,6 +4,7 @@
 
 const MAX_MESSAGES = 300;
 const NEAR_BOTTOM_PX = 40;
+const RESEND_WITHIN_MS = 60000;
 
 export function mountChat(root, socket, config) {
   const list = root.querySelector("[data-chat-list]");
@@ -104,9 +105,21 @@ export function mountChat(root, socket, config) {
   socket.on("chat.slow_mode", (event) => {
     showStatus(event.seconds ? `Slow mode: one message every ${event.seconds} s.` : "Slow mode is off.");
   });
-  socket.on("error", (event) => showStatus(event.message, true));
+  socket.on("error", (event) => {
+    if (event.nonce) pending.delete(event.nonce);
+    showStatus(event.message, true);
+  });
   socket.on("connection", (event) => {
-    if (event.state === "open") showStatus("");
+    if (event.state === "open") {
+      showStatus("");
+      // Sent before the drop but never acknowledged: send again. The server answers a
+      // nonce it has seen with the original message, so nothing is ever doubled.
+      const now = Date.now();
+      for (const [nonce, sent] of pending) {
+        if (now - sent.at > RESEND_WITHIN_MS) pending.delete(nonce);
+        else socket.send({ type: "chat.send", text: sent.text, nonce });
+      }
+    }
     else if (event.state === "reconnecting") showStatus("Reconnecting…");
     else if (event.state === "closed") showStatus(event.code === 4403 ? "You were removed from this room." : "Chat closed.", true);
   });
@@ -123,7 +136,7 @@ export function mountChat(root, socket, config) {
       const text = input.value.trim();
       if (!text) return;
       const nonce = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
-      pending.set(nonce, text);
+      pending.set(nonce, { text, at: Date.now() });
       socket.send({ type: "chat.send", text, nonce });
       input.value = "";
       following = true;
