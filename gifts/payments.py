@@ -12,6 +12,7 @@ moves. The buy-coins page says so to the user while it is configured.
 """
 
 import uuid
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import cache
 
@@ -37,14 +38,15 @@ class PaymentResult:
     message: str = ""  # why it was declined, for the user
 
 
-class PaymentProvider:
+class PaymentProvider(ABC):
     """Charges a user for a coin package. Subclass it to plug in a real provider."""
 
     is_placeholder = False
     name = "payment provider"
 
+    @abstractmethod
     def charge(self, user, package: CoinPackage, idempotency_key: str) -> PaymentResult:
-        raise NotImplementedError
+        """Take the package's price; answer approved or declined, never raise for a decline."""
 
 
 class PlaceholderPaymentProvider(PaymentProvider):
