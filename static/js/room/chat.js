@@ -106,8 +106,10 @@ export function mountChat(root, socket, config) {
     showStatus(event.seconds ? `Slow mode: one message every ${event.seconds} s.` : "Slow mode is off.");
   });
   socket.on("error", (event) => {
+    if (event.for) return; // answers to other features (gifts) are shown by them
     if (event.nonce) pending.delete(event.nonce);
-    showStatus(event.message, true);
+    // A held message is not a failure: it waits for a moderator.
+    showStatus(event.message, event.code !== "message_held");
   });
   socket.on("connection", (event) => {
     if (event.state === "open") {
