@@ -24,6 +24,8 @@ from chat.protocol import (
     parse_client_frame,
     parse_message_id,
 )
+from livesite.direct_send import SCOPE_KEY as DIRECT_SEND
+from livesite.direct_send import websocket_protocol
 from moderation import events as moderation_events
 from moderation import services as moderation
 from moderation.errors import ModerationError
@@ -56,7 +58,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
             events.hello(session.slug, session.user, session.can_chat, session.can_moderate)
         )
         await self.send(text_data=self.hub.history_frame())
-        self.viewer = Viewer(send=self.base_send, close=self.close_socket, user=session.user)
+        # Fan-out frames skip the middleware stack's send wrappers (livesite/direct_send.py).
+        direct_send = self.scope.get(DIRECT_SEND, self.base_send)
+        self.viewer = Viewer(
+            send=direct_send,
+            close=self.close_socket,
+            user=session.user,
+            protocol=websocket_protocol(direct_send),
+        )
         self.hub.add(self.viewer)
         if self.hub.count_frame:
             await self.send(text_data=self.hub.count_frame)

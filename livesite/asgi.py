@@ -16,6 +16,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from livesite.direct_send import DirectSend  # noqa: E402
 from livesite.routing import websocket_urlpatterns  # noqa: E402
 from streaming.origin_asgi import HlsOrigin  # noqa: E402
 
@@ -23,8 +24,8 @@ application = ProtocolTypeRouter(
     {
         # /hls/ (the live video origin) is answered before Django: see streaming/origin.py.
         "http": HlsOrigin(django_asgi_app),
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        "websocket": DirectSend(
+            AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

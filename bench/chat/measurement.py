@@ -22,12 +22,14 @@ from bench.chat.servers import (
     PYTHON,
     REPO,
     cpu_seconds,
+    pinned,
     start_profiler,
     start_servers,
     stop_servers,
     waiting_seconds,
 )
 
+GENERATOR_CPUS: str | None = None  # --pin: `taskset -c` list for the load generators
 CONNECT_CONCURRENCY = 50
 SETTLE_SECONDS = 3.0  # after the last socket opens: let presence ticks and join notices pass
 START_DELAY = 0.5
@@ -87,9 +89,7 @@ class Generator:
     async def spawn(cls, config: dict, setup: Setup, name: str) -> "Generator":
         log = (setup.log_dir / f"generator-{name}.log").open("a")
         process = await asyncio.create_subprocess_exec(
-            str(PYTHON),
-            "-m",
-            "bench.chat.load",
+            *pinned([str(PYTHON), "-m", "bench.chat.load"], GENERATOR_CPUS),
             cwd=REPO,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,

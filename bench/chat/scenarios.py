@@ -24,7 +24,7 @@ import time
 import traceback
 from pathlib import Path
 
-from bench.chat import report
+from bench.chat import measurement, report, servers
 from bench.chat.environment import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, prepare
 from bench.chat.measurement import Load, Result, measure
 from bench.chat.servers import REPO
@@ -59,6 +59,11 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--variants", default="coalescing,direct_send", help="what scenario x compares with ours"
+    )
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="servers on core 0, load generators on core 1 (taskset): neither waits on the other",
     )
     parser.add_argument("--json", type=Path, help="also write every measurement here")
     parser.add_argument(
@@ -209,6 +214,9 @@ def main(argv: list[str]) -> int:
     arguments = parse_arguments(argv)
     arguments.senders = arguments.senders or max(1, int(2 * arguments.rate))
     raise_open_file_limit()
+    if arguments.pin:
+        servers.SERVER_CPUS = "0"
+        measurement.GENERATOR_CPUS = "1"
     command = shlex.join([".venv/bin/python", "bench/chat_load.py", *argv])
     print(f"Command: `{command}`\n", flush=True)
     print(f"Code under test: chat/*.py and livesite/*.py sha256 {code_fingerprint()}\n")

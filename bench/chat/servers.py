@@ -76,6 +76,14 @@ class Server:
             return ""
 
 
+SERVER_CPUS: str | None = None  # --pin: `taskset -c` list for the daphne processes
+
+
+def pinned(argv: list[str], cpus: str | None) -> list[str]:
+    """`argv` run on the cores `cpus` (taskset), or as it is when `cpus` is None."""
+    return argv if cpus is None else ["taskset", "-c", cpus, *argv]
+
+
 def start_servers(application: str, count: int, env: dict, log_dir: Path) -> list[Server]:
     """`count` daphne processes serving `application` ("ours" or "baseline"), listening."""
     servers = []
@@ -86,7 +94,10 @@ def start_servers(application: str, count: int, env: dict, log_dir: Path) -> lis
             log_path = log_dir / f"daphne-{application}-{port}.log"
             with log_path.open("w") as log:
                 process = subprocess.Popen(
-                    [*python_daphne, "-p", str(port), application_path(application)],
+                    pinned(
+                        [*python_daphne, "-p", str(port), application_path(application)],
+                        SERVER_CPUS,
+                    ),
                     cwd=REPO,
                     env=env,
                     stdout=log,
