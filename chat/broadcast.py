@@ -18,14 +18,10 @@ before, so no viewer ever sees an event whose data was rolled back.
 
 import json
 
-import redis
 from asgiref.sync import async_to_sync
-from django.conf import settings
 from django.db import transaction
 
-from livesite.redis_client import get_redis, redis_key
-
-_sync_client: tuple[str, redis.Redis] | None = None  # (its URL, the client)
+from livesite.redis_client import get_redis, get_sync_redis, redis_key
 
 
 def encode(event: dict) -> str:
@@ -54,16 +50,11 @@ async def apublish(room_id: int, event: dict) -> None:
 
 def publish(room_id: int, event: dict) -> None:
     """The same from synchronous code (services, tasks, commands)."""
-    if not settings.REDIS_URL:
+    client = get_sync_redis()
+    if client is None:
         async_to_sync(apublish)(room_id, event)  # hand it to the server's own loop
         return
-    global _sync_client
-    if _sync_client is None or _sync_client[0] != settings.REDIS_URL:
-        _sync_client = (
-            settings.REDIS_URL,
-            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5),
-        )
-    _sync_client[1].publish(room_channel(room_id), encode(event))
+    client.publish(room_channel(room_id), encode(event))
 
 
 def publish_on_commit(room_id: int, event: dict) -> None:

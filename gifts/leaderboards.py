@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from gifts import conf
 from gifts.models import GiftSend
+from livesite.redis_client import get_sync_redis
 
 STREAM, BROADCASTER, DAY, WEEK = "stream", "broadcaster", "day", "week"
 KINDS = (STREAM, BROADCASTER, DAY, WEEK)
@@ -114,16 +115,9 @@ def parse_board(kind: str, ident: str) -> Board | None:
 
 # --- Backends ------------------------------------------------------------------------------
 
-_clients: dict[str, redis.Redis] = {}
-
 
 def redis_client() -> redis.Redis | None:
-    url = conf.leaderboard_redis_url()
-    if not url:
-        return None
-    if url not in _clients:
-        _clients[url] = redis.Redis.from_url(url, decode_responses=True)
-    return _clients[url]
+    return get_sync_redis(conf.leaderboard_redis_url(), decode_responses=True)
 
 
 def record(send: GiftSend) -> dict:

@@ -1,20 +1,24 @@
-"""One asyncio Redis client per event loop, for code on the hot path.
+"""Redis clients: one asyncio client per event loop, one blocking client per URL.
 
 redis.asyncio connections belong to the loop that opened them; daphne runs one
 loop per process, while tests open a new loop per test. Keying the client by
-loop keeps both right. Returns None when no Redis is configured (embedded
-defaults), and callers then use their in-process fallback.
+loop keeps both right. Sync code (views, services, Celery tasks) shares one
+blocking client per URL instead: its connection pool is thread-safe. Both
+return None when no Redis is configured (embedded defaults), and callers then
+use their in-process fallback.
 """
 
 import asyncio
 import weakref
 
+import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
 _clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis]" = (
     weakref.WeakKeyDictionary()
 )
+_sync_clients: dict[tuple[str, bool], redis.Redis] = {}
 
 
 def get_redis() -> aioredis.Redis | None:
@@ -27,6 +31,23 @@ def get_redis() -> aioredis.Redis | None:
             settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
         )
         _clients[loop] = client
+    return client
+
+
+def get_sync_redis(url: str | None = None, *, decode_responses: bool = False) -> redis.Redis | None:
+    """The blocking client for `url` (by default REDIS_URL), or None when it is empty."""
+    url = settings.REDIS_URL if url is None else url
+    if not url:
+        return None
+    client = _sync_clients.get((url, decode_responses))
+    if client is None:
+        client = _sync_clients[url, decode_responses] = redis.Redis.from_url(
+            url,
+            socket_timeout=5,
+            socket_connect_timeout=5,
+            health_check_interval=30,
+            decode_responses=decode_responses,
+        )
     return client
 
 

@@ -27,9 +27,8 @@ import time
 from dataclasses import dataclass
 
 import redis
-from django.conf import settings
 
-from livesite.redis_client import get_redis, redis_key
+from livesite.redis_client import get_redis, get_sync_redis, redis_key
 from moderation import conf
 
 SITE = "site"
@@ -131,19 +130,10 @@ class _LocalStore:
 
 
 _local = _LocalStore()
-_sync_clients: dict[str, redis.Redis] = {}
 
 
 def _sync_redis() -> redis.Redis | None:
-    url = settings.REDIS_URL
-    if not url:
-        return None
-    client = _sync_clients.get(url)
-    if client is None:
-        client = _sync_clients[url] = redis.Redis.from_url(
-            url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
-        )
-    return client
+    return get_sync_redis()
 
 
 def _ttl_arguments(ttl: float | None) -> dict:
