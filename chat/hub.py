@@ -63,6 +63,7 @@ class Viewer:
     send: Callable[[dict], Awaitable[None]]  # the socket's ASGI send
     close: Callable[[int], Awaitable[None]]
     user: dict | None = None  # events.user_summary, None when anonymous
+    can_manage: bool = False  # gets `stream.health` (the owner and staff)
     # Under daphne, the socket's autobahn protocol: fan-out frames go straight to it
     # (livesite/direct_send.py). None elsewhere.
     protocol: object | None = None
@@ -165,6 +166,12 @@ class RoomHub:
         if kind == CONTROL_DISCONNECT:
             await self.disconnect_user(event["user_id"], event.get("code", 4403))
             return
+        if kind == "stream.health":  # for the room's managers only, never batched
+            message = {"type": "websocket.send", "text": frame}
+            for viewer in [v for v in self.viewers if v.can_manage]:
+                with contextlib.suppress(Exception):
+                    await viewer.send(message)
+            return
         if kind == "chat.message":
             self.remember(event, frame)
         elif kind == "chat.delete":
@@ -241,7 +248,8 @@ class RoomHub:
     # --- periodic work ---------------------------------------------------------
     async def refresh_presence(self, now: float) -> None:
         heartbeat_interval = presence.snapshot_ttl() / 3
-        if self.presence_dirty or now - self.last_heartbeat >= heartbeat_interval:
+        heartbeat = self.presence_dirty or now - self.last_heartbeat >= heartbeat_interval
+        if heartbeat:
             self.presence_dirty = False
             self.last_heartbeat = now
             if self.viewers:
@@ -249,6 +257,9 @@ class RoomHub:
                     self.room_id, self.process.process_id, self.snapshot()
                 )
         audience = await presence.read_audience(self.room_id)
+        if heartbeat or audience.viewers != self.viewers_total:
+            # the total the directory's cards show (presence.viewer_counts)
+            await presence.write_viewer_count(self.room_id, audience.viewers)
         self.viewers_total = audience.viewers
         count = encode(events.presence_count(audience.viewers, audience.logged_in))
         if count != self.count_frame:

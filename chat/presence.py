@@ -10,14 +10,21 @@ within CHAT_PRESENCE_TTL seconds without anyone cleaning up after it.
 With Redis: a set of process ids per room, and one hash per (room, process)
 with an expiry. Without Redis (embedded defaults, one process): a dict.
 A user connected through two processes is counted once per process.
+
+Pages that list many rooms (the directory's cards) need only each room's total,
+for many rooms at once, from sync code. Every hub with viewers in a room writes
+the room's total to one key when it changes and at each heartbeat, with the
+snapshots' expiry, so a room whose processes all died drops to 0 by itself;
+`viewer_counts` reads any number of rooms with one MGET.
 """
 
 import json
+import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from livesite.redis_client import get_redis, redis_key
+from livesite.redis_client import get_redis, get_sync_redis, redis_key
 
 
 def snapshot_ttl() -> int:
@@ -47,6 +54,7 @@ class Audience:
 
 
 _local: dict[int, dict[str, Snapshot]] = {}
+_local_counts: dict[int, tuple[int, float]] = {}  # room id -> (viewers, expires at, monotonic)
 
 
 def _procs_key(room_id: int) -> str:
@@ -75,14 +83,20 @@ async def write_snapshot(room_id: int, process_id: str, snapshot: Snapshot) -> N
 
 
 async def remove_snapshot(room_id: int, process_id: str) -> None:
+    """Take this process out of the room, and rewrite the room's total without it.
+
+    Without the rewrite, a room whose last viewer just left would keep showing
+    them on the directory until the count expired.
+    """
     client = get_redis()
     if client is None:
         _local.get(room_id, {}).pop(process_id, None)
-        return
-    async with client.pipeline(transaction=False) as pipe:
-        pipe.delete(_snapshot_key(room_id, process_id))
-        pipe.srem(_procs_key(room_id), process_id)
-        await pipe.execute()
+    else:
+        async with client.pipeline(transaction=False) as pipe:
+            pipe.delete(_snapshot_key(room_id, process_id))
+            pipe.srem(_procs_key(room_id), process_id)
+            await pipe.execute()
+    await write_viewer_count(room_id, (await read_audience(room_id)).viewers)
 
 
 async def read_audience(room_id: int) -> Audience:
@@ -118,3 +132,36 @@ async def _read_redis_snapshots(client, room_id: int) -> list[Snapshot]:
     if gone:
         await client.srem(_procs_key(room_id), *gone)
     return snapshots
+
+
+def _viewers_key(room_id: int) -> str:
+    return redis_key("presence", room_id, "viewers")
+
+
+async def write_viewer_count(room_id: int, viewers: int) -> None:
+    """Publish the room's total for `viewer_counts`; it lives one snapshot TTL."""
+    client = get_redis()
+    if client is None:
+        _local_counts[room_id] = (viewers, time.monotonic() + snapshot_ttl())
+        return
+    await client.set(_viewers_key(room_id), viewers, ex=snapshot_ttl())
+
+
+def viewer_counts(room_ids) -> dict[int, int]:
+    """How many watch each room (0 for a room nobody watches): one MGET, for sync code."""
+    room_ids = list(room_ids)
+    if not room_ids:
+        return {}
+    client = get_sync_redis()
+    if client is None:
+        now = time.monotonic()
+        counts = {}
+        for room_id in room_ids:
+            viewers, expires_at = _local_counts.get(room_id, (0, now))
+            counts[room_id] = viewers if expires_at > now else 0
+        return counts
+    values = client.mget([_viewers_key(room_id) for room_id in room_ids])
+    return {
+        room_id: int(value) if value is not None else 0
+        for room_id, value in zip(room_ids, values, strict=True)
+    }
