@@ -64,6 +64,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             send=direct_send,
             close=self.close_socket,
             user=session.user,
+            can_manage=session.can_manage,
             protocol=websocket_protocol(direct_send),
         )
         self.hub.add(self.viewer)

@@ -46,6 +46,7 @@ class Session:
     user: dict | None  # events.user_summary, None for anonymous viewers
     can_chat: bool
     can_moderate: bool
+    can_manage: bool = False  # the owner or staff: also gets the stream's health
 
     @property
     def user_id(self) -> int | None:
@@ -69,6 +70,7 @@ def open_session(user, slug: str) -> Session | None:
         user=summary,
         can_chat=permissions.can_chat(user, room),
         can_moderate=permissions.can_moderate_room(user, room),
+        can_manage=permissions.can_manage_room(user, room),
     )
 
 

@@ -121,7 +121,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "livesite",
+            "KEY_PREFIX": REDIS_KEY_PREFIX,
         }
     }
     # Sessions live in the cache for speed and in the database for durability.
@@ -147,6 +147,12 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# `celery -A livesite beat`. Without a broker, `manage.py serve` runs the same tasks on
+# the same schedule in its own process (streaming/management/commands/serve.py).
+CELERY_BEAT_SCHEDULE = {
+    "end-abandoned-streams": {"task": "rooms.end_abandoned_streams", "schedule": 60.0},
+    "delete-expired-replays": {"task": "streaming.delete_expired_replays", "schedule": 900.0},
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -217,6 +223,8 @@ CHAT_PRESENCE_TTL = env_int("CHAT_PRESENCE_TTL", 45, minimum=3)
 
 # --- Live video: ingest, transcoder, HLS origin ---------------------------------
 # Where transcoders write HLS, one folder per room slug; the origin serves it at /hls/.
+# Safety net of the room and directory cache (rooms/cache.py); changes invalidate at once.
+ROOM_CACHE_SECONDS = env_int("ROOM_CACHE_SECONDS", 60, minimum=1)
 HLS_ROOT = Path(env_str("HLS_ROOT", str(VAR_DIR / "hls")))
 INGEST_HOST = env_str("INGEST_HOST", "0.0.0.0")  # noqa: S104 -- encoders connect from anywhere
 INGEST_PORT = env_int("INGEST_PORT", 1935, minimum=0)
@@ -230,6 +238,8 @@ INGEST_MAX_TRANSCODER_RESTARTS = env_int("INGEST_MAX_TRANSCODER_RESTARTS", 3, mi
 TRANSCODER_SEGMENT_SECONDS = env_int("TRANSCODER_SEGMENT_SECONDS", 2, minimum=1)
 TRANSCODER_LADDER = env_str("TRANSCODER_LADDER", "720,480,360")
 TRANSCODER_PRESET = env_str("TRANSCODER_PRESET", "veryfast")
+# Every stream's full recording is kept as a replay this long; 0 keeps none.
+REPLAY_RETENTION_HOURS = env_int("REPLAY_RETENTION_HOURS", 168, minimum=0)
 HLS_PLAYLIST_MAX_AGE = env_int("HLS_PLAYLIST_MAX_AGE", 1, minimum=0)
 HLS_SEGMENT_MAX_AGE = env_int("HLS_SEGMENT_MAX_AGE", 31_536_000, minimum=0)
 

@@ -22,6 +22,10 @@ class Room(models.Model):
     title = models.CharField(max_length=120)
     description = models.TextField(max_length=2000, blank=True)
     category = models.CharField(max_length=50, blank=True)
+    # Lower-case words separated by single spaces (rooms.services.clean_tags).
+    tags = models.CharField(max_length=200, blank=True)
+    # Off when the owner pressed Stop: the ingest refuses to go live until Start.
+    accepting_streams = models.BooleanField(default=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OFFLINE)
     current_stream = models.OneToOneField(
         "Stream", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -43,6 +47,10 @@ class Room(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status == self.Status.LIVE
+
+    @property
+    def tag_list(self) -> list[str]:
+        return self.tags.split()
 
 
 class RoomModerator(models.Model):
@@ -74,9 +82,17 @@ class Stream(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     peak_viewers = models.PositiveIntegerField(default=0)
     likes = models.PositiveBigIntegerField(default=0)
+    # The recording, kept as a replay under HLS_ROOT/<slug>/replays/<id>/ until it expires
+    # (streaming/replays.py).
+    replay_ready = models.BooleanField(default=False)
+    replay_seconds = models.FloatField(null=True, blank=True)
+    replay_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["room", "-started_at"])]
+        indexes = [
+            models.Index(fields=["room", "-started_at"]),
+            models.Index(fields=["replay_ready", "-ended_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.room} at {self.started_at:%Y-%m-%d %H:%M}"
@@ -90,6 +106,28 @@ class Stream(models.Model):
         if self.ended_at is None:
             return None
         return int((self.ended_at - self.started_at).total_seconds())
+
+
+class StreamIncident(models.Model):
+    """Something that went wrong with a live stream that its owner and staff should see:
+    a transcoder that died (with why), a publisher dropped by the ingest."""
+
+    class Kind(models.TextChoices):
+        TRANSCODER_DIED = "transcoder_died", "Transcoder died"
+        TRANSCODER_GAVE_UP = "transcoder_gave_up", "Transcoder kept failing"
+        PUBLISHER_DROPPED = "publisher_dropped", "Publisher dropped"
+        ABANDONED = "abandoned", "Ingest vanished"
+
+    stream = models.ForeignKey(Stream, on_delete=models.CASCADE, related_name="incidents")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    detail = models.TextField(max_length=4000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.stream})"
 
 
 class Follow(models.Model):

@@ -1,9 +1,14 @@
-"""Room actions: create, edit, appoint and remove moderators.
+"""Room actions: create, edit, start and stop, streams and replays, moderators, follows.
 
-The only place that writes rooms and moderator grants.
+The only place that writes rooms, streams and moderator grants. Every change a page
+or the directory shows goes through `_changed`, which invalidates the cached room
+(rooms/cache.py) and announces a status change to open directory pages once the
+transaction commits.
 """
 
+import re
 import secrets
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -12,12 +17,32 @@ from django.utils.text import slugify
 
 from accounts import permissions
 from chat.broadcast import publish_on_commit
-from rooms import events
+from rooms import cache, directory_feed, events
 from rooms.errors import InvalidRoom, NotAllowed
-from rooms.models import Follow, Room, RoomModerator, Stream
+from rooms.models import Follow, Room, RoomModerator, Stream, StreamIncident
 from rooms.stream_keys import hash_stream_key, new_stream_key, stream_key_matches
 
 SLUG_ATTEMPTS = 5
+MAX_TAGS = 5
+TAG_LENGTH = 25
+_TAG = re.compile(r"[^\w-]+")
+
+
+def _changed(room: Room, status_changed: bool = False) -> None:
+    cache.invalidate(room)
+    if status_changed:
+        publish_on_commit(room.pk, events.room_status(room))
+        directory_feed.announce(room)
+
+
+def clean_tags(text: str) -> str:
+    """At most MAX_TAGS distinct lower-case words (letters, digits, - and _), in order."""
+    tags = []
+    for word in re.split(r"[\s,#]+", text.lower()):
+        word = _TAG.sub("", word)[:TAG_LENGTH]
+        if word and word not in tags:
+            tags.append(word)
+    return " ".join(tags[:MAX_TAGS])
 
 
 def _slug_for(title: str) -> str:
@@ -27,7 +52,9 @@ def _slug_for(title: str) -> str:
     return f"{base}-{secrets.token_hex(3)}"
 
 
-def create_room(owner, title: str, description: str = "", category: str = "") -> Room:
+def create_room(
+    owner, title: str, description: str = "", category: str = "", tags: str = ""
+) -> Room:
     if not permissions.can_broadcast(owner):
         raise NotAllowed("Only broadcasters may create rooms.")
     title = title.strip()
@@ -36,16 +63,61 @@ def create_room(owner, title: str, description: str = "", category: str = "") ->
     for _ in range(SLUG_ATTEMPTS):
         try:
             with transaction.atomic():
-                return Room.objects.create(
+                room = Room.objects.create(
                     owner=owner,
                     slug=_slug_for(title),
                     title=title[:120],
-                    description=description.strip(),
+                    description=description.strip()[:2000],
                     category=category.strip()[:50],
+                    tags=clean_tags(tags),
                 )
+                _changed(room)
+                return room
         except IntegrityError:
             continue  # another request took the slug between the check and the insert
     raise InvalidRoom("Could not find a free address for this room; try another title.")
+
+
+def edit_room(room: Room, by, *, title: str, description: str, category: str, tags: str) -> Room:
+    """Change what viewers read about the room. The slug (its address, and its video
+    folder) never changes: links and players in the wild keep working."""
+    if not permissions.can_manage_room(by, room):
+        raise NotAllowed("Only the room's owner or staff may edit it.")
+    title = title.strip()
+    if not title:
+        raise InvalidRoom("A room needs a title.")
+    room.title = title[:120]
+    room.description = description.strip()[:2000]
+    room.category = category.strip()[:50]
+    room.tags = clean_tags(tags)
+    with transaction.atomic():
+        room.save(update_fields=["title", "description", "category", "tags", "updated_at"])
+        _changed(room)
+    return room
+
+
+@transaction.atomic
+def stop_room(room: Room, by) -> Stream | None:
+    """Stop button: end the live stream now (no reconnect grace) and refuse new publishes
+    until Start. An ingest publishing the room sees this within INGEST_KEY_CHECK_MS and
+    drops its publisher (streaming/ingest/service.py). Returns the ended stream."""
+    if not permissions.can_manage_room(by, room):
+        raise NotAllowed("Only the room's owner or staff may stop it.")
+    Room.objects.filter(pk=room.pk).update(accepting_streams=False)
+    room.accepting_streams = False
+    ended = end_stream(room)
+    _changed(room)
+    return ended
+
+
+def start_room(room: Room, by) -> None:
+    """Start button: the room accepts a publisher again; it goes live when OBS connects."""
+    if not permissions.can_manage_room(by, room):
+        raise NotAllowed("Only the room's owner or staff may start it.")
+    with transaction.atomic():
+        Room.objects.filter(pk=room.pk).update(accepting_streams=True)
+        room.accepting_streams = True
+        _changed(room)
 
 
 def appoint_moderator(room: Room, by, user) -> RoomModerator:
@@ -75,23 +147,109 @@ def start_stream(room: Room) -> Stream:
     room.current_stream = stream
     room.status = Room.Status.LIVE
     room.save(update_fields=["current_stream", "status", "updated_at"])
-    publish_on_commit(room.pk, events.room_status(room))
+    _changed(room, status_changed=True)
     return stream
 
 
 @transaction.atomic
-def end_stream(room: Room) -> Stream | None:
+def end_stream(room: Room, stream_id: int | None = None) -> Stream | None:
+    """End the room's live stream; with `stream_id`, only if that one is still live (an
+    ingest ending its own stream must not end one that started since)."""
     room = Room.objects.select_for_update().get(pk=room.pk)
     stream = room.current_stream
-    if stream is None:
+    if stream is None or (stream_id is not None and stream.pk != stream_id):
         return None
     stream.ended_at = timezone.now()
     stream.save(update_fields=["ended_at"])
     room.current_stream = None
     room.status = Room.Status.ENDED
     room.save(update_fields=["current_stream", "status", "updated_at"])
-    publish_on_commit(room.pk, events.room_status(room))
+    _changed(room, status_changed=True)
     return stream
+
+
+def accepts_publishing(room_ids) -> dict[int, tuple[str, bool]]:
+    """For the ingest's watch: each room's key hash and whether it still accepts a
+    publisher (False after Stop). One query for every stream an ingest holds."""
+    rows = Room.objects.filter(pk__in=list(room_ids)).values_list(
+        "pk", "stream_key_hash", "accepting_streams"
+    )
+    return {pk: (key_hash, accepting) for pk, key_hash, accepting in rows}
+
+
+def record_incident(stream_id: int, kind: str, detail: str = "") -> StreamIncident:
+    return StreamIncident.objects.create(stream_id=stream_id, kind=kind, detail=detail[:4000])
+
+
+def record_replay(stream_id: int, seconds: float) -> None:
+    """The stream's recording is on disk as a replay: keep it REPLAY_RETENTION_HOURS."""
+    from django.conf import settings
+
+    expires = timezone.now() + timedelta(hours=settings.REPLAY_RETENTION_HOURS)
+    Stream.objects.filter(pk=stream_id).update(
+        replay_ready=True, replay_seconds=round(seconds, 3), replay_expires_at=expires
+    )
+    room = Room.objects.get(streams__pk=stream_id)
+    _changed(room)
+
+
+def expired_replays(now=None) -> list[Stream]:
+    now = now or timezone.now()
+    return list(
+        Stream.objects.select_related("room").filter(
+            replay_ready=True, replay_expires_at__lte=now
+        )
+    )
+
+
+def forget_replay(stream: Stream) -> None:
+    """The replay's files are gone: it is no longer offered."""
+    Stream.objects.filter(pk=stream.pk).update(replay_ready=False)
+    _changed(stream.room)
+
+
+def end_abandoned_streams(still_held) -> list[Stream]:
+    """End live streams whose ingest vanished (killed, its machine lost) without ending
+    them. `still_held(room_ids)` answers which of the rooms some ingest still holds the
+    live lock of; a room live longer than the lock's lifetime without one is abandoned.
+    Called by a periodic task (rooms/tasks.py)."""
+    from django.conf import settings
+
+    cutoff = timezone.now() - timedelta(seconds=settings.INGEST_LOCK_TTL)
+    live = list(
+        Room.objects.filter(status=Room.Status.LIVE, current_stream__started_at__lte=cutoff)
+    )
+    if not live:
+        return []
+    held = still_held([room.pk for room in live])
+    ended = []
+    for room in live:
+        if room.pk in held:
+            continue
+        stream = end_stream(room, room.current_stream_id)
+        if stream is not None:
+            record_incident(
+                stream.pk,
+                StreamIncident.Kind.ABANDONED,
+                "No ingest held the room's live lock; the stream was ended.",
+            )
+            ended.append(stream)
+    return ended
+
+
+def stream_likes(stream_id: int | None) -> int:
+    if stream_id is None:
+        return 0
+    return Stream.objects.filter(pk=stream_id).values_list("likes", flat=True).first() or 0
+
+
+def recent_replays(room: Room, limit: int = 6) -> list[Stream]:
+    return list(room.streams.filter(replay_ready=True).order_by("-ended_at")[:limit])
+
+
+def past_streams(room: Room, limit: int = 20) -> list[Stream]:
+    """The stream manager's history: newest first, with their incidents."""
+    return list(room.streams.order_by("-started_at").prefetch_related("incidents")[:limit])
 
 
 def record_viewers(stream_id: int, viewers: int) -> None:
@@ -117,6 +275,7 @@ def rotate_stream_key(room: Room, by) -> str:
     key = new_stream_key()
     Room.objects.filter(pk=room.pk).update(stream_key_hash=hash_stream_key(key))
     room.stream_key_hash = hash_stream_key(key)
+    _changed(room)
     return key
 
 
@@ -132,11 +291,6 @@ def room_for_stream_key(key: str) -> Room | None:
     return room
 
 
-def stream_key_hashes(room_ids) -> dict[int, str]:
-    """Current key hash of each room: one query for every stream an ingest holds."""
-    return dict(Room.objects.filter(pk__in=list(room_ids)).values_list("pk", "stream_key_hash"))
-
-
 def revoke_stream_key(room: Room, by) -> None:
     """Staff or the owner: the room's key stops authorizing and no new one is made (moderation).
 
@@ -146,6 +300,7 @@ def revoke_stream_key(room: Room, by) -> None:
         raise NotAllowed("Only the room's owner or staff may revoke its stream key.")
     Room.objects.filter(pk=room.pk).update(stream_key_hash="")
     room.stream_key_hash = ""
+    _changed(room)
 
 
 def follow_room(user, room: Room) -> bool:

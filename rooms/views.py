@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -10,31 +10,49 @@ from django.views.decorators.http import require_POST
 
 from accounts import permissions
 from accounts.models import User
+from chat import presence
 from gifts import services as gifts
 from moderation.models import Report
-from rooms import services
+from rooms import cache, services
 from rooms.errors import InvalidRoom, NotAllowed
 from rooms.forms import RoomForm
 from rooms.ingest_address import obs_server_url
 from rooms.models import Follow, Room
 
-DIRECTORY_SIZE = 60
-
 
 def directory(request):
-    rooms = Room.objects.select_related("owner").order_by("-updated_at")
-    if permissions.is_signed_in(request.user):  # rooms the viewer follows come first
-        followed = Follow.objects.filter(user=request.user, room=OuterRef("pk"))
-        rooms = rooms.annotate(followed=Exists(followed)).order_by("-followed", "-updated_at")
-    context = {
-        "live_rooms": rooms.filter(status=Room.Status.LIVE)[:DIRECTORY_SIZE],
-        "other_rooms": rooms.exclude(status=Room.Status.LIVE)[:12],
-    }
+    """Live rooms (followed ones first) with viewer counts, other rooms, recent replays.
+
+    `?fragment=live` answers only the grid of live cards: static/js/directory.js swaps
+    it in when a room's status changes.
+    """
+    listing = cache.directory()
+    live_rooms, other_rooms = listing.live_rooms, listing.other_rooms
+    if permissions.is_signed_in(request.user):
+        live_rooms, other_rooms = _followed_first(request.user, live_rooms, other_rooms)
+    counts = presence.viewer_counts(room.pk for room in live_rooms)
+    for room in live_rooms:
+        room.viewer_count = counts.get(room.pk, 0)
+    context = {"live_rooms": live_rooms, "other_rooms": other_rooms, "replays": listing.replays}
+    if request.GET.get("fragment") == "live":
+        return render(request, "rooms/live_grid.html", context)
     return render(request, "rooms/directory.html", context)
 
 
+def _followed_first(user, *room_lists: list[Room]) -> list[list[Room]]:
+    """Each list with the rooms `user` follows moved first (one query for all lists)."""
+    shown = [room.pk for rooms in room_lists for room in rooms]
+    followed = set(
+        Follow.objects.filter(user=user, room_id__in=shown).values_list("room_id", flat=True)
+    )
+    # sorted() is stable: within each half the cached order (newest first) stays
+    return [sorted(rooms, key=lambda room: room.pk not in followed) for rooms in room_lists]
+
+
 def room_page(request, slug: str):
-    room = get_object_or_404(Room.objects.select_related("owner", "current_stream"), slug=slug)
+    room = cache.room(slug)
+    if room is None:
+        raise Http404("No such room.")
     can_moderate = permissions.can_moderate_room(request.user, room)
     signed_in = permissions.is_signed_in(request.user)
     room_config = {
@@ -57,11 +75,94 @@ def room_page(request, slug: str):
         "leaderboards": gifts.leaderboard_snapshot(room),
         "can_moderate": can_moderate,
         "can_manage": permissions.can_manage_room(request.user, room),
-        "likes_total": room.current_stream.likes if room.current_stream else 0,
+        "likes_total": services.stream_likes(room.current_stream_id),
         "room_config": room_config,
         "is_following": signed_in and services.is_following(request.user.pk, room.pk),
+        "replays": [] if room.is_live else services.recent_replays(room),
     }
     return render(request, "rooms/room.html", context)
+
+
+def replay_page(request, slug: str, stream_id: int):
+    """An ended stream's recording, while it is kept (REPLAY_RETENTION_HOURS)."""
+    room = cache.room(slug)
+    if room is None:
+        raise Http404("No such room.")
+    stream = get_object_or_404(room.streams, pk=stream_id, replay_ready=True)
+    player_config = {
+        "hlsUrl": f"/hls/{room.slug}/replays/{stream.pk}/master.m3u8",
+        "replay": True,
+        "status": "replay",
+        "ownerName": room.owner.public_name,
+    }
+    context = {
+        "room": room,
+        "stream": stream,
+        "player_config": player_config,
+        "other_replays": [r for r in services.recent_replays(room) if r.pk != stream.pk],
+    }
+    return render(request, "rooms/replay.html", context)
+
+
+@never_cache
+@login_required
+def manage_room(request, slug: str):
+    """The stream manager: edit the room, start and stop it, OBS settings, live health,
+    past streams with their replays and incidents."""
+    room = get_object_or_404(Room.objects.select_related("owner", "current_stream"), slug=slug)
+    if not permissions.can_manage_room(request.user, room):
+        raise PermissionDenied("Only the room's owner or staff may manage it.")
+    initial = {
+        "title": room.title,
+        "description": room.description,
+        "category": room.category,
+        "tags": room.tags,
+    }
+    form = RoomForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.edit_room(room, request.user, **form.cleaned_data)
+        except InvalidRoom as error:
+            form.add_error("title", str(error))
+        else:
+            messages.success(request, "Room saved.")
+            return redirect("rooms:manage", slug=room.slug)
+    context = {
+        "room": room,
+        "form": form,
+        "health": cache.health(room.pk) if room.is_live else None,
+        "streams": services.past_streams(room),
+        "can_see_key": permissions.can_see_stream_key(request.user, room),
+        "manager_config": {"slug": room.slug, "socketPath": f"/ws/rooms/{room.slug}/"},
+    }
+    return render(request, "rooms/manage.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def stop_room(request, slug: str):
+    room = get_object_or_404(Room, slug=slug)
+    try:
+        ended = services.stop_room(room, request.user)
+    except NotAllowed as error:
+        raise PermissionDenied(str(error)) from None
+    if ended:
+        messages.success(request, "Stream ended. Press Start when you want to go live again.")
+    else:
+        messages.success(request, "Room stopped: OBS cannot go live until you press Start.")
+    return redirect("rooms:manage", slug=room.slug)
+
+
+@login_required
+@require_POST
+def start_room(request, slug: str):
+    room = get_object_or_404(Room, slug=slug)
+    try:
+        services.start_room(room, request.user)
+    except NotAllowed as error:
+        raise PermissionDenied(str(error)) from None
+    messages.success(request, "Room started: press “Start Streaming” in OBS to go live.")
+    return redirect("rooms:manage", slug=room.slug)
 
 
 @login_required

@@ -1,12 +1,24 @@
 """The ASGI front of the HLS origin: `/hls/` is answered here, everything else by Django.
 
-See `streaming/origin.py` for why HLS skips Django's request cycle. The request metrics
-middleware does not see these requests; nginx or the CDN in front logs them.
+See `streaming/origin.py` for why HLS skips Django's request cycle. Django's request
+metrics middleware does not see these requests, so they are counted here, by kind of file
+and status (`livesite_hls_requests_total`, `livesite_hls_bytes_total` on /metrics).
 """
+
+import os
+
+from prometheus_client import Counter
 
 from streaming import origin
 
 PREFIX = "/hls/"
+HLS_REQUESTS = Counter("livesite_hls_requests_total", "HLS origin requests", ["kind", "status"])
+HLS_BYTES = Counter("livesite_hls_bytes_total", "HLS origin body bytes sent", ["kind"])
+KINDS = {".m3u8": "playlist", ".ts": "segment", ".m4s": "segment", ".jpg": "thumbnail"}
+
+
+def kind_of(path: str) -> str:
+    return KINDS.get(os.path.splitext(path)[1], "other")
 
 
 class HlsOrigin:
@@ -31,3 +43,6 @@ class HlsOrigin:
             {"type": "http.response.start", "status": response.status, "headers": raw_headers}
         )
         await send({"type": "http.response.body", "body": body})
+        kind = kind_of(scope["path"])
+        HLS_REQUESTS.labels(kind, str(response.status)).inc()
+        HLS_BYTES.labels(kind).inc(len(body))

@@ -10,6 +10,7 @@ delete the lock someone else took since. With no Redis (the one-machine install)
 from __future__ import annotations
 
 import time
+import weakref
 from typing import Protocol
 
 _RENEW = """
@@ -44,7 +45,7 @@ class RedisLiveLock:
         self._release = self._redis.register_script(_RELEASE)
 
     def _key(self, room_id: int) -> str:
-        return f"{self._prefix}:live-lock:room:{room_id}"
+        return _redis_key(self._prefix, room_id)
 
     async def acquire(self, room_id: int, token: str) -> bool:
         return bool(await self._redis.set(self._key(room_id), token, nx=True, px=self._ttl_ms))
@@ -60,10 +61,38 @@ class RedisLiveLock:
         await self._redis.aclose()
 
 
+def _redis_key(prefix: str, room_id: int) -> str:
+    return f"{prefix}:live-lock:room:{room_id}"
+
+
+_local_locks: weakref.WeakSet[LocalLiveLock] = weakref.WeakSet()
+
+
+def held_live_locks(room_ids) -> set[int]:
+    """Which of these rooms some ingest holds the live lock of (rooms.tasks). With Redis,
+    any ingest anywhere; without, the ingest of this process (the one-process install)."""
+    from django.conf import settings
+
+    from livesite.redis_client import get_sync_redis
+
+    room_ids = list(room_ids)
+    client = get_sync_redis()
+    if client is None:
+        return {room_id for room_id in room_ids if any(
+            lock._holder(room_id) for lock in list(_local_locks)
+        )}  # fmt: skip
+    with client.pipeline(transaction=False) as pipe:
+        for room_id in room_ids:
+            pipe.exists(_redis_key(settings.REDIS_KEY_PREFIX, room_id))
+        found = pipe.execute()
+    return {room_id for room_id, exists in zip(room_ids, found, strict=True) if exists}
+
+
 class LocalLiveLock:
     def __init__(self, ttl_seconds: float) -> None:
         self._ttl = ttl_seconds
         self._holders: dict[int, tuple[str, float]] = {}
+        _local_locks.add(self)
 
     def _holder(self, room_id: int) -> str | None:
         token, expires = self._holders.get(room_id, (None, 0.0))

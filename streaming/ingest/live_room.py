@@ -21,6 +21,7 @@ class LiveRoom:
     output: Path
     lock_token: str
     key_hash: str
+    stream_id: int | None = None
     session: object | None = None
     transcoder: TranscoderProcess | None = None
     transcoders_started: int = 0
@@ -28,6 +29,7 @@ class LiveRoom:
     deaths: list[TranscoderExit] = field(default_factory=list)
     grace: asyncio.Task | None = None
     lock_lost: bool = False
+    stopped: bool = False  # the owner pressed Stop: end at once, no reconnect grace
     resume: FlvResume = field(default_factory=FlvResume)
 
     @property

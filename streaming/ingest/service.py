@@ -21,7 +21,11 @@ from pathlib import Path
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections
 
+from chat.broadcast import apublish
+from rooms import cache as room_cache
+from rooms import events as room_events
 from rooms import services as rooms
+from rooms.models import StreamIncident
 from streaming.ingest.live_lock import LiveLock
 from streaming.ingest.live_room import LiveRoom
 from streaming.ingest.transcoder_process import (
@@ -29,6 +33,7 @@ from streaming.ingest.transcoder_process import (
     TranscoderProcess,
     TranscoderSettings,
 )
+from streaming.replays import REPLAYS, make_replay
 from streaming.rtmp.server import PublishRejected, RtmpServer, ServerLimits
 from streaming.transcoder.rendition_playlist import end_live_playlists
 
@@ -45,6 +50,7 @@ class IngestSettings:
     lock_ttl: float = 15.0
     key_check_interval: float = 1.0
     max_transcoder_restarts: int = 3
+    keep_replays: bool = True
     transcoder: TranscoderSettings = field(default_factory=TranscoderSettings)
 
     @classmethod
@@ -58,10 +64,12 @@ class IngestSettings:
             lock_ttl=settings.INGEST_LOCK_TTL,
             key_check_interval=settings.INGEST_KEY_CHECK_MS / 1000,
             max_transcoder_restarts=settings.INGEST_MAX_TRANSCODER_RESTARTS,
+            keep_replays=settings.REPLAY_RETENTION_HOURS > 0,
             transcoder=TranscoderSettings(
                 segment_seconds=settings.TRANSCODER_SEGMENT_SECONDS,
                 ladder=settings.TRANSCODER_LADDER,
                 preset=settings.TRANSCODER_PRESET,
+                keep_recording=settings.REPLAY_RETENTION_HOURS > 0,
             ),
         )
 
@@ -144,6 +152,8 @@ class Ingest:
         room = await _db(rooms.room_for_stream_key, stream_key)
         if room is None:
             raise PublishRejected(BAD_NAME, "unknown stream key")
+        if not room.accepting_streams:
+            raise PublishRejected(BAD_NAME, "the room is stopped; press Start on the dashboard")
         async with self._guard:
             live = self.live.get(room.pk)
             if live is not None and live.session is not None:
@@ -173,8 +183,14 @@ class Ingest:
         output = self.settings.hls_root / room.slug
         # A new stream starts from an empty folder: no segment of the last one may leak in.
         await asyncio.to_thread(_empty_folder, output)
-        await _db(rooms.start_stream, room)
-        live = LiveRoom(room=room, output=output, lock_token=token, key_hash=room.stream_key_hash)
+        stream = await _db(rooms.start_stream, room)
+        live = LiveRoom(
+            room=room,
+            output=output,
+            lock_token=token,
+            key_hash=room.stream_key_hash,
+            stream_id=stream.pk,
+        )
         self.live[room.pk] = live
         logger.info("room %s is live", room.slug)
         return live
@@ -183,7 +199,7 @@ class Ingest:
         if live.transcoder is not None:
             await live.transcoder.finish()  # never two transcoders writing one folder
         argv = self.settings.transcoder.argv(live.output, discontinuity=live.continuing)
-        live.transcoder = TranscoderProcess(argv)
+        live.transcoder = TranscoderProcess(argv, on_event=lambda e: self._on_event(live, e))
         await live.transcoder.start()
         live.transcoders_started += 1
 
@@ -194,7 +210,14 @@ class Ingest:
             "room %s: transcoder died while live (%s); last stderr: %s",
             live.slug, exit_.describe(), " | ".join(exit_.stderr_tail[-3:]),
         )  # fmt: skip
-        if live.restarts >= self.settings.max_transcoder_restarts:
+        gave_up = live.restarts >= self.settings.max_transcoder_restarts
+        kind = StreamIncident.Kind
+        await self._record_incident(
+            live,
+            kind.TRANSCODER_GAVE_UP if gave_up else kind.TRANSCODER_DIED,
+            "\n".join([exit_.describe(), *exit_.stderr_tail[-10:]]),
+        )
+        if gave_up:
             await self.server.drop(session, "transcoder keeps failing")
             return
         live.restarts += 1
@@ -213,6 +236,11 @@ class Ingest:
             logger.warning("room %s: transcoder ended badly (%s)", live.slug, exit_.describe())
         if live.lock_lost or live.session is not None:
             return
+        if live.stopped:
+            async with self._guard:
+                if self.live.get(live.room_id) is live and live.session is None:
+                    await self._end_stream(live)
+            return
         logger.info("room %s: publisher left (%s); grace %gs", live.slug, reason,
                     self.settings.reconnect_grace)  # fmt: skip
         live.grace = asyncio.create_task(self._end_after_grace(live))
@@ -229,9 +257,46 @@ class Ingest:
         self.live.pop(live.room_id, None)
         await asyncio.to_thread(end_live_playlists, live.output)
         if not live.lock_lost:
-            await _db(rooms.end_stream, live.room)
+            await self._keep_replay(live)
+            await _db(rooms.end_stream, live.room, live.stream_id)
             await self.lock.release(live.room_id, live.lock_token)
+        await room_cache.store_health(live.room_id, None)
         logger.info("room %s: stream ended", live.slug)
+
+    async def _keep_replay(self, live: LiveRoom) -> None:
+        if not self.settings.keep_replays or live.stream_id is None:
+            return
+        try:
+            seconds = await asyncio.to_thread(make_replay, live.output, live.stream_id)
+            if seconds:
+                await _db(rooms.record_replay, live.stream_id, seconds)
+        except Exception:  # a replay that cannot be made must not keep the room live
+            logger.exception("room %s: could not keep the replay", live.slug)
+
+    # --- transcoder events --------------------------------------------------------------
+
+    def _on_event(self, live: LiveRoom, event: dict) -> None:
+        if event.get("event") != "health":
+            return
+        health = room_events.stream_health(live.room, event)
+        task = asyncio.create_task(self._publish_health(live.room_id, health))
+        self._drops.add(task)
+        task.add_done_callback(self._drops.discard)
+
+    async def _publish_health(self, room_id: int, health: dict) -> None:
+        try:
+            await room_cache.store_health(room_id, health)
+            await apublish(room_id, health)
+        except Exception:  # health is advisory: never let it disturb the stream
+            logger.warning("could not publish stream health", exc_info=True)
+
+    async def _record_incident(self, live: LiveRoom, kind: str, detail: str) -> None:
+        if live.stream_id is None:
+            return
+        try:
+            await _db(rooms.record_incident, live.stream_id, kind, detail)
+        except Exception:
+            logger.exception("room %s: could not record an incident", live.slug)
 
     # --- watching keys and locks --------------------------------------------------------
 
@@ -250,14 +315,29 @@ class Ingest:
                 logger.exception("ingest watch failed; retrying")
 
     async def _drop_rotated_keys(self) -> None:
-        publishing = [live for live in self.live.values() if live.session is not None]
-        if not publishing:
+        """Drop publishers whose key was rotated, and end the streams of stopped rooms."""
+        watched = list(self.live.values())
+        if not watched:
             return
-        hashes = await _db(rooms.stream_key_hashes, [live.room_id for live in publishing])
-        for live in publishing:
-            if hashes.get(live.room_id) != live.key_hash and live.session is not None:
+        state = await _db(rooms.accepts_publishing, [live.room_id for live in watched])
+        for live in watched:
+            key_hash, accepting = state.get(live.room_id, ("", False))
+            if not accepting and not live.stopped:
+                logger.info("room %s: stopped by its owner; ending the stream", live.slug)
+                live.stopped = True
+                if live.session is not None:
+                    self._drop_later(live.session, "room stopped")
+                else:  # waiting out the reconnect grace: end now
+                    live.cancel_grace()
+                    await self._end_stopped(live)
+            elif key_hash != live.key_hash and live.session is not None:
                 logger.info("room %s: stream key rotated; dropping its publisher", live.slug)
                 self._drop_later(live.session, "stream key rotated")
+
+    async def _end_stopped(self, live: LiveRoom) -> None:
+        async with self._guard:
+            if self.live.get(live.room_id) is live and live.session is None:
+                await self._end_stream(live)
 
     async def _renew_locks(self) -> None:
         for live in list(self.live.values()):
@@ -274,5 +354,12 @@ class Ingest:
 
 
 def _empty_folder(folder: Path) -> None:
-    shutil.rmtree(folder, ignore_errors=True)
+    """Empty the room's live folder, keeping its replays (streaming/replays.py)."""
     folder.mkdir(parents=True, exist_ok=True)
+    for path in folder.iterdir():
+        if path.name == REPLAYS:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)

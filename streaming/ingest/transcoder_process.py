@@ -29,6 +29,7 @@ class TranscoderSettings:
     segment_seconds: int = 2
     ladder: str = "720,480,360"
     preset: str = "veryfast"
+    keep_recording: bool = True  # for the replay (streaming/replays.py)
 
     def argv(self, output: Path, discontinuity: bool) -> list[str]:
         argv = [
@@ -36,6 +37,7 @@ class TranscoderSettings:
             "--segment-seconds", str(self.segment_seconds),
             "--ladder", self.ladder, "--preset", self.preset,
         ]  # fmt: skip
+        argv += ["--keep-recording"] if self.keep_recording else []
         return argv + (["--discontinuity"] if discontinuity else [])
 
 

@@ -5,7 +5,8 @@ import time
 import pytest
 
 from rooms import services
-from rooms.models import Room, Stream
+from rooms.models import Room, Stream, StreamIncident
+from streaming.replays import replay_folder
 from streaming.tests.live_ingest import ffmpeg_publish, ingest_process, wait_for
 from streaming.transcoder.tests.hls_inspection import (
     inspect_segment,
@@ -44,8 +45,17 @@ def test_published_stream_becomes_hls_with_a_ladder(tmp_path, alice_room, alice_
         # After the grace period the stream ends and the live playlists close.
         wait_for(lambda: room_status(alice_room) == "ended", timeout=15)
         assert media_playlist(output, "source").ended
-        assert Stream.objects.get(room=alice_room).ended_at is not None
+        stream = Stream.objects.get(room=alice_room)
+        assert stream.ended_at is not None
         assert alice_key not in ingest.log_text()
+        # The whole recording stays as a replay, every rendition.
+        assert stream.replay_ready and stream.replay_seconds == pytest.approx(4, abs=1.1)
+        replay = replay_folder(output, stream.pk)
+        assert set(master_variants(replay)) == {"source", "120p"}
+        for rendition in ("source", "120p"):
+            recording = media_playlist(replay, rendition)
+            assert recording.ended and recording.playlist_type == "VOD"
+            assert inspect_segment(replay / rendition / recording.segments[0].uri).decoded_frames
 
 
 def test_wrong_key_is_refused(tmp_path, alice_room, alice_key):
@@ -117,6 +127,52 @@ def test_crashed_transcoder_is_restarted(tmp_path, alice_room, alice_key):
         # The restarted transcoder got the codec set-up and started at a keyframe.
         last = inspect_segment(output / "source" / playlist.segments[-1].uri)
         assert last.first_frame_is_keyframe and last.decoded_frames > 0
+        # Why it died is kept for the stream manager and the admin.
+        incident = StreamIncident.objects.get(stream__room=alice_room)
+        assert incident.kind == StreamIncident.Kind.TRANSCODER_DIED
+        assert "exit status -9" in incident.detail
+
+
+def test_stop_ends_the_stream_and_refuses_publishing_until_start(
+    tmp_path, alice, alice_room, alice_key
+):
+    with ingest_process(tmp_path, {"INGEST_RECONNECT_GRACE": "30"}) as ingest:
+        publisher = ffmpeg_publish(ingest.url(alice_key), seconds=30)
+        wait_for(lambda: room_status(alice_room) == "live", timeout=20)
+        started = time.monotonic()
+        services.stop_room(alice_room, alice)
+        assert publisher.wait(timeout=10) != 0  # dropped, no 30 s grace
+        assert time.monotonic() - started < 10
+        assert room_status(alice_room) == "ended"
+        assert "stopped by its owner" in ingest.log_text()
+        refused = ffmpeg_publish(ingest.url(alice_key), seconds=3)
+        assert refused.wait(timeout=20) != 0
+        assert room_status(alice_room) == "ended"
+
+        services.start_room(alice_room, alice)
+        again = ffmpeg_publish(ingest.url(alice_key), seconds=3)
+        wait_for(lambda: room_status(alice_room) == "live", timeout=20)
+        assert again.wait(timeout=30) == 0
+        assert Stream.objects.filter(room=alice_room).count() == 2
+
+
+def test_a_room_left_live_by_a_killed_ingest_is_ended(tmp_path, settings, alice_room, alice_key):
+    from rooms.tasks import end_abandoned_streams
+
+    settings.INGEST_LOCK_TTL = 3
+    with ingest_process(tmp_path, {"INGEST_LOCK_TTL": "3"}) as ingest:
+        publisher = ffmpeg_publish(ingest.url(alice_key), seconds=30)
+        wait_for(lambda: room_status(alice_room) == "live", timeout=20)
+        assert end_abandoned_streams() == 0  # its ingest is alive and holds it
+        ingest.process.kill()
+        ingest.process.wait(timeout=10)
+        publisher.kill()
+        publisher.wait(timeout=10)
+    assert room_status(alice_room) == "live"  # nobody ended it...
+    wait_for(lambda: end_abandoned_streams() == 1, timeout=15, interval=1)
+    assert room_status(alice_room) == "ended"  # ...until the periodic task did
+    incident = StreamIncident.objects.get(stream__room=alice_room)
+    assert incident.kind == StreamIncident.Kind.ABANDONED
 
 
 def _transcoder_pids(output) -> list[int]:
@@ -162,3 +218,20 @@ def test_gstreamer_publish_becomes_hls(tmp_path, alice_room, alice_key):
         assert (contents.width, contents.height) == (320, 240)
         assert contents.audio_packets > 0
         wait_for(lambda: room_status(alice_room) == "ended", timeout=15)
+
+
+def test_the_stream_health_of_a_real_publish_reaches_the_web(
+    tmp_path, redis_url, alice_room, alice_key
+):
+    """The ingest (another process) reports through Redis what the stream manager shows."""
+    from rooms import cache as room_cache
+
+    with ingest_process(tmp_path) as ingest:
+        publisher = ffmpeg_publish(ingest.url(alice_key), seconds=10)
+        wait_for(lambda: room_cache.health(alice_room.pk) is not None, timeout=20)
+        health = room_cache.health(alice_room.pk)
+        assert (health["width"], health["height"]) == (320, 240)
+        assert (health["video_codec"], health["audio_codec"]) == ("h264", "aac")
+        assert health["input_bitrate"] > 0 and health["fps"] > 0
+        publisher.terminate()
+        publisher.wait(timeout=10)

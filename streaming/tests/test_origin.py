@@ -206,3 +206,20 @@ async def test_preflight_allows_range_for_allowed_origins(client, hls_root, sett
 
 async def test_other_paths_still_reach_django(client, db):
     assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_origin_requests_are_counted_on_the_metrics_page(client, hls_root):
+    from prometheus_client import REGISTRY
+
+    def count(kind, status):
+        value = REGISTRY.get_sample_value(
+            "livesite_hls_requests_total", {"kind": kind, "status": status}
+        )
+        return value or 0
+
+    before = (count("segment", "200"), count("playlist", "404"))
+    await client.get("/hls/alices-room/source/seg_0.ts")
+    await client.get("/hls/alices-room/missing.m3u8")
+    assert (count("segment", "200"), count("playlist", "404")) == (before[0] + 1, before[1] + 1)
+    metrics = await client.get("/metrics")
+    assert b"livesite_hls_requests_total" in metrics.content

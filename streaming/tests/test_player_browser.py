@@ -90,3 +90,69 @@ def test_viewer_keeps_playing_when_alice_drops_and_reconnects(tmp_path, alice, a
         finally:
             second.terminate()
             second.wait(timeout=10)
+
+
+def test_a_replay_plays_from_its_page_and_can_seek(tmp_path, alice, alice_room):
+    """A stream recorded by the real transcoder, kept as a replay, played in Chromium."""
+    from streaming.replays import make_replay
+    from streaming.transcoder.tests.broadcasts import make_broadcast
+    from streaming.transcoder.tests.transcoder_runs import transcode
+
+    hls_root = tmp_path / "hls"
+    live = hls_root / alice_room.slug
+    broadcast = make_broadcast(tmp_path / "in.flv", seconds=8)
+    assert transcode(broadcast, live, "--keep-recording", "--ladder", "none").exit_status == 0
+    stream = services.start_stream(alice_room)
+    services.end_stream(alice_room)
+    services.record_replay(stream.pk, make_replay(live, stream.pk))
+    with daphne_server({"HLS_ROOT": str(hls_root)}) as server, chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{server.url}/rooms/{alice_room.slug}/replays/{stream.pk}/")
+        page.wait_for_function(
+            "() => { const v = document.querySelector('[data-player] video');"
+            " return v && !v.hidden && v.currentTime > 1; }",
+            timeout=30_000,
+        )
+        assert page.locator("[data-live-badge]").is_hidden()
+        duration = page.evaluate("document.querySelector('[data-player] video').duration")
+        assert duration == pytest.approx(8, abs=1)  # a finished VOD, not a live window
+        page.evaluate("document.querySelector('[data-player] video').currentTime = 6")
+        page.wait_for_function(
+            "document.querySelector('[data-player] video').currentTime > 6.2", timeout=15_000
+        )
+
+
+def test_the_stream_manager_shows_live_health_and_ends_the_stream(
+    tmp_path, alice, alice_room, password
+):
+    """The broadcaster's view: health of the real stream pushed to the page, then End."""
+    from livesite.browser import log_in
+
+    key = services.rotate_stream_key(alice_room, alice)
+    env = {"INGEST_RECONNECT_GRACE": "30", "INGEST_KEY_CHECK_MS": "200"}
+    with serve_process(tmp_path, env) as serve, chromium() as browser:
+        page = browser.new_page()
+        log_in(page, serve.web_url, "alice", password)
+        page.goto(f"{serve.web_url}/rooms/{alice_room.slug}/manage/")
+        assert page.locator("[data-room-status]").inner_text() == "Offline"
+        page.wait_for_timeout(1000)  # the socket connects
+        publisher = ffmpeg_publish(serve.url(key), seconds=60)
+        try:
+            page.wait_for_function(
+                "document.querySelector('[data-room-status]').textContent === 'Live'",
+                timeout=20_000,
+            )
+            resolution = page.locator('[data-health-field="resolution"]')
+            resolution.wait_for(state="visible", timeout=20_000)
+            assert resolution.inner_text() == "320\u00d7240"
+            assert page.locator('[data-health-field="codecs"]').inner_text() == "h264 / aac"
+            assert "bit/s" in page.locator('[data-health-field="input_bitrate"]').inner_text()
+            page.reload()  # a fresh page paints the last report at once
+            assert page.locator('[data-health-field="resolution"]').inner_text() == "320\u00d7240"
+            page.click("[data-stop]")  # "End stream": no 30 s grace
+            assert publisher.wait(timeout=10) != 0
+            assert page.locator("[data-start]").is_visible()
+        finally:
+            publisher.kill()
+            publisher.wait(timeout=10)
+    assert Room.objects.get(pk=alice_room.pk).status == "ended"

@@ -1,5 +1,6 @@
 // The room's video: hls.js (from npm) with a live badge, quality menu, live-edge,
 // unmute and fullscreen buttons; an offline poster until the room goes live.
+// With `config.replay` it plays a recording instead: no live badge, native seek bar.
 import Hls from "../../vendor/hls.js/dist/hls.min.mjs";
 
 const RETRY_MS = 2000;
@@ -9,8 +10,9 @@ export function mountPlayer(root, config) {
   const player = root.querySelector("[data-player]");
   const poster = player.querySelector("[data-offline-poster]");
   const badge = player.querySelector("[data-live-badge]");
+  const replay = Boolean(config.replay);
   const video = document.createElement("video");
-  Object.assign(video, { muted: true, autoplay: true, playsInline: true });
+  Object.assign(video, { muted: true, autoplay: true, playsInline: true, controls: replay });
   video.hidden = true;
   player.prepend(video);
   const controls = buildControls(player);
@@ -20,7 +22,7 @@ export function mountPlayer(root, config) {
   function show(live) {
     video.hidden = !live;
     poster.hidden = live;
-    badge.hidden = !live;
+    badge.hidden = !live || replay;
     controls.bar.hidden = !live;
   }
 
@@ -41,7 +43,7 @@ export function mountPlayer(root, config) {
       video.play().catch(() => {});
       return;
     }
-    hls = new Hls({ liveSyncDurationCount: 3, manifestLoadingMaxRetry: 2 });
+    hls = new Hls(replay ? {} : { liveSyncDurationCount: 3, manifestLoadingMaxRetry: 2 });
     hls.on(Hls.Events.MANIFEST_PARSED, () => {
       controls.fillQualities(hls.levels);
       video.play().catch(() => {});
@@ -52,6 +54,7 @@ export function mountPlayer(root, config) {
         hls.recoverMediaError();
       } else {
         // The stream dropped or has not written its first segment yet: try again.
+        if (replay) { stop("This replay cannot be played right now."); return; }
         retry = setTimeout(() => { if (root.dataset.status === "live") start(); }, RETRY_MS);
       }
     });
@@ -80,10 +83,11 @@ export function mountPlayer(root, config) {
   });
 
   document.addEventListener("room:status", (event) => {
+    if (replay) return;
     if (event.detail.status === "live") start();
     else stop(`${config.ownerName || "The broadcaster"} is offline.`);
   });
-  if (config.status === "live") start();
+  if (config.status === "live" || replay) start();
   else show(false);
   return { video };
 }

@@ -5,9 +5,17 @@ reaches only the process that sent it, so the ingest must live in the web proces
 "room is live" to reach open pages; daphne runs Twisted on an asyncio loop, and the
 ingest simply runs on that same loop. Production runs the two apart (`daphne ...` and
 `manage.py ingest`) with Redis between them.
+
+With no Celery broker (the embedded default) nothing runs `celery beat`, so this
+process runs the app's beat schedule itself (settings.CELERY_BEAT_SCHEDULE and what apps
+add, like the gift statistics sweep), on the same periods, in a worker thread
+(`PeriodicTasks`).
 """
 
+import asyncio
+import functools
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -42,10 +50,15 @@ class Command(BaseCommand):
             task.add_done_callback(self._report_ingest)
 
         async def stop_ingest():
+            if periodic:
+                periodic.stop()
             await ingest.close()
             await lock.close()
 
         reactor.callWhenRunning(start_ingest)
+        periodic = PeriodicTasks() if settings.CELERY_TASK_ALWAYS_EAGER else None
+        if periodic:
+            reactor.callWhenRunning(lambda: periodic.start(twisted_loop))
 
         def stopping():
             return defer.Deferred.fromFuture(twisted_loop.create_task(stop_ingest()))
@@ -62,3 +75,46 @@ class Command(BaseCommand):
             reactor.stop()
         else:
             self.stdout.write(f"ingest ready on port {task.result()}")
+
+
+class PeriodicTasks:
+    """settings.CELERY_BEAT_SCHEDULE, run by this process when there is no beat."""
+
+    def __init__(self) -> None:
+        self._tasks = []
+
+    def start(self, loop) -> None:
+        from livesite.celery import app
+
+        app.loader.import_default_modules()
+        app.finalize()  # apps add periodic tasks when the app is finalized (gifts/tasks.py)
+        for name, entry in app.conf.beat_schedule.items():
+            task = app.tasks[entry["task"]]
+            seconds = _seconds(entry["schedule"])
+            call = functools.partial(task.apply, entry.get("args", ()), entry.get("kwargs", {}))
+            self._tasks.append(loop.create_task(self._every(name, call, seconds)))
+
+    def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+
+    async def _every(self, name: str, call, seconds: float) -> None:
+        from asgiref.sync import sync_to_async
+
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                result = await sync_to_async(call, thread_sensitive=False)()
+                if result.failed():
+                    logger.error("periodic task %s failed: %r", name, result.result)
+            except Exception:
+                logger.exception("periodic task %s failed", name)
+
+
+def _seconds(schedule) -> float:
+    """A beat entry's period: seconds, a timedelta, or a celery `schedule`."""
+    if isinstance(schedule, int | float):
+        return float(schedule)
+    if isinstance(schedule, timedelta):
+        return schedule.total_seconds()
+    return schedule.run_every.total_seconds()

@@ -1,0 +1,132 @@
+"""Replays: an ended stream's full recording, kept on disk until it expires.
+
+While a room is live its transcoder writes ``HLS_ROOT/<slug>/`` (the live playlists,
+and with ``--keep-recording`` every segment plus ``<rendition>/vod.m3u8``). When the
+stream ends, `make_replay` turns that recording into
+
+    HLS_ROOT/<slug>/replays/<stream id>/master.m3u8
+    HLS_ROOT/<slug>/replays/<stream id>/<rendition>/index.m3u8   (VOD, with ENDLIST)
+    HLS_ROOT/<slug>/replays/<stream id>/<rendition>/seg_<n>.ts
+    HLS_ROOT/<slug>/replays/<stream id>/thumbnail.jpg
+
+served by the same origin at ``/hls/<slug>/replays/<id>/master.m3u8``. Segments are
+hard links, not copies: making a replay of a long stream costs no disk and no I/O, and
+the next stream of the room may empty the live folder (the ingest keeps ``replays/``)
+while the replay keeps its data. The folder is built under a temporary name and renamed
+into place, so a player never sees half a replay.
+
+`delete_replay` removes one; the periodic task in streaming/tasks.py removes expired
+ones (which needs the worker to see HLS_ROOT: run it on the ingest machine, or put
+HLS_ROOT on shared storage).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+from streaming.transcoder.master_playlist import MASTER_PLAYLIST
+from streaming.transcoder.playlist import parse_media_playlist, render_media_playlist
+from streaming.transcoder.rendition_playlist import LIVE_PLAYLIST, VOD_PLAYLIST
+from streaming.transcoder.thumbnail import THUMBNAIL_NAME
+
+logger = logging.getLogger("livesite.replays")
+
+REPLAYS = "replays"
+
+
+def replay_folder(live_folder: Path, stream_id: int) -> Path:
+    return Path(live_folder) / REPLAYS / str(stream_id)
+
+
+def make_replay(live_folder: Path, stream_id: int) -> float | None:
+    """Build the replay of the stream recorded in `live_folder`; returns its length in
+    seconds, or None when nothing was recorded (the stream never produced a segment)."""
+    live_folder = Path(live_folder)
+    master = live_folder / MASTER_PLAYLIST
+    if not master.exists():
+        return None
+    target = replay_folder(live_folder, stream_id)
+    building = target.with_name(f".{stream_id}.building")
+    shutil.rmtree(building, ignore_errors=True)
+    building.mkdir(parents=True)
+    kept_uris, seconds = set(), 0.0
+    for uri in _variant_uris(master.read_text()):
+        rendition = (live_folder / uri).parent
+        length = _link_rendition(rendition, building / rendition.name)
+        if length:
+            kept_uris.add(uri)
+            seconds = max(seconds, length)
+    if not kept_uris:
+        shutil.rmtree(building, ignore_errors=True)
+        return None
+    (building / MASTER_PLAYLIST).write_text(_master_with(master.read_text(), kept_uris))
+    thumbnail = live_folder / THUMBNAIL_NAME
+    if thumbnail.exists():
+        shutil.copyfile(thumbnail, building / THUMBNAIL_NAME)
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(building, target)
+    return seconds
+
+
+def delete_replay(live_folder: Path, stream_id: int) -> None:
+    shutil.rmtree(replay_folder(live_folder, stream_id), ignore_errors=True)
+
+
+def _link_rendition(source: Path, destination: Path) -> float:
+    """Link the rendition's recorded segments and write its VOD playlist; returns the
+    seconds linked (0 when the rendition recorded nothing)."""
+    playlist_path = source / VOD_PLAYLIST
+    if not playlist_path.exists():
+        # The last transcoder died before writing its recording: the live playlist
+        # (ended by the ingest) lists what is certainly on disk.
+        playlist_path = source / LIVE_PLAYLIST
+    if not playlist_path.exists():
+        return 0.0
+    playlist = parse_media_playlist(playlist_path.read_text())
+    destination.mkdir(parents=True, exist_ok=True)
+    kept, gap = [], False
+    for segment in playlist.segments:
+        try:
+            os.link(source / segment.uri, destination / segment.uri)
+        except FileExistsError:
+            pass
+        except OSError:
+            gap = True  # a segment lost on disk: the timeline jumps over it
+            continue
+        kept.append(replace(segment, discontinuity=segment.discontinuity or (gap and bool(kept))))
+        gap = False
+    if not kept:
+        return 0.0
+    vod = replace(
+        playlist,
+        segments=tuple(kept),
+        media_sequence=kept[0].sequence,
+        playlist_type="VOD",
+        ended=True,
+    )
+    (destination / LIVE_PLAYLIST).write_text(render_media_playlist(vod))
+    return sum(segment.duration for segment in kept)
+
+
+def _variant_uris(master_text: str) -> list[str]:
+    lines = [line.strip() for line in master_text.splitlines()]
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def _master_with(master_text: str, kept_uris: set[str]) -> str:
+    """The master playlist without the variants whose rendition recorded nothing."""
+    lines, pending = [], None
+    for line in (raw.strip() for raw in master_text.splitlines()):
+        if line.startswith("#EXT-X-STREAM-INF:"):
+            pending = line
+        elif line and not line.startswith("#"):
+            if line in kept_uris:
+                lines += [pending, line] if pending else [line]
+            pending = None
+        elif line:
+            lines.append(line)
+    return "\n".join(lines) + "\n"
