@@ -77,9 +77,38 @@ export async function mountGifts(root, socket, config) {
     for (const [key, send] of inFlight) socket.send({ type: "gift.send", ...send, idempotency_key: key });
   });
 
-  socket.on("gift", (event) => showGift(event, player));
-  socket.on("leaderboard", (event) => renderBoard(root, event));
-  for (const board of Object.values(boards)) renderBoard(root, board);
+  // Leaderboard frames are throttled (one per room and interval); between them the gift
+  // frames carry the sender's new totals, which keep the shown boards exact.
+  const shown = new Map(); // board kind -> the page of it on screen
+  const show = (board) => {
+    shown.set(board.board, board);
+    renderBoard(root, board);
+  };
+  socket.on("gift", (event) => {
+    showGift(event, player);
+    for (const [kind, score] of Object.entries(event.totals || {})) {
+      show(withTotal(shown.get(kind), kind, event, score));
+    }
+  });
+  socket.on("leaderboard", show);
+  for (const board of Object.values(boards)) show(board);
+}
+
+// `board` with the gift's sender at `score`, re-ranked; a board that shows only the top
+// (fewer entries than members) keeps its length.
+function withTotal(board, kind, event, score) {
+  const id = kind === "stream" ? String(event.stream) : board?.id;
+  if (!board || board.id !== id) board = { board: kind, id, total: 0, entries: [] };
+  const username = event.sender.username;
+  const previous = board.entries.find((entry) => entry.user.username === username);
+  const others = board.entries.filter((entry) => entry !== previous);
+  const entry = { user: event.sender, score: Math.max(score, previous?.score ?? 0) };
+  const size = board.total > board.entries.length ? board.entries.length : Infinity;
+  const entries = [...others, entry]
+    .sort((a, b) => b.score - a.score)
+    .slice(0, size)
+    .map((item, index) => ({ ...item, rank: index + 1 }));
+  return { ...board, total: board.total + (previous ? 0 : 1), entries };
 }
 
 function renderBoard(root, board) {
