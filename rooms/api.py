@@ -27,7 +27,9 @@ class RoomSerializer(serializers.ModelSerializer):
             "title",
             "description",
             "category",
+            "tags",
             "status",
+            "accepting_streams",
             "owner",
             "owner_name",
             "updated_at",
@@ -64,10 +66,72 @@ class RoomListView(generics.ListAPIView):
         return rooms
 
 
+class RoomEditSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=120)
+    description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    category = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    tags = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
 class RoomDetailView(generics.RetrieveAPIView):
+    """GET: a room's public details. PATCH: its owner or staff edit title, description,
+    category and tags (the slug never changes)."""
+
     serializer_class = RoomSerializer
     queryset = Room.objects.select_related("owner")
     lookup_field = "slug"
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    @extend_schema(request=RoomEditSerializer, responses=RoomSerializer)
+    def patch(self, request, slug: str):
+        room = self.get_object()
+        current = {
+            "title": room.title,
+            "description": room.description,
+            "category": room.category,
+            "tags": room.tags,
+        }
+        form = RoomEditSerializer(data={**current, **request.data})
+        form.is_valid(raise_exception=True)
+        try:
+            services.edit_room(room, request.user, **form.validated_data)
+        except NotAllowed as error:
+            raise PermissionDenied(str(error)) from None
+        except InvalidRoom as error:
+            raise ValidationError({"title": [str(error)]}) from None
+        return Response(RoomSerializer(room).data)
+
+
+@extend_schema(request=None, responses=RoomSerializer)
+class RoomStopView(APIView):
+    """POST: end the live stream now and refuse publishing until start (owner or staff)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request, slug: str):
+        room = get_object_or_404(Room, slug=slug)
+        try:
+            services.stop_room(room, request.user)
+        except NotAllowed as error:
+            raise PermissionDenied(str(error)) from None
+        room.refresh_from_db()
+        return Response(RoomSerializer(room).data)
+
+
+@extend_schema(request=None, responses=RoomSerializer)
+class RoomStartView(APIView):
+    """POST: accept a publisher again (owner or staff); the room goes live when OBS connects."""
+
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request, slug: str):
+        room = get_object_or_404(Room, slug=slug)
+        try:
+            services.start_room(room, request.user)
+        except NotAllowed as error:
+            raise PermissionDenied(str(error)) from None
+        room.refresh_from_db()
+        return Response(RoomSerializer(room).data)
 
 
 class StreamKeySerializer(serializers.Serializer):
@@ -96,3 +160,4 @@ class RoomCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=120)
     description = serializers.CharField(max_length=2000, required=False, default="")
     category = serializers.CharField(max_length=50, required=False, default="")
+    tags = serializers.CharField(max_length=200, required=False, default="")

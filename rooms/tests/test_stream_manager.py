@@ -141,3 +141,25 @@ def test_the_stream_key_section_is_only_for_the_owner(client, alice_room, dave):
     client.force_login(dave)  # staff manage the room but never see or rotate its key
     page = client.get(manage_url(alice_room)).content.decode()
     assert "New stream key" not in page
+
+
+def test_the_api_edits_stops_and_starts_for_the_owner_only(client, alice, bob, alice_room):
+    url = f"/api/rooms/{alice_room.slug}/"
+    assert client.patch(url, {"title": "x"}, content_type="application/json").status_code in (
+        401,
+        403,
+    )
+    client.force_login(bob)
+    assert client.patch(url, {"title": "x"}, content_type="application/json").status_code == 403
+    assert client.post(f"{url}stop/").status_code == 403
+    client.force_login(alice)
+    response = client.patch(url, {"tags": "Jazz, night"}, content_type="application/json")
+    assert response.status_code == 200
+    assert response.json()["tags"] == "jazz night"
+    assert response.json()["title"] == "Alice's Room"  # unchanged fields stay
+    bad = client.patch(url, {"title": ""}, content_type="application/json")
+    assert bad.status_code == 400
+    services.start_stream(alice_room)
+    stopped = client.post(f"{url}stop/").json()
+    assert stopped["status"] == "ended" and stopped["accepting_streams"] is False
+    assert client.post(f"{url}start/").json()["accepting_streams"] is True
