@@ -4,6 +4,7 @@ WebSocket handshakes must come from an allowed host (ALLOWED_HOSTS), so a page
 on another site cannot open a socket with a viewer's cookies.
 """
 
+import gc
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "livesite.settings")
@@ -29,3 +30,11 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# A web process holds thousands of long-lived socket objects; with CPython's default
+# thresholds the cyclic collector walks them all every few hundred allocations and
+# stalls the event loop for tens of milliseconds. Freeze what start-up built (it lives
+# as long as the process) and collect the young generation less often. Measured with
+# bench/chat_load.py: p99 at 500 viewers 286 -> 167 ms (docs/benchmarks.md).
+gc.freeze()
+gc.set_threshold(100_000, 50, 100)

@@ -55,7 +55,7 @@ class RoomListView(generics.ListAPIView):
         except NotAllowed as error:
             raise PermissionDenied(str(error)) from None
         except InvalidRoom as error:
-            raise ValidationError({"title": [str(error)]}) from None
+            raise ValidationError({error.field: [str(error)]}) from None
         return Response(RoomSerializer(room).data, status=201)
 
     def get_queryset(self):
@@ -161,3 +161,4 @@ class RoomCreateSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=2000, required=False, default="")
     category = serializers.CharField(max_length=50, required=False, default="")
     tags = serializers.CharField(max_length=200, required=False, default="")
+    slug = serializers.CharField(max_length=60, required=False, default="")

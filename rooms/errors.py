@@ -10,4 +10,6 @@ class NotAllowed(RoomError):
 
 
 class InvalidRoom(RoomError):
-    pass
+    def __init__(self, message: str, field: str = "title") -> None:
+        super().__init__(message)
+        self.field = field  # the input it is about, for forms and the API

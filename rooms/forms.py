@@ -12,3 +12,14 @@ class RoomForm(forms.Form):
         required=False,
         help_text="Up to 5 words, separated by spaces or commas.",
     )
+
+
+class NewRoomForm(RoomForm):
+    """Creating a room may also choose its address, which never changes afterwards."""
+
+    slug = forms.CharField(
+        max_length=60,
+        required=False,
+        label="Address",
+        help_text="Optional: lower-case letters, digits and dashes. Made from the title if empty.",
+    )

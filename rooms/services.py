@@ -26,6 +26,8 @@ SLUG_ATTEMPTS = 5
 MAX_TAGS = 5
 TAG_LENGTH = 25
 _TAG = re.compile(r"[^\w-]+")
+_CHOSEN_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{1,58})[a-z0-9]")
+RESERVED_SLUGS = {"new", "api", "admin", "static", "media", "hls", "ws", "live", "directory"}
 
 
 def _changed(room: Room, status_changed: bool = False) -> None:
@@ -52,20 +54,41 @@ def _slug_for(title: str) -> str:
     return f"{base}-{secrets.token_hex(3)}"
 
 
+def _chosen_slug(slug: str) -> str:
+    slug = slug.strip().lower()
+    if not _CHOSEN_SLUG.fullmatch(slug) or slug in RESERVED_SLUGS:
+        raise InvalidRoom(
+            "An address is 3 to 60 lower-case letters, digits and dashes, "
+            "starting and ending with a letter or digit.",
+            field="slug",
+        )
+    if Room.objects.filter(slug=slug).exists():
+        raise InvalidRoom(f"The address “{slug}” is taken; choose another.", field="slug")
+    return slug
+
+
 def create_room(
-    owner, title: str, description: str = "", category: str = "", tags: str = ""
+    owner,
+    title: str,
+    description: str = "",
+    category: str = "",
+    tags: str = "",
+    slug: str = "",
 ) -> Room:
+    """A new room; its `slug` (address and video folder) is chosen here or made from the
+    title, and never changes afterwards."""
     if not permissions.can_broadcast(owner):
         raise NotAllowed("Only broadcasters may create rooms.")
     title = title.strip()
     if not title:
         raise InvalidRoom("A room needs a title.")
+    chosen = _chosen_slug(slug) if slug.strip() else None
     for _ in range(SLUG_ATTEMPTS):
         try:
             with transaction.atomic():
                 room = Room.objects.create(
                     owner=owner,
-                    slug=_slug_for(title),
+                    slug=chosen or _slug_for(title),
                     title=title[:120],
                     description=description.strip()[:2000],
                     category=category.strip()[:50],
@@ -74,6 +97,9 @@ def create_room(
                 _changed(room)
                 return room
         except IntegrityError:
+            if chosen:
+                message = f"The address “{chosen}” is taken; choose another."
+                raise InvalidRoom(message, field="slug") from None
             continue  # another request took the slug between the check and the insert
     raise InvalidRoom("Could not find a free address for this room; try another title.")
 

@@ -15,7 +15,7 @@ from gifts import services as gifts
 from moderation.models import Report
 from rooms import cache, services
 from rooms.errors import InvalidRoom, NotAllowed
-from rooms.forms import RoomForm
+from rooms.forms import NewRoomForm, RoomForm
 from rooms.ingest_address import obs_server_url
 from rooms.models import Follow, Room
 
@@ -168,7 +168,7 @@ def start_room(request, slug: str):
 @login_required
 @require_POST
 def create_room(request):
-    form = RoomForm(request.POST)
+    form = NewRoomForm(request.POST)
     if not form.is_valid():
         messages.error(request, "A room needs a title of at most 120 characters.")
         return redirect("accounts:dashboard")

@@ -163,3 +163,27 @@ def test_the_api_edits_stops_and_starts_for_the_owner_only(client, alice, bob, a
     stopped = client.post(f"{url}stop/").json()
     assert stopped["status"] == "ended" and stopped["accepting_streams"] is False
     assert client.post(f"{url}start/").json()["accepting_streams"] is True
+
+
+@pytest.mark.parametrize(
+    "slug", ["ab", "-abc", "abc-", "ABC!", "a b c", "x" * 61, "new", "../etc", "ümlaut"]
+)
+def test_a_bad_chosen_address_is_refused(alice, slug):
+    from rooms.errors import InvalidRoom
+
+    with pytest.raises(InvalidRoom) as refused:
+        services.create_room(alice, "Title", slug=slug)
+    assert refused.value.field == "slug"
+    assert not Room.objects.filter(title="Title").exists()
+
+
+def test_a_broadcaster_may_choose_the_address_once(client, alice, alice_room):
+    client.force_login(alice)
+    response = client.post("/api/rooms/", {"title": "Jazz", "slug": "Night-Jazz"},
+                           content_type="application/json")  # fmt: skip
+    assert response.status_code == 201 and response.json()["slug"] == "night-jazz"
+    taken = client.post("/api/rooms/", {"title": "Jazz 2", "slug": "night-jazz"},
+                        content_type="application/json")  # fmt: skip
+    assert taken.status_code == 400 and "taken" in taken.json()["slug"][0]
+    page = client.post("/rooms/new/", {"title": "Blues", "slug": "late-blues"})
+    assert page.status_code == 302 and page["Location"] == "/rooms/late-blues/"
