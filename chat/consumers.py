@@ -55,7 +55,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
         process = get_process_hub()
         self.hub = await process.room(session.room_id, session.slug, session.stream_id)
         await self.send_event(
-            events.hello(session.slug, session.user, session.can_chat, session.can_moderate)
+            events.hello(
+                session.slug,
+                session.user,
+                session.can_chat,
+                session.can_moderate,
+                session.status,
+                session.stream_id,
+            )
         )
         await self.send(text_data=self.hub.history_frame())
         # Fan-out frames skip the middleware stack's send wrappers (livesite/direct_send.py).

@@ -8,7 +8,16 @@ def user_summary(user_id: int, name: str, role: str) -> dict:
     return {"id": user_id, "name": name, "role": role, "badges": badges}
 
 
-def hello(room_slug: str, user: dict | None, can_chat: bool, can_moderate: bool) -> dict:
+def hello(
+    room_slug: str,
+    user: dict | None,
+    can_chat: bool,
+    can_moderate: bool,
+    status: str = "offline",
+    stream_id: int | None = None,
+) -> dict:
+    """The first frame. `status` and `stream` are read from the database at connect, so a
+    page rendered from a stale cache corrects itself."""
     return {
         "type": "hello",
         "protocol": PROTOCOL_VERSION,
@@ -16,6 +25,8 @@ def hello(room_slug: str, user: dict | None, can_chat: bool, can_moderate: bool)
         "user": user,
         "can_chat": can_chat,
         "can_moderate": can_moderate,
+        "status": status,
+        "stream": stream_id,
     }
 
 

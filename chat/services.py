@@ -47,6 +47,7 @@ class Session:
     can_chat: bool
     can_moderate: bool
     can_manage: bool = False  # the owner or staff: also gets the stream's health
+    status: str = "offline"  # the room's status at connect
 
     @property
     def user_id(self) -> int | None:
@@ -71,6 +72,7 @@ def open_session(user, slug: str) -> Session | None:
         can_chat=permissions.can_chat(user, room),
         can_moderate=permissions.can_moderate_room(user, room),
         can_manage=permissions.can_manage_room(user, room),
+        status=room.status,
     )
 
 

@@ -37,4 +37,4 @@ application = ProtocolTypeRouter(
 # as long as the process) and collect the young generation less often. Measured with
 # bench/chat_load.py: p99 at 500 viewers 286 -> 167 ms (docs/benchmarks.md).
 gc.freeze()
-gc.set_threshold(100_000, 50, 100)
+gc.set_threshold(50_000, 20, 10)

@@ -18,6 +18,10 @@ class RoomAdmin(admin.ModelAdmin):
     raw_id_fields = ("owner",)
     inlines = [RoomModeratorInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A room's slug is its address and the name of its video folder (live and replays).
+        return ("slug",) if obj else ()
+
 
 class StreamIncidentInline(admin.TabularInline):
     model = StreamIncident

@@ -49,6 +49,8 @@ def clean_tags(text: str) -> str:
 
 def _slug_for(title: str) -> str:
     base = slugify(title)[:48].strip("-") or "room"
+    if base in RESERVED_SLUGS or len(base) < 3:
+        base = f"{base}-room"
     if not Room.objects.filter(slug=base).exists():
         return base
     return f"{base}-{secrets.token_hex(3)}"
@@ -164,11 +166,22 @@ def remove_moderator(room: Room, by, user) -> None:
 
 
 @transaction.atomic
-def start_stream(room: Room) -> Stream:
-    """Mark the room live with a new stream; a room already live keeps its stream."""
+def start_stream(room: Room, replace_stale: bool = False) -> Stream:
+    """Mark the room live with a new stream; a room already live keeps its stream, unless
+    `replace_stale` (an ingest that just took the room's live lock: whoever left a stream
+    open is gone), which ends that one, as abandoned, and starts a new one."""
     room = Room.objects.select_for_update().get(pk=room.pk)
     if room.current_stream_id is not None:
-        return room.current_stream
+        if not replace_stale:
+            return room.current_stream
+        stale = room.current_stream
+        stale.ended_at = timezone.now()
+        stale.save(update_fields=["ended_at"])
+        record_incident(
+            stale.pk,
+            StreamIncident.Kind.ABANDONED,
+            "Its ingest vanished; the next publish started a new stream.",
+        )
     stream = Stream.objects.create(room=room)
     room.current_stream = stream
     room.status = Room.Status.LIVE
@@ -195,12 +208,13 @@ def end_stream(room: Room, stream_id: int | None = None) -> Stream | None:
 
 
 def accepts_publishing(room_ids) -> dict[int, tuple[str, bool]]:
-    """For the ingest's watch: each room's key hash and whether it still accepts a
-    publisher (False after Stop). One query for every stream an ingest holds."""
+    """For the ingest's watch: each room's key hash, whether it still accepts a publisher
+    (False after Stop) and its live stream's id. One query for every stream an ingest
+    holds."""
     rows = Room.objects.filter(pk__in=list(room_ids)).values_list(
-        "pk", "stream_key_hash", "accepting_streams"
+        "pk", "stream_key_hash", "accepting_streams", "current_stream_id"
     )
-    return {pk: (key_hash, accepting) for pk, key_hash, accepting in rows}
+    return {pk: (key_hash, accepting, stream) for pk, key_hash, accepting, stream in rows}
 
 
 def record_incident(stream_id: int, kind: str, detail: str = "") -> StreamIncident:
@@ -226,6 +240,14 @@ def expired_replays(now=None) -> list[Stream]:
             replay_ready=True, replay_expires_at__lte=now
         )
     )
+
+
+def kept_replays(stream_ids) -> dict[int, str]:
+    """Of these stream ids, those whose replay is still offered: id -> the room's slug."""
+    rows = Stream.objects.filter(pk__in=list(stream_ids), replay_ready=True).values_list(
+        "pk", "room__slug"
+    )
+    return dict(rows)
 
 
 def forget_replay(stream: Stream) -> None:

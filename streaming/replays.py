@@ -30,7 +30,14 @@ from pathlib import Path
 
 from streaming.transcoder.master_playlist import MASTER_PLAYLIST
 from streaming.transcoder.playlist import parse_media_playlist, render_media_playlist
-from streaming.transcoder.rendition_playlist import LIVE_PLAYLIST, VOD_PLAYLIST
+from streaming.transcoder.rendition_playlist import (
+    LIVE_PLAYLIST,
+    RECORDING_LOG,
+    SEGMENT_NAME,
+    VOD_PLAYLIST,
+    read_recording_log,
+    recording_playlist,
+)
 from streaming.transcoder.thumbnail import THUMBNAIL_NAME
 
 logger = logging.getLogger("livesite.replays")
@@ -76,17 +83,40 @@ def delete_replay(live_folder: Path, stream_id: int) -> None:
     shutil.rmtree(replay_folder(live_folder, stream_id), ignore_errors=True)
 
 
+def prune_live_folder(live_folder: Path) -> None:
+    """After the replay is made: leave the live folder only what its ended live playlists
+    list. The recording now lives (as hard links) in the replay alone, so it is freed
+    when the replay expires, and nothing of it stays reachable under the live URLs."""
+    for rendition in Path(live_folder).iterdir():
+        playlist = rendition / LIVE_PLAYLIST
+        if rendition.name == REPLAYS or not playlist.exists():
+            continue
+        listed = {segment.uri for segment in parse_media_playlist(playlist.read_text()).segments}
+        (rendition / VOD_PLAYLIST).unlink(missing_ok=True)
+        (rendition / RECORDING_LOG).unlink(missing_ok=True)
+        for path in rendition.iterdir():
+            if SEGMENT_NAME.match(path.name) and path.name not in listed:
+                path.unlink(missing_ok=True)
+
+
+def _recorded_playlist(source: Path):
+    """The rendition's recording: its log (complete even if the transcoder was killed),
+    else its VOD playlist, else the ended live window (what is certainly on disk)."""
+    recorded = read_recording_log(source)
+    if recorded:
+        return recording_playlist(recorded)
+    for name in (VOD_PLAYLIST, LIVE_PLAYLIST):
+        if (source / name).exists():
+            return parse_media_playlist((source / name).read_text())
+    return None
+
+
 def _link_rendition(source: Path, destination: Path) -> float:
     """Link the rendition's recorded segments and write its VOD playlist; returns the
     seconds linked (0 when the rendition recorded nothing)."""
-    playlist_path = source / VOD_PLAYLIST
-    if not playlist_path.exists():
-        # The last transcoder died before writing its recording: the live playlist
-        # (ended by the ingest) lists what is certainly on disk.
-        playlist_path = source / LIVE_PLAYLIST
-    if not playlist_path.exists():
+    playlist = _recorded_playlist(source)
+    if playlist is None:
         return 0.0
-    playlist = parse_media_playlist(playlist_path.read_text())
     destination.mkdir(parents=True, exist_ok=True)
     kept, gap = [], False
     for segment in playlist.segments:

@@ -1,25 +1,55 @@
 """Periodic work on the video files (scheduled in settings.CELERY_BEAT_SCHEDULE)."""
 
 import logging
+import time
 from pathlib import Path
 
 from celery import shared_task
 from django.conf import settings
 
 from rooms import services as rooms
-from streaming.replays import delete_replay
+from streaming.replays import REPLAYS, delete_replay
 
 logger = logging.getLogger("livesite.replays")
 
 
 @shared_task(name="streaming.delete_expired_replays")
 def delete_expired_replays() -> int:
-    """Delete the media of every replay past its retention; returns how many."""
+    """Delete the media of every replay past its retention, and of replays nothing refers
+    to any more (a room or stream deleted in the admin); returns how many."""
+    hls_root = Path(settings.HLS_ROOT)
     deleted = 0
     for stream in rooms.expired_replays():
-        delete_replay(Path(settings.HLS_ROOT) / stream.room.slug, stream.pk)
+        room_folder = hls_root / stream.room.slug
+        if not room_folder.exists():
+            # This worker does not see the ingest's files: deleting nothing here and
+            # calling it done would keep the media forever. Leave it for a worker that
+            # does (docs/video.md: run this where HLS_ROOT is).
+            logger.warning("replay %s: %s is not on this machine", stream.pk, room_folder)
+            continue
+        delete_replay(room_folder, stream.pk)
         rooms.forget_replay(stream)
         deleted += 1
+    deleted += _delete_orphans(hls_root)
     if deleted:
-        logger.info("deleted %d expired replays", deleted)
+        logger.info("deleted %d replays", deleted)
     return deleted
+
+
+ORPHAN_AGE = 3600  # seconds: younger, it may be a replay whose stream is being recorded
+
+
+def _delete_orphans(hls_root: Path) -> int:
+    on_disk = {}
+    settled = time.time() - ORPHAN_AGE
+    for folder in hls_root.glob(f"*/{REPLAYS}/*"):
+        if folder.is_dir() and folder.name.isdigit() and folder.stat().st_mtime < settled:
+            on_disk[(folder.parent.parent.name, int(folder.name))] = folder
+    if not on_disk:
+        return 0
+    kept = rooms.kept_replays([stream_id for _, stream_id in on_disk])
+    orphans = [key for key in on_disk if kept.get(key[1]) != key[0]]
+    for slug, stream_id in orphans:
+        delete_replay(hls_root / slug, stream_id)
+        logger.info("replay %s of %s: no stream refers to it; deleted", stream_id, slug)
+    return len(orphans)

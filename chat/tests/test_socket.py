@@ -20,6 +20,7 @@ async def test_a_viewer_is_greeted_with_history_and_counts(open_socket, alice_ro
     hello = await viewer.expect("hello")
     assert hello["room"] == alice_room.slug
     assert hello["user"]["name"] == "bob" and hello["can_chat"] is True
+    assert (hello["status"], hello["stream"]) == ("offline", None)
     assert (await viewer.expect("chat.history"))["messages"] == []
     count = await viewer.expect("presence.count", timeout=3)
     assert count == {"type": "presence.count", "viewers": 1, "logged_in": 1}
@@ -250,3 +251,10 @@ async def test_a_refused_send_frees_its_nonce_for_a_retry(open_socket, alice_roo
     await asyncio.sleep(0.05)
     await sender.send({"type": "chat.send", "text": "too soon", "nonce": "b"})
     assert (await sender.expect("chat.message", nonce="b"))["text"] == "too soon"
+
+
+async def test_the_greeting_carries_the_live_status_read_at_connect(open_socket, alice_room):
+    """A page rendered from a cached room a moment old corrects itself from this."""
+    stream = await go_live(alice_room)
+    hello = await (await open_socket(alice_room)).expect("hello")
+    assert (hello["status"], hello["stream"]) == ("live", stream.pk)

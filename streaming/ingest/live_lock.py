@@ -70,7 +70,9 @@ _local_locks: weakref.WeakSet[LocalLiveLock] = weakref.WeakSet()
 
 def held_live_locks(room_ids) -> set[int]:
     """Which of these rooms some ingest holds the live lock of (rooms.tasks). With Redis,
-    any ingest anywhere; without, the ingest of this process (the one-process install)."""
+    any ingest anywhere; without, the ingest of this process (the one-process install).
+    A process without Redis and without an ingest cannot tell: all of them, so that
+    nothing is ended on a guess."""
     from django.conf import settings
 
     from livesite.redis_client import get_sync_redis
@@ -78,9 +80,10 @@ def held_live_locks(room_ids) -> set[int]:
     room_ids = list(room_ids)
     client = get_sync_redis()
     if client is None:
-        return {room_id for room_id in room_ids if any(
-            lock._holder(room_id) for lock in list(_local_locks)
-        )}  # fmt: skip
+        locks = list(_local_locks)
+        if not locks:
+            return set(room_ids)
+        return {room_id for room_id in room_ids if any(lock._holder(room_id) for lock in locks)}
     with client.pipeline(transaction=False) as pipe:
         for room_id in room_ids:
             pipe.exists(_redis_key(settings.REDIS_KEY_PREFIX, room_id))

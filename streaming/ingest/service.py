@@ -33,7 +33,7 @@ from streaming.ingest.transcoder_process import (
     TranscoderProcess,
     TranscoderSettings,
 )
-from streaming.replays import REPLAYS, make_replay
+from streaming.replays import REPLAYS, make_replay, prune_live_folder
 from streaming.rtmp.server import PublishRejected, RtmpServer, ServerLimits
 from streaming.transcoder.rendition_playlist import end_live_playlists
 
@@ -113,6 +113,9 @@ class Ingest:
         self._guard = asyncio.Lock()
         self._watch: asyncio.Task | None = None
         self._drops: set[asyncio.Task] = set()
+        # Streams being closed (playlists, replay, database, lock), by room id: slow work
+        # kept out of the guard, so one long replay never holds up other publishers.
+        self._finishing: dict[int, asyncio.Task] = {}
 
     def _drop_later(self, session: PublisherSession, reason: str) -> None:
         """Drop a publisher without waiting for its on_close (which may take the guard)."""
@@ -135,6 +138,7 @@ class Ingest:
         for live in list(self.live.values()):
             live.cancel_grace()
             await self._end_stream(live)
+        await asyncio.gather(*self._finishing.values(), return_exceptions=True)
 
     # --- publishing -------------------------------------------------------------------
 
@@ -159,6 +163,8 @@ class Ingest:
             if live is not None and live.session is not None:
                 raise PublishRejected(BAD_NAME, "this room is already live from another connection")
             if live is None:
+                if room.pk in self._finishing:
+                    raise PublishRejected(BAD_NAME, "the last stream is still being saved")
                 live = await self._go_live(room)
             else:
                 live.cancel_grace()
@@ -183,7 +189,9 @@ class Ingest:
         output = self.settings.hls_root / room.slug
         # A new stream starts from an empty folder: no segment of the last one may leak in.
         await asyncio.to_thread(_empty_folder, output)
-        stream = await _db(rooms.start_stream, room)
+        # We just took the room's lock: a stream still open in the database was left by an
+        # ingest that vanished, and is ended rather than continued.
+        stream = await _db(rooms.start_stream, room, True)
         live = LiveRoom(
             room=room,
             output=output,
@@ -254,13 +262,30 @@ class Ingest:
             await self._end_stream(live)
 
     async def _end_stream(self, live: LiveRoom) -> None:
+        """Under the guard: the room stops being live here; the rest happens in a task."""
         self.live.pop(live.room_id, None)
-        await asyncio.to_thread(end_live_playlists, live.output)
+        task = asyncio.create_task(self._finish(live))
+        self._finishing[live.room_id] = task
+        task.add_done_callback(lambda _: self._finishing.pop(live.room_id, None))
+
+    async def _finish(self, live: LiveRoom) -> None:
+        """Close the playlists, keep the replay, end the stream, release the lock. Each
+        step runs even if one before it failed (the room may have been deleted)."""
+        try:
+            await asyncio.to_thread(end_live_playlists, live.output)
+        except OSError:
+            logger.exception("room %s: could not end the live playlists", live.slug)
         if not live.lock_lost:
             await self._keep_replay(live)
-            await _db(rooms.end_stream, live.room, live.stream_id)
+            try:
+                await _db(rooms.end_stream, live.room, live.stream_id)
+            except Exception:
+                logger.exception("room %s: could not end the stream", live.slug)
             await self.lock.release(live.room_id, live.lock_token)
-        await room_cache.store_health(live.room_id, None)
+        try:
+            await room_cache.store_health(live.room_id, None)
+        except Exception:
+            logger.warning("room %s: could not clear the health report", live.slug)
         logger.info("room %s: stream ended", live.slug)
 
     async def _keep_replay(self, live: LiveRoom) -> None:
@@ -268,6 +293,7 @@ class Ingest:
             return
         try:
             seconds = await asyncio.to_thread(make_replay, live.output, live.stream_id)
+            await asyncio.to_thread(prune_live_folder, live.output)
             if seconds:
                 await _db(rooms.record_replay, live.stream_id, seconds)
         except Exception:  # a replay that cannot be made must not keep the room live
@@ -321,9 +347,13 @@ class Ingest:
             return
         state = await _db(rooms.accepts_publishing, [live.room_id for live in watched])
         for live in watched:
-            key_hash, accepting = state.get(live.room_id, ("", False))
-            if not accepting and not live.stopped:
-                logger.info("room %s: stopped by its owner; ending the stream", live.slug)
+            key_hash, accepting, stream_id = state.get(live.room_id, ("", False, None))
+            # Stopped by the owner, or the stream ended in the database behind our back
+            # (Stop then Start within one check, the room deleted): end it here too.
+            ended = not accepting or stream_id != live.stream_id
+            if ended and not live.stopped:
+                why = "stopped by its owner" if not accepting else "its stream ended elsewhere"
+                logger.info("room %s: %s; ending the stream", live.slug, why)
                 live.stopped = True
                 if live.session is not None:
                     self._drop_later(live.session, "room stopped")
@@ -333,6 +363,9 @@ class Ingest:
             elif key_hash != live.key_hash and live.session is not None:
                 logger.info("room %s: stream key rotated; dropping its publisher", live.slug)
                 self._drop_later(live.session, "stream key rotated")
+                await self._record_incident(
+                    live, StreamIncident.Kind.PUBLISHER_DROPPED, "The stream key was rotated."
+                )
 
     async def _end_stopped(self, live: LiveRoom) -> None:
         async with self._guard:
@@ -346,6 +379,11 @@ class Ingest:
             # Another ingest holds the room now (ours expired): it owns the stream, so
             # stop publishing here without ending the stream it continues.
             logger.error("room %s: live lock lost; dropping the local publisher", live.slug)
+            await self._record_incident(
+                live,
+                StreamIncident.Kind.PUBLISHER_DROPPED,
+                "This ingest lost the room's live lock (another ingest holds it now).",
+            )
             live.lock_lost = True
             live.cancel_grace()
             self.live.pop(live.room_id, None)

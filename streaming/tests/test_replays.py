@@ -21,10 +21,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(scope="module")
 def recorded_stream(tmp_path_factory):
     """A room's live folder after a 5 s stream transcoded with --keep-recording (source +
-    a 180p rendition), as the ingest leaves it when the stream ends."""
+    a 180p rendition, a live window of 2 segments), as the ingest leaves it at the end."""
     folder = tmp_path_factory.mktemp("live") / "room"
     broadcast = make_broadcast(folder.parent / "in.flv", seconds=5)
-    run = transcode(broadcast, folder, "--keep-recording", "--ladder", "180")
+    run = transcode(broadcast, folder, "--keep-recording", "--ladder", "180", "--window", "2")
     assert run.exit_status == 0, run.stderr
     return folder
 
@@ -144,3 +144,68 @@ def test_every_scheduled_task_exists():
     assert {"rooms.end_abandoned_streams", "streaming.delete_expired_replays"} <= names
     for entry in schedule.values():
         assert entry["task"] in app.tasks and _seconds(entry["schedule"]) > 0
+
+
+def test_a_recording_survives_a_transcoder_killed_before_it_wrote_its_playlist(
+    recorded_stream, tmp_path
+):
+    """The log is written segment by segment: no vod.m3u8 (the process was killed) and
+    the replay still has every segment, not just the last live window."""
+    live = tmp_path / "room"
+    _copy_tree(recorded_stream, live)
+    everything = media_playlist(live, "source", "vod.m3u8").segments
+    window = media_playlist(live, "source").segments
+    assert len(window) < len(everything)  # --window is shorter than the stream
+    for rendition in ("source", "180p"):
+        (live / rendition / "vod.m3u8").unlink()
+    make_replay(live, 11)
+    replayed = media_playlist(replay_folder(live, 11), "source").segments
+    assert [s.uri for s in replayed] == [s.uri for s in everything]
+
+
+def test_after_the_replay_the_live_folder_keeps_only_its_ended_window(recorded_stream, tmp_path):
+    from streaming.replays import prune_live_folder
+
+    live = tmp_path / "room"
+    _copy_tree(recorded_stream, live)
+    make_replay(live, 12)
+    prune_live_folder(live)
+    window = {s.uri for s in media_playlist(live, "source").segments}
+    assert {p.name for p in (live / "source").glob("seg_*.ts")} == window
+    assert not (live / "source" / "vod.m3u8").exists()
+    assert not (live / "source" / "recording.log").exists()
+    replay = replay_folder(live, 12)
+    for segment in media_playlist(replay, "source").segments:
+        assert (replay / "source" / segment.uri).stat().st_size > 0
+
+
+def test_replays_nothing_refers_to_are_deleted_once_settled(settings, tmp_path, alice_room):
+    import time as clock
+
+    settings.HLS_ROOT = tmp_path
+    stream = services.start_stream(alice_room)
+    services.end_stream(alice_room)
+    kept = replay_folder(tmp_path / alice_room.slug, stream.pk)
+    orphan = replay_folder(tmp_path / "deleted-room", 999)  # its room was deleted in admin
+    fresh = replay_folder(tmp_path / "deleted-room", 1000)  # being made right now
+    for folder in (kept, orphan, fresh):
+        folder.mkdir(parents=True)
+    services.record_replay(stream.pk, 10)
+    old = clock.time() - 7200
+    for folder in (kept, orphan):
+        os.utime(folder, (old, old))
+
+    assert tasks.delete_expired_replays() == 1
+    assert kept.exists() and fresh.exists() and not orphan.exists()
+
+
+def test_a_worker_that_cannot_see_the_files_leaves_the_replay_for_one_that_can(
+    settings, tmp_path, alice_room
+):
+    settings.HLS_ROOT = tmp_path / "elsewhere"
+    stream = services.start_stream(alice_room)
+    services.end_stream(alice_room)
+    services.record_replay(stream.pk, 10)
+    Stream.objects.filter(pk=stream.pk).update(replay_expires_at=timezone.now())
+    assert tasks.delete_expired_replays() == 0
+    assert Stream.objects.get(pk=stream.pk).replay_ready  # still to be deleted, not forgotten

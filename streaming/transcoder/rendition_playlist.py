@@ -7,6 +7,10 @@ Layout of rendition R in the output directory::
                          EXT-X-MEDIA-SEQUENCE advances as the window slides
     R/vod.m3u8           with --keep-recording: every segment of every run, written
                          when the input ends, with PLAYLIST-TYPE:VOD and ENDLIST
+    R/recording.log      with --keep-recording: one line per published segment
+                         ("<sequence> <duration> <discontinuity 0|1>"), appended as it
+                         is published, so a transcoder that is killed loses nothing of
+                         the recording (not served: the origin knows no ``.log``)
 
 The recording is a separate file rather than the live playlist turned into a VOD, so
 that viewers of the live stream keep polling an unchanged live playlist while a
@@ -17,11 +21,11 @@ broadcaster may reconnect within the grace period, and a playlist with ENDLIST w
 stop every viewer. The supervisor calls ``end_live_playlists`` once the stream is over.
 
 Continuing after a reconnect (``--discontinuity``): the new transcoder reads
-``index.m3u8`` (and ``vod.m3u8``), numbers its segments after the last one, and tags
-its first segment with EXT-X-DISCONTINUITY; when that segment leaves the window,
-EXT-X-DISCONTINUITY-SEQUENCE goes up by one, as RFC 8216 6.2.1 requires. If the
-previous run died before writing ``vod.m3u8``, the recording keeps what the old
-``vod.m3u8`` and the live window still list; the segments in between stay on disk.
+``index.m3u8`` (and ``recording.log``), numbers its segments after the last one, and
+tags its first segment with EXT-X-DISCONTINUITY; when that segment leaves the window,
+EXT-X-DISCONTINUITY-SEQUENCE goes up by one, as RFC 8216 6.2.1 requires. The recording
+continues from the log, so it is complete even when the previous run was killed before
+it could write ``vod.m3u8``.
 
 Segments that leave the live window stay on disk for another window's worth of
 segments: a player that fetched the playlist just before it slid may still ask.
@@ -44,6 +48,7 @@ from streaming.transcoder.playlist import (
 
 LIVE_PLAYLIST = "index.m3u8"
 VOD_PLAYLIST = "vod.m3u8"
+RECORDING_LOG = "recording.log"
 SEGMENT_NAME = re.compile(r"^seg_(\d+)\.ts$")
 
 
@@ -97,6 +102,8 @@ class RenditionPlaylist:
         self._live.append(segment)
         if self._keep_recording:
             self._recording.append(segment)
+            with open(self.directory / RECORDING_LOG, "a") as log:
+                log.write(f"{sequence} {duration:.6f} {int(segment.discontinuity)}\n")
         self._slide_window()
         write_atomically(self.directory / LIVE_PLAYLIST, self._render_live().encode())
         self._delete_expired()
@@ -105,16 +112,8 @@ class RenditionPlaylist:
     def finish(self) -> None:
         """The input ended: write the recording (the live playlist stays open)."""
         if self._keep_recording and self._recording:
-            recording = MediaPlaylist(
-                target_duration=max(
-                    self._target_duration,
-                    *(rounded_duration(s.duration) for s in self._recording),
-                ),
-                media_sequence=self._recording[0].sequence,
-                segments=tuple(self._recording),
-                discontinuity_sequence=self._recording_discontinuity_sequence,
-                playlist_type="VOD",
-                ended=True,
+            recording = recording_playlist(
+                self._recording, self._target_duration, self._recording_discontinuity_sequence
             )
             write_atomically(
                 self.directory / VOD_PLAYLIST, render_media_playlist(recording).encode()
@@ -146,19 +145,18 @@ class RenditionPlaylist:
             (self.directory / gone.uri).unlink(missing_ok=True)
 
     def _continue_recording(self, live: MediaPlaylist) -> None:
-        recording = self._read(VOD_PLAYLIST)
-        if recording is None or not recording.segments:
+        recorded = read_recording_log(self.directory)
+        if not recorded:
             self._recording = list(live.segments)
             self._recording_discontinuity_sequence = live.discontinuity_sequence
             return
-        last_recorded = recording.segments[-1].sequence
+        last_recorded = recorded[-1].sequence
         newer = [s for s in live.segments if s.sequence > last_recorded]
         if newer and newer[0].sequence != last_recorded + 1:
-            # Segments between the old recording and the live window were never listed
-            # (the previous run died); players need to know the timeline jumps.
+            # Segments between the log and the live window were never logged (a log
+            # line lost with the process); players need to know the timeline jumps.
             newer[0] = replace(newer[0], discontinuity=True)
-        self._recording = [*recording.segments, *newer]
-        self._recording_discontinuity_sequence = recording.discontinuity_sequence
+        self._recording = [*recorded, *newer]
         self._next_sequence = max(self._next_sequence, last_recorded + 1)
 
     def _expire_leftovers(self, first_live_sequence: int) -> None:
@@ -176,6 +174,39 @@ class RenditionPlaylist:
         if not path.exists():
             return None
         return parse_media_playlist(path.read_text())
+
+
+def read_recording_log(directory: Path) -> list[MediaSegment]:
+    """The segments `recording.log` lists (a torn last line from a kill is skipped)."""
+    path = Path(directory) / RECORDING_LOG
+    if not path.exists():
+        return []
+    segments, seen = [], set()
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        try:
+            sequence, duration, discontinuity = int(parts[0]), float(parts[1]), parts[2] == "1"
+        except (IndexError, ValueError):
+            continue
+        if sequence in seen or duration <= 0:
+            continue
+        seen.add(sequence)
+        segments.append(MediaSegment(sequence, f"seg_{sequence}.ts", duration, discontinuity))
+    return segments
+
+
+def recording_playlist(
+    segments: list[MediaSegment], target_duration: int = 1, discontinuity_sequence: int = 0
+) -> MediaPlaylist:
+    """The VOD playlist of a recording."""
+    return MediaPlaylist(
+        target_duration=max(target_duration, *(rounded_duration(s.duration) for s in segments)),
+        media_sequence=segments[0].sequence,
+        segments=tuple(segments),
+        discontinuity_sequence=discontinuity_sequence,
+        playlist_type="VOD",
+        ended=True,
+    )
 
 
 def end_live_playlists(output_directory: Path) -> None:

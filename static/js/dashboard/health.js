@@ -55,4 +55,5 @@ function showStatus(event) {
 
 new RoomSocket(config.socketPath)
   .on("stream.health", showHealth)
-  .on("room.status", showStatus);
+  .on("room.status", showStatus)
+  .on("hello", (event) => showStatus({ status: event.status }));

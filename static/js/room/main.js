@@ -18,11 +18,16 @@ mountGifts(root, socket, config);
 mountReports(root, config);
 mountPlayer(root, config);
 
-socket.on("room.status", (event) => {
+function applyStatus(event) {
+  if (event.status === root.dataset.status && event.stream === config.stream) return;
   config.stream = event.stream;
   root.dataset.status = event.status;
   document.dispatchEvent(new CustomEvent("room:status", { detail: event }));
-});
+}
+socket.on("room.status", applyStatus);
+// The page may have been rendered from a cache a moment old: the socket's greeting
+// carries the status read at connect (and after every reconnect).
+socket.on("hello", (event) => applyStatus({ status: event.status, stream: event.stream }));
 
 if (config.moderationModule) {
   import(config.moderationModule).then((module) => module.mountModerationTools(root, socket, config));

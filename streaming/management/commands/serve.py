@@ -91,7 +91,9 @@ class PeriodicTasks:
         for name, entry in app.conf.beat_schedule.items():
             task = app.tasks[entry["task"]]
             seconds = _seconds(entry["schedule"])
-            call = functools.partial(task.apply, entry.get("args", ()), entry.get("kwargs", {}))
+            call = functools.partial(
+                _fresh_connection, task.apply, entry.get("args", ()), entry.get("kwargs", {})
+            )
             self._tasks.append(loop.create_task(self._every(name, call, seconds)))
 
     def stop(self) -> None:
@@ -109,6 +111,17 @@ class PeriodicTasks:
                     logger.error("periodic task %s failed: %r", name, result.result)
             except Exception:
                 logger.exception("periodic task %s failed", name)
+
+
+def _fresh_connection(function, *args):
+    """What a Celery worker does around a task: no stale database connection."""
+    from django.db import close_old_connections
+
+    close_old_connections()
+    try:
+        return function(*args)
+    finally:
+        close_old_connections()
 
 
 def _seconds(schedule) -> float:
