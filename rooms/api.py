@@ -103,31 +103,18 @@ class RoomDetailView(generics.RetrieveAPIView):
 
 
 @extend_schema(request=None, responses=RoomSerializer)
-class RoomStopView(APIView):
-    """POST: end the live stream now and refuse publishing until start (owner or staff)."""
+class RoomSwitchView(APIView):
+    """POST `stop/`: end the live stream now and refuse publishing until `start/`; POST
+    `start/`: accept a publisher again (the room goes live when OBS connects). Owner or
+    staff."""
 
     permission_classes = [IsAuthenticated]
+    actions = {"stop": services.stop_room, "start": services.start_room}
 
-    def post(self, request, slug: str):
+    def post(self, request, slug: str, action: str):
         room = get_object_or_404(Room, slug=slug)
         try:
-            services.stop_room(room, request.user)
-        except NotAllowed as error:
-            raise PermissionDenied(str(error)) from None
-        room.refresh_from_db()
-        return Response(RoomSerializer(room).data)
-
-
-@extend_schema(request=None, responses=RoomSerializer)
-class RoomStartView(APIView):
-    """POST: accept a publisher again (owner or staff); the room goes live when OBS connects."""
-
-    permission_classes = [IsAuthenticated]
-
-    def post(self, request, slug: str):
-        room = get_object_or_404(Room, slug=slug)
-        try:
-            services.start_room(room, request.user)
+            self.actions[action](room, request.user)
         except NotAllowed as error:
             raise PermissionDenied(str(error)) from None
         room.refresh_from_db()

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from rooms import api
 
@@ -6,6 +6,9 @@ urlpatterns = [
     path("rooms/", api.RoomListView.as_view(), name="api-rooms"),
     path("rooms/<slug:slug>/", api.RoomDetailView.as_view(), name="api-room"),
     path("rooms/<slug:slug>/stream-key/", api.StreamKeyView.as_view(), name="api-stream-key"),
-    path("rooms/<slug:slug>/stop/", api.RoomStopView.as_view(), name="api-room-stop"),
-    path("rooms/<slug:slug>/start/", api.RoomStartView.as_view(), name="api-room-start"),
+    re_path(
+        r"^rooms/(?P<slug>[-a-zA-Z0-9_]+)/(?P<action>stop|start)/$",
+        api.RoomSwitchView.as_view(),
+        name="api-room-switch",
+    ),
 ]

@@ -187,3 +187,9 @@ def test_a_broadcaster_may_choose_the_address_once(client, alice, alice_room):
     assert taken.status_code == 400 and "taken" in taken.json()["slug"][0]
     page = client.post("/rooms/new/", {"title": "Blues", "slug": "late-blues"})
     assert page.status_code == 302 and page["Location"] == "/rooms/late-blues/"
+
+
+def test_unknown_room_actions_are_404(client, alice, alice_room):
+    client.force_login(alice)
+    assert client.post(f"/api/rooms/{alice_room.slug}/explode/").status_code == 404
+    assert client.post("/api/rooms/no-such-room/stop/").status_code == 404
