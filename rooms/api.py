@@ -102,7 +102,7 @@ class RoomDetailView(generics.RetrieveAPIView):
         return Response(RoomSerializer(room).data)
 
 
-@extend_schema(request=None, responses=RoomSerializer)
+@extend_schema(request=None, responses=RoomSerializer, operation_id="rooms_stop_or_start")
 class RoomSwitchView(APIView):
     """POST `stop/`: end the live stream now and refuse publishing until `start/`; POST
     `start/`: accept a publisher again (the room goes live when OBS connects). Owner or
