@@ -102,7 +102,6 @@ class RoomDetailView(generics.RetrieveAPIView):
         return Response(RoomSerializer(room).data)
 
 
-@extend_schema(request=None, responses=RoomSerializer, operation_id="rooms_stop_or_start")
 class RoomSwitchView(APIView):
     """POST `stop/`: end the live stream now and refuse publishing until `start/`; POST
     `start/`: accept a publisher again (the room goes live when OBS connects). Owner or
@@ -111,6 +110,7 @@ class RoomSwitchView(APIView):
     permission_classes = [IsAuthenticated]
     actions = {"stop": services.stop_room, "start": services.start_room}
 
+    @extend_schema(request=None, responses=RoomSerializer, operation_id="rooms_stop_or_start")
     def post(self, request, slug: str, action: str):
         room = get_object_or_404(Room, slug=slug)
         try:
