@@ -40,6 +40,9 @@ DEFAULT_ENV = {
     "REDIS_URL": "redis://127.0.0.1:6379/12",
     "DJANGO_SETTINGS_MODULE": "livesite.settings",
     "LOG_LEVEL": "WARNING",
+    # Production settings: with DEBUG on, Django records and formats every query.
+    "DEBUG": "0",
+    "SECRET_KEY": "bench-only-not-secret",
 }
 GIFTS = ["heart", "rose", "ice-cream", "donut"]
 QUANTITIES = [1, 1, 1, 10]
@@ -271,6 +274,7 @@ def main() -> int:
     from livesite.celery import app
 
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG off: the manifest
     sender_ids, room_ids = make_cast(options.senders, options.broadcasters)
     connections.close_all()
     clients = f"{options.processes}x{options.threads}"
