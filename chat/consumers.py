@@ -67,11 +67,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=self.hub.history_frame())
         # Fan-out frames skip the middleware stack's send wrappers (livesite/direct_send.py).
         direct_send = self.scope.get(DIRECT_SEND, self.base_send)
+        # `?monitor=1` from the room's owner or staff (the stream manager's live panel):
+        # receives everything, counts in no audience and announces nothing.
+        monitor = session.can_manage and b"monitor=1" in self.scope.get("query_string", b"")
         self.viewer = Viewer(
             send=direct_send,
             close=self.close_socket,
             user=session.user,
             can_manage=session.can_manage,
+            counted=not monitor,
             protocol=websocket_protocol(direct_send),
         )
         self.hub.add(self.viewer)
@@ -79,6 +83,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=self.hub.count_frame)
         if (
             session.user
+            and not monitor
             and self.hub.user_connections[session.user_id] == 1
             and (self.hub.should_announce())
         ):

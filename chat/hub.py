@@ -64,6 +64,7 @@ class Viewer:
     close: Callable[[int], Awaitable[None]]
     user: dict | None = None  # events.user_summary, None when anonymous
     can_manage: bool = False  # gets `stream.health` (the owner and staff)
+    counted: bool = True  # False: the stream manager's socket, not in the audience
     # Under daphne, the socket's autobahn protocol: fan-out frames go straight to it
     # (livesite/direct_send.py). None elsewhere.
     protocol: object | None = None
@@ -103,6 +104,8 @@ class RoomHub:
     # --- joining and leaving -------------------------------------------------
     def add(self, viewer: Viewer) -> None:
         self.viewers.add(viewer)
+        if not viewer.counted:
+            return
         if viewer.user is None:
             self.anonymous += 1
         else:
@@ -115,6 +118,8 @@ class RoomHub:
         if viewer not in self.viewers:
             return False
         self.viewers.discard(viewer)
+        if not viewer.counted:
+            return False
         self.presence_dirty = True
         if viewer.user is None:
             self.anonymous -= 1

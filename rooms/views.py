@@ -133,7 +133,11 @@ def manage_room(request, slug: str):
         "health": cache.health(room.pk) if room.is_live else None,
         "streams": services.past_streams(room),
         "can_see_key": permissions.can_see_stream_key(request.user, room),
-        "manager_config": {"slug": room.slug, "socketPath": f"/ws/rooms/{room.slug}/"},
+        # A monitor socket: the manager's own tab is not one of the room's viewers.
+        "manager_config": {
+            "slug": room.slug,
+            "socketPath": f"/ws/rooms/{room.slug}/?monitor=1",
+        },
     }
     return render(request, "rooms/manage.html", context, status=400 if form.errors else 200)
 
