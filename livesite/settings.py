@@ -240,6 +240,9 @@ TRANSCODER_LADDER = env_str("TRANSCODER_LADDER", "720,480,360")
 TRANSCODER_PRESET = env_str("TRANSCODER_PRESET", "veryfast")
 # Every stream's full recording is kept as a replay this long; 0 keeps none.
 REPLAY_RETENTION_HOURS = env_int("REPLAY_RETENTION_HOURS", 168, minimum=0)
+# A replay keeps at most about the last this many hours of its stream (0: all of it), so a
+# stream that never ends cannot fill the disk.
+REPLAY_MAX_HOURS = env_int("REPLAY_MAX_HOURS", 12, minimum=0)
 HLS_PLAYLIST_MAX_AGE = env_int("HLS_PLAYLIST_MAX_AGE", 1, minimum=0)
 HLS_SEGMENT_MAX_AGE = env_int("HLS_SEGMENT_MAX_AGE", 31_536_000, minimum=0)
 

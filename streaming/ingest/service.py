@@ -70,6 +70,7 @@ class IngestSettings:
                 ladder=settings.TRANSCODER_LADDER,
                 preset=settings.TRANSCODER_PRESET,
                 keep_recording=settings.REPLAY_RETENTION_HOURS > 0,
+                max_recording_seconds=settings.REPLAY_MAX_HOURS * 3600,
             ),
         )
 

@@ -30,6 +30,7 @@ class TranscoderSettings:
     ladder: str = "720,480,360"
     preset: str = "veryfast"
     keep_recording: bool = True  # for the replay (streaming/replays.py)
+    max_recording_seconds: int = 0  # 0: the whole stream
 
     def argv(self, output: Path, discontinuity: bool) -> list[str]:
         argv = [
@@ -37,7 +38,8 @@ class TranscoderSettings:
             "--segment-seconds", str(self.segment_seconds),
             "--ladder", self.ladder, "--preset", self.preset,
         ]  # fmt: skip
-        argv += ["--keep-recording"] if self.keep_recording else []
+        if self.keep_recording:
+            argv += ["--keep-recording", "--max-recording-seconds", str(self.max_recording_seconds)]
         return argv + (["--discontinuity"] if discontinuity else [])
 
 

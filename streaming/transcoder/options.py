@@ -32,6 +32,7 @@ class TranscodeOptions:
     window: int = 6
     thumbnail_every: float = 5.0
     keep_recording: bool = False
+    max_recording_seconds: float = 0.0  # 0: the whole stream
     discontinuity: bool = False
     health_every: float = 2.0
 
@@ -47,6 +48,7 @@ def parse_options(argv: list[str] | None = None) -> TranscodeOptions:
         window=args.window,
         thumbnail_every=args.thumbnail_every,
         keep_recording=args.keep_recording,
+        max_recording_seconds=args.max_recording_seconds,
         discontinuity=args.discontinuity,
         health_every=args.health_every,
     )
@@ -82,6 +84,13 @@ def _build_parser() -> argparse.ArgumentParser:
         "--keep-recording",
         action="store_true",
         help="keep every segment and write <rendition>/vod.m3u8 when the input ends",
+    )
+    parser.add_argument(
+        "--max-recording-seconds",
+        type=_number_at_least(0),
+        default=0.0,
+        metavar="SECONDS",
+        help="keep only about the last SECONDS of the recording (0: all of it)",
     )
     parser.add_argument(
         "--discontinuity",

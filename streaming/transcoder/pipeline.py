@@ -176,6 +176,7 @@ class StreamTranscoder:
                 window=self._options.window,
                 keep_recording=self._options.keep_recording,
                 segment_seconds=self._options.segment_seconds,
+                max_recording_seconds=self._options.max_recording_seconds,
             )
             if self._options.discontinuity:
                 playlist.continue_existing()

@@ -29,6 +29,11 @@ it could write ``vod.m3u8``.
 
 Segments that leave the live window stay on disk for another window's worth of
 segments: a player that fetched the playlist just before it slid may still ask.
+
+With ``--max-recording-seconds`` the recording keeps only about the last that many
+seconds (a stream that never ends must not fill the disk): once it is a tenth longer, the
+oldest segments are dropped from it and deleted, and ``recording.log`` is rewritten (so
+the rewrite happens about once per tenth of the limit, not per segment).
 """
 
 import math
@@ -49,17 +54,25 @@ from streaming.transcoder.playlist import (
 LIVE_PLAYLIST = "index.m3u8"
 VOD_PLAYLIST = "vod.m3u8"
 RECORDING_LOG = "recording.log"
+RECORDING_SLACK = 1.1  # trim the recording when it is this much longer than its limit
 SEGMENT_NAME = re.compile(r"^seg_(\d+)\.ts$")
 
 
 class RenditionPlaylist:
     def __init__(
-        self, directory: Path, *, window: int, keep_recording: bool, segment_seconds: float
+        self,
+        directory: Path,
+        *,
+        window: int,
+        keep_recording: bool,
+        segment_seconds: float,
+        max_recording_seconds: float = 0.0,
     ) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
         self._window = window
         self._keep_recording = keep_recording
+        self._max_recording = max_recording_seconds
         self._target_duration = max(1, math.ceil(segment_seconds))
         self._live: deque[MediaSegment] = deque()
         self._discontinuity_sequence = 0
@@ -103,7 +116,8 @@ class RenditionPlaylist:
         if self._keep_recording:
             self._recording.append(segment)
             with open(self.directory / RECORDING_LOG, "a") as log:
-                log.write(f"{sequence} {duration:.6f} {int(segment.discontinuity)}\n")
+                log.write(_log_line(segment))
+            self._trim_recording()
         self._slide_window()
         write_atomically(self.directory / LIVE_PLAYLIST, self._render_live().encode())
         self._delete_expired()
@@ -118,6 +132,24 @@ class RenditionPlaylist:
             write_atomically(
                 self.directory / VOD_PLAYLIST, render_media_playlist(recording).encode()
             )
+
+    def _trim_recording(self) -> None:
+        if not self._max_recording:
+            return
+        recorded = sum(segment.duration for segment in self._recording)
+        if recorded <= self._max_recording * RECORDING_SLACK:
+            return
+        # The live window and the segments just out of it are deleted by _delete_expired.
+        served = {segment.sequence for segment in (*self._live, *self._expired)}
+        while recorded > self._max_recording and len(self._recording) > 1:
+            gone = self._recording.pop(0)
+            recorded -= gone.duration
+            if gone.discontinuity:
+                self._recording_discontinuity_sequence += 1
+            if gone.sequence not in served:
+                (self.directory / gone.uri).unlink(missing_ok=True)
+        log = "".join(_log_line(segment) for segment in self._recording)
+        write_atomically(self.directory / RECORDING_LOG, log.encode())
 
     def _render_live(self) -> str:
         return render_media_playlist(
@@ -137,12 +169,18 @@ class RenditionPlaylist:
             self._expired.append(gone)
 
     def _delete_expired(self) -> None:
-        if self._keep_recording:
-            self._expired.clear()
-            return
         while len(self._expired) > self._window:
             gone = self._expired.popleft()
-            (self.directory / gone.uri).unlink(missing_ok=True)
+            if not self._recorded(gone):
+                (self.directory / gone.uri).unlink(missing_ok=True)
+
+    def _recorded(self, segment: MediaSegment) -> bool:
+        """Whether the recording still holds `segment` (it keeps a contiguous tail)."""
+        return (
+            self._keep_recording
+            and bool(self._recording)
+            and segment.sequence >= self._recording[0].sequence
+        )
 
     def _continue_recording(self, live: MediaPlaylist) -> None:
         recorded = read_recording_log(self.directory)
@@ -174,6 +212,10 @@ class RenditionPlaylist:
         if not path.exists():
             return None
         return parse_media_playlist(path.read_text())
+
+
+def _log_line(segment: MediaSegment) -> str:
+    return f"{segment.sequence} {segment.duration:.6f} {int(segment.discontinuity)}\n"
 
 
 def read_recording_log(directory: Path) -> list[MediaSegment]:
