@@ -87,12 +87,17 @@ def celery_worker(extra_env: dict | None = None, ready_timeout: float = 60.0):
             raise RuntimeError("celery worker did not become ready")
         yield queue
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 20.0) -> None:
+    """Ask a child to stop (SIGTERM), and kill it if it has not within `timeout`."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @dataclass
@@ -156,9 +161,4 @@ def daphne_server(extra_env: dict | None = None, ready_timeout: float = 60.0):
             raise RuntimeError("daphne did not start listening")
         yield RunningServer(f"http://127.0.0.1:{port}", process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)

@@ -88,7 +88,15 @@ def replay_page(request, slug: str, stream_id: int):
     room = cache.room(slug)
     if room is None:
         raise Http404("No such room.")
-    stream = get_object_or_404(room.streams, pk=stream_id, replay_ready=True)
+    stream = get_object_or_404(room.streams, pk=stream_id)
+    if stream.is_live:
+        return redirect(room)  # its replay exists once it ends: watch it live meanwhile
+    if not stream.replay_ready:
+        if stream.replay_expires_at is None:
+            raise Http404("This stream was not recorded.")  # no page ever linked to it
+        # Expired (REPLAY_RETENTION_HOURS): links to it are out there; say so, not 404.
+        context = {"room": room, "stream": stream, "replays": services.recent_replays(room)}
+        return render(request, "rooms/replay_gone.html", context, status=410)
     player_config = {
         "hlsUrl": f"/hls/{room.slug}/replays/{stream.pk}/master.m3u8",
         "replay": True,

@@ -24,7 +24,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from conftest import need_service
-from livesite.testing import database_url_of_test_database
+from livesite.testing import database_url_of_test_database, stop_process
 from moderation import services
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,12 +87,9 @@ def web_processes(settings, tmp_path):
         yield ports
     finally:
         for process in processes:
-            process.terminate()
+            process.terminate()  # all at once, then wait for each
         for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_process(process, timeout=10)
 
 
 def session_cookie(user) -> str:

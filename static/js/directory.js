@@ -2,7 +2,8 @@
 // when a room goes live or offline, and the page refetches the grid of live cards
 // (the directory view with ?fragment=live) and swaps it in. Frames: docs/protocol.md.
 
-const MAX_BACKOFF_MS = 30000;
+import { RoomSocket } from "./room/socket.js";
+
 const REFRESH_DEBOUNCE_MS = 1000;
 // Spread the refetches of every open directory page over a second, so that a room going
 // live does not send them all to the database at once while the cache is being refilled.
@@ -54,46 +55,18 @@ class LiveGrid {
   }
 }
 
-class DirectorySocket {
-  constructor(path, grid) {
-    this.url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
-    this.grid = grid;
-    this.attempt = 0;
-    this.connect();
-  }
-
-  connect() {
-    const ws = new WebSocket(this.url);
-    ws.addEventListener("open", () => {
-      // Changes made while we were away were missed: catch up once.
-      if (this.attempt > 0) this.grid.refreshSoon();
-      this.attempt = 0;
-    });
-    ws.addEventListener("message", (event) => this.dispatch(event.data));
-    ws.addEventListener("close", () => this.closed());
-  }
-
-  dispatch(text) {
-    let frame;
-    try {
-      frame = JSON.parse(text);
-    } catch {
-      return;
-    }
-    if (frame.type === "room.status") this.grid.refreshSoon();
-  }
-
-  closed() {
-    this.attempt += 1;
-    const backoff = Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(this.attempt, 6));
-    setTimeout(() => this.connect(), backoff / 2 + Math.random() * (backoff / 2));
-  }
-}
-
 const container = document.getElementById("live-rooms");
 if (container) {
   const grid = new LiveGrid(container);
-  new DirectorySocket(container.dataset.socketPath, grid);
+  // The room page's reconnecting socket (backoff with jitter); this one only listens.
+  let opened = false;
+  new RoomSocket(container.dataset.socketPath)
+    .on("room.status", () => grid.refreshSoon())
+    .on("connection", ({ state }) => {
+      if (state !== "open") return;
+      if (opened) grid.refreshSoon(); // changes made while we were away were missed
+      opened = true;
+    });
   setInterval(() => {
     if (document.visibilityState === "visible") grid.refreshSoon();
   }, COUNTS_REFRESH_MS);

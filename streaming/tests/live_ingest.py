@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from livesite.testing import ROOT, database_url_of_test_database
+from livesite.testing import ROOT, database_url_of_test_database, stop_process
 
 
 @dataclass
@@ -53,12 +53,7 @@ def ingest_process(tmp_path: Path, extra_env: dict | None = None, ready_timeout:
     try:
         yield RunningIngest(_ready_port(process, ready_timeout), hls_root, process, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=30)
 
 
 @dataclass
@@ -98,12 +93,7 @@ def serve_process(tmp_path: Path, extra_env: dict | None = None, ready_timeout: 
         port = _ready_port(process, ready_timeout)
         yield RunningServe(port, hls_root, process, log, f"http://127.0.0.1:{web_port}")
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=30)
 
 
 def _ready_port(process: subprocess.Popen, timeout: float) -> int:

@@ -209,3 +209,15 @@ def test_a_worker_that_cannot_see_the_files_leaves_the_replay_for_one_that_can(
     Stream.objects.filter(pk=stream.pk).update(replay_expires_at=timezone.now())
     assert tasks.delete_expired_replays() == 0
     assert Stream.objects.get(pk=stream.pk).replay_ready  # still to be deleted, not forgotten
+
+
+def test_an_expired_replay_says_so_and_a_live_one_leads_to_the_room(client, alice_room):
+    stream = services.start_stream(alice_room)
+    url = f"/rooms/{alice_room.slug}/replays/{stream.pk}/"
+    assert client.get(url)["Location"] == alice_room.get_absolute_url()  # still live
+    services.end_stream(alice_room)
+    services.record_replay(stream.pk, 10)
+    services.forget_replay(Stream.objects.get(pk=stream.pk))  # the retention task ran
+    page = client.get(url)
+    assert page.status_code == 410
+    assert "no longer available" in page.content.decode()
