@@ -57,6 +57,19 @@ def publish(room_id: int, event: dict) -> None:
     client.publish(room_channel(room_id), encode(event))
 
 
+def publish_many(events: list[tuple[int, dict]]) -> None:
+    """`publish` several (room id, event), in one Redis round trip."""
+    client = get_sync_redis()
+    if client is None:
+        for room_id, event in events:
+            publish(room_id, event)
+        return
+    pipe = client.pipeline(transaction=False)
+    for room_id, event in events:
+        pipe.publish(room_channel(room_id), encode(event))
+    pipe.execute()
+
+
 def publish_on_commit(room_id: int, event: dict) -> None:
     """Publish once the surrounding transaction commits (at once outside a transaction)."""
     transaction.on_commit(lambda: publish(room_id, event))

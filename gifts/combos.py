@@ -3,14 +3,26 @@
 A combo is counted in the database at send time, under the sender's coin row
 lock (see gifts.ledger), so a sender's sends are already serialised and the
 previous one is committed: no cache state to lose or to race on, and a
-replayed send answers with the combo it had.
+replayed send answers with the combo it had. `ledger.gift_context` reads the
+previous send with the rest of a send's context, in the same round trip.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from gifts import conf
-from gifts.models import GiftSend
+
+
+@dataclass(frozen=True)
+class PreviousSend:
+    """The combo fields of a sender's last send."""
+
+    room_id: int | None
+    gift_id: int
+    combo_id: int
+    combo_count: int
+    combo_total: int
+    recent: bool  # sent within the combo window before this send
 
 
 @dataclass(frozen=True)
@@ -23,24 +35,20 @@ class Combo:
         return {"id": str(self.id), "count": self.count, "total": self.total}
 
 
+def window_start(now: datetime) -> datetime:
+    """The earliest time a previous send continues a combo with a send at `now`."""
+    return now - timedelta(seconds=conf.combo_window_seconds())
+
+
 def continue_or_start(
-    sender_id: int, room_id: int, gift_id: int, quantity: int, now: datetime
+    previous: PreviousSend | None, room_id: int, gift_id: int, quantity: int
 ) -> Combo:
     """The combo this send belongs to; any other gift or room in between ends a combo."""
-    previous = (
-        GiftSend.objects.filter(sender_id=sender_id)
-        .order_by("-transfer_id")
-        .values("room_id", "gift_id", "created_at", "combo_id", "combo_count", "combo_total")
-        .first()
-    )
-    window = timedelta(seconds=conf.combo_window_seconds())
     if (
-        previous
-        and previous["room_id"] == room_id
-        and previous["gift_id"] == gift_id
-        and now - previous["created_at"] <= window
+        previous is not None
+        and previous.recent
+        and previous.room_id == room_id
+        and previous.gift_id == gift_id
     ):
-        return Combo(
-            previous["combo_id"], previous["combo_count"] + 1, previous["combo_total"] + quantity
-        )
+        return Combo(previous.combo_id, previous.combo_count + 1, previous.combo_total + quantity)
     return Combo(None, 1, quantity)

@@ -122,18 +122,33 @@ def redis_client() -> redis.Redis | None:
 
 def record(send: GiftSend) -> dict:
     """Score a committed send on its boards; the sender's new totals on the room's boards."""
-    boards = boards_for(send)
+    return record_many([send])[0]
+
+
+def record_many(sends: list[GiftSend]) -> list[dict]:
+    """`record` for several sends, in one Redis round trip."""
     client = redis_client()
+    all_boards = [boards_for(send) for send in sends]
     if client is None:
-        scores = [_score_from_database(board, send) for board in boards[:2]]
+        scores = [
+            [_score_from_database(board, send) for board in boards[:2]]
+            for send, boards in zip(sends, all_boards, strict=True)
+        ]
     else:
         pipe = client.pipeline(transaction=False)
-        for board in boards:
-            member = send.sender_id if board.member_field == "sender_id" else send.recipient_id
-            pipe.zincrby(board.key(), send.coins, member)
-        scores = [int(score) for score in pipe.execute()[:2]]
-    totals = dict(zip([board.kind for board in boards[:2]], scores, strict=True))
-    return totals
+        for send, boards in zip(sends, all_boards, strict=True):
+            for board in boards:
+                member = send.sender_id if board.member_field == "sender_id" else send.recipient_id
+                pipe.zincrby(board.key(), send.coins, member)
+        replies = iter(pipe.execute())
+        scores = []
+        for boards in all_boards:
+            mine = [next(replies) for _ in boards]
+            scores.append([int(score) for score in mine[:2]])
+    return [
+        dict(zip([board.kind for board in boards[:2]], totals, strict=True))
+        for boards, totals in zip(all_boards, scores, strict=True)
+    ]
 
 
 def _score_from_database(board: Board, send: GiftSend) -> int:
@@ -144,14 +159,23 @@ def _score_from_database(board: Board, send: GiftSend) -> int:
 
 def ranking(board: Board, offset: int = 0, limit: int = 10) -> tuple[list[tuple[int, int]], int]:
     """(member id, score) from the top, and how many members the board has."""
+    return rankings([board], offset, limit)[0]
+
+
+def rankings(boards: list[Board], offset: int, limit: int) -> list[tuple[list, int]]:
+    """`ranking` of several boards, in one Redis round trip."""
     client = redis_client()
-    if client is not None:
-        pipe = client.pipeline(transaction=False)
+    if client is None:
+        return [_ranking_from_database(board, offset, limit) for board in boards]
+    pipe = client.pipeline(transaction=False)
+    for board in boards:
         pipe.zrevrange(board.key(), offset, offset + limit - 1, withscores=True)
         pipe.zcard(board.key())
-        rows, total = pipe.execute()
-        return [(int(member), int(score)) for member, score in rows], total
-    return _ranking_from_database(board, offset, limit)
+    replies = pipe.execute()
+    return [
+        ([(int(member), int(score)) for member, score in rows], total)
+        for rows, total in zip(replies[::2], replies[1::2], strict=True)
+    ]
 
 
 def _ranking_from_database(board: Board, offset: int, limit: int):
@@ -164,22 +188,36 @@ def _ranking_from_database(board: Board, offset: int, limit: int):
 
 def page(board: Board, offset: int = 0, limit: int = 10) -> dict:
     """A board page as clients see it (REST, the room's leaderboard frame)."""
-    rows, total = ranking(board, offset, limit)
-    users = get_user_model().objects.in_bulk([member for member, _ in rows])
-    entries = []
-    for rank, (member, score) in enumerate(rows, start=offset + 1):
-        user = users.get(member)
-        entries.append(
-            {
-                "rank": rank,
-                "user": {
-                    "username": user.username if user else None,
-                    "name": user.public_name if user else "(deleted)",
-                },
-                "score": score,
-            }
-        )
-    return {"board": board.kind, "id": board.ident, "total": total, "entries": entries}
+    return pages([board], offset, limit)[0]
+
+
+def pages(boards: list[Board], offset: int = 0, limit: int = 10) -> list[dict]:
+    """`page` of several boards: one Redis round trip and one query for the names."""
+    ranked = rankings(boards, offset, limit)
+    members = {member for rows, _ in ranked for member, _ in rows}
+    names = {
+        pk: (username, display_name or username)
+        for pk, username, display_name in get_user_model()
+        .objects.filter(pk__in=members)
+        .values_list("pk", "username", "display_name")
+    }
+    return [
+        {
+            "board": board.kind,
+            "id": board.ident,
+            "total": total,
+            "entries": [
+                _entry(rank, names.get(member), score)
+                for rank, (member, score) in enumerate(rows, start=offset + 1)
+            ],
+        }
+        for board, (rows, total) in zip(boards, ranked, strict=True)
+    ]
+
+
+def _entry(rank: int, name: tuple[str, str] | None, score: int) -> dict:
+    username, public_name = name or (None, "(deleted)")
+    return {"rank": rank, "user": {"username": username, "name": public_name}, "score": score}
 
 
 def rebuild(board: Board) -> int:

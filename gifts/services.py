@@ -14,15 +14,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import permissions
-from chat.broadcast import publish_on_commit
-from gifts import conf, events, gates, leaderboards, ledger, payments
+from chat.broadcast import publish_many, publish_on_commit
+from gifts import combos, conf, events, gates, leaderboards, ledger, payments
 from gifts.catalog import DEMO_CATALOG, catalog_entry, find_active_gift, room_catalog
-from gifts.combos import continue_or_start
 from gifts.errors import (
     BadAmount,
     BadIdempotencyKey,
     BadQuantity,
     IdempotencyKeyReused,
+    InsufficientFunds,
     NotSignedIn,
     PaymentFailed,
     RoomNotLive,
@@ -31,6 +31,7 @@ from gifts.errors import (
     UnknownGift,
     UnknownPackage,
 )
+from gifts.group_commit import GroupCommit, Order
 from gifts.models import Currency, Gift, GiftSend, Transfer
 from livesite.celery import app as celery_app
 from rooms.models import Room
@@ -124,12 +125,12 @@ def send_gift(sender, room: Room, gift, quantity, idempotency_key) -> GiftReceip
     if permissions.owns_room(sender, room):
         raise SelfGift()
     _check_not_restricted(sender, room)
-    try:
-        send = _debit_and_credit(sender, room, gift, quantity, key)
-    except IntegrityError as taken:
-        # The key is taken: a retry, or a twin request that committed first. Answer as it did.
-        return _replay_or_raise(sender, key, gift, quantity, room, otherwise=taken)
-    return _receipt(send, gift, room.slug, replayed=False)
+    order = Order(sender.pk, _Send(sender, room, gift, quantity, key))
+    outcome = _group_commit.submit(order)
+    if outcome is KEY_TAKEN:
+        # A retry, or a twin request that committed first: answer as it was answered.
+        return _replay_or_raise(sender, key, gift, quantity, room, otherwise=IntegrityError(key))
+    return _receipt(outcome, gift, room.slug, replayed=False)
 
 
 def _check_not_restricted(sender, room: Room) -> None:
@@ -142,51 +143,123 @@ def _check_not_restricted(sender, room: Room) -> None:
         raise SenderRestricted(refused.message) from None
 
 
+@dataclass(frozen=True)
+class _Send:
+    sender: object
+    room: Room
+    gift: Gift
+    quantity: int
+    key: str
+
+    @property
+    def coins(self) -> int:
+        return self.gift.price * self.quantity
+
+
+KEY_TAKEN = object()  # the outcome of a send whose idempotency key was used before
+
+
 @ledger.retry_on_deadlock
-@transaction.atomic
-def _debit_and_credit(sender, room: Room, gift: Gift, quantity: int, key: str) -> GiftSend:
+def _write_sends(orders: list[Order]) -> None:
+    """Debit each sender and credit each broadcaster, all of `orders` in one transaction.
+
+    Sets each order's outcome: its GiftSend, KEY_TAKEN, or the GiftError refusing
+    it (a refused send changes nothing). Statements are per batch, not per send
+    (see gifts.ledger); every send of the batch commits at once.
+    """
+    for order in orders:
+        order.outcome = None  # a deadlock retry starts over
     now = timezone.now()
-    coins = gift.price * quantity
-    diamonds = coins * conf.broadcaster_share_percent() // 100
-    # First, claim the idempotency key: a retry fails here (IntegrityError) before any other
-    # check, so it is answered even if the room has ended since; a concurrent twin waits on
-    # the first one's row lock, then fails here too.
-    memo = f"{quantity} x {gift.name} from {sender.username} in {room.slug}"
-    transfer_id = ledger.open_transfer(Transfer.Kind.GIFT, sender.pk, key, memo, now)
-    stream_id = (
-        Room.objects.filter(pk=room.pk, status=Room.Status.LIVE)
-        .values_list("current_stream_id", flat=True)
-        .first()
-    )
-    if stream_id is None:
-        raise RoomNotLive()
-    balance = ledger.debit_coins(sender.pk, coins)
-    combo = continue_or_start(sender.pk, room.pk, gift.pk, quantity, now)
-    send = GiftSend.objects.create(
-        transfer_id=transfer_id,
-        sender=sender,
-        recipient_id=room.owner_id,
-        room_id=room.pk,
-        stream_id=stream_id,
-        gift=gift,
-        quantity=quantity,
-        coins=coins,
-        diamonds=diamonds,
-        sender_balance_after=balance,
-        combo_id=combo.id or transfer_id,
-        combo_count=combo.count,
-        combo_total=combo.total,
-        created_at=now,
-    )
-    ledger.post_entries(
-        transfer_id,
-        [(sender.pk, Currency.COINS, -coins), (room.owner_id, Currency.DIAMONDS, diamonds)],
-        now,
-    )
-    # Last statement before COMMIT: the broadcaster's row is the contended one.
-    ledger.credit(room.owner_id, Currency.DIAMONDS, diamonds, ledger.earnings_slot(sender.pk))
-    transaction.on_commit(lambda: _after_send(send, sender, room, gift))
-    return send
+    share = conf.broadcaster_share_percent()
+    with transaction.atomic():
+        # First, claim the idempotency keys: a retry is answered even if the room has ended
+        # since; a concurrent twin waits on the first one's row lock, then finds its key taken.
+        claimed = ledger.claim_transfers(
+            Transfer.Kind.GIFT,
+            [
+                (order.payload.sender.pk, order.payload.key, _memo(order.payload))
+                for order in orders
+            ],
+            now,
+        )
+        pending = []
+        for order in orders:
+            send = order.payload
+            transfer_id = claimed.get((send.sender.pk, send.key))
+            if transfer_id is None:
+                order.outcome = KEY_TAKEN
+            else:
+                pending.append((order, transfer_id))
+        if not pending:
+            return
+        senders = sorted({order.key for order, _ in pending})
+        coins = ledger.lock_coins(senders)
+        streams = ledger.live_streams(sorted({order.payload.room.pk for order, _ in pending}))
+        previous = ledger.previous_sends(senders, combos.window_start(now))
+        accepted, refused = [], []
+        for order, transfer_id in pending:
+            send = order.payload
+            stream_id = streams.get(send.room.pk)
+            balance = coins.get(send.sender.pk, 0)
+            if stream_id is None:
+                order.outcome = RoomNotLive()  # the answer that matters first
+            elif balance < send.coins:
+                order.outcome = InsufficientFunds(needed=send.coins, balance=balance)
+            if order.outcome is not None:
+                refused.append(transfer_id)
+                continue
+            combo = combos.continue_or_start(
+                previous.get(send.sender.pk), send.room.pk, send.gift.pk, send.quantity
+            )
+            order.outcome = GiftSend(
+                transfer_id=transfer_id,
+                sender=send.sender,
+                recipient_id=send.room.owner_id,
+                room_id=send.room.pk,
+                stream_id=stream_id,
+                gift=send.gift,
+                quantity=send.quantity,
+                coins=send.coins,
+                diamonds=send.coins * share // 100,
+                sender_balance_after=balance - send.coins,
+                combo_id=combo.id or transfer_id,
+                combo_count=combo.count,
+                combo_total=combo.total,
+                created_at=now,
+            )
+            accepted.append(order)
+        ledger.delete_transfers(refused)
+        if not accepted:
+            return
+        gifts = [order.outcome for order in accepted]
+        ledger.debit_locked({gift.sender_id: gift.coins for gift in gifts})
+        ledger.insert_rows(gifts)
+        ledger.post_entries(
+            [
+                entry
+                for gift in gifts
+                for entry in (
+                    (gift.transfer_id, gift.sender_id, Currency.COINS, -gift.coins),
+                    (gift.transfer_id, gift.recipient_id, Currency.DIAMONDS, gift.diamonds),
+                )
+            ],
+            now,
+        )
+        # Last statements before COMMIT: the broadcasters' rows are the contended ones.
+        earnings: dict[tuple[int, int], int] = {}
+        for gift in gifts:
+            row = (gift.recipient_id, ledger.earnings_slot(gift.sender_id))
+            earnings[row] = earnings.get(row, 0) + gift.diamonds
+        for (recipient_id, slot), diamonds in sorted(earnings.items()):
+            ledger.credit(recipient_id, Currency.DIAMONDS, diamonds, slot)
+        transaction.on_commit(lambda: _after_sends(accepted))
+
+
+_group_commit = GroupCommit(_write_sends)
+
+
+def _memo(send: _Send) -> str:
+    return f"{send.quantity} x {send.gift.name} from {send.sender.username} in {send.room.slug}"
 
 
 def _checked_key(key) -> str:
@@ -242,24 +315,40 @@ def _receipt(send: GiftSend, gift: Gift, room_slug: str, replayed: bool) -> Gift
     )
 
 
-def _after_send(send: GiftSend, sender, room: Room, gift: Gift) -> None:
-    """After commit: boards, the room's frames, statistics. The money has moved already, so a
-    failure here is logged, never raised (boards and statistics are rebuilt from the ledger)."""
-    totals = {}
+def _after_sends(orders: list[Order]) -> None:
+    """After commit: boards, the room's frames, statistics, for a batch's sends in a few Redis
+    round trips. The money has moved already, so a failure here is logged, never raised
+    (boards and statistics are rebuilt from the ledger)."""
+    sends = [order.outcome for order in orders]
+    totals = [{} for _ in sends]
     try:
-        totals = leaderboards.record(send)
+        totals = leaderboards.record_many(sends)
     except Exception:
-        log.exception("gifts: could not score transfer %s on the leaderboards", send.transfer_id)
+        log.exception("gifts: could not score transfers %s", [s.transfer_id for s in sends])
     try:
-        event = events.gift(send, catalog_entry(gift), sender, room.slug, totals)
-        publish_on_commit(room.pk, event)
-        _publish_leaderboards(room, send)
+        publish_many(
+            [
+                (
+                    send.room_id,
+                    events.gift(
+                        send,
+                        catalog_entry(o.payload.gift),
+                        o.payload.sender,
+                        o.payload.room.slug,
+                        total,
+                    ),
+                )
+                for o, send, total in zip(orders, sends, totals, strict=True)
+            ]
+        )
     except Exception:
-        log.exception("gifts: could not publish transfer %s to the room", send.transfer_id)
-    try:
-        _schedule_statistics(send)
-    except Exception:
-        log.exception("gifts: could not schedule statistics for transfer %s", send.transfer_id)
+        log.exception("gifts: could not publish transfers %s", [s.transfer_id for s in sends])
+    for order, send in zip(orders, sends, strict=True):
+        try:
+            _publish_leaderboards(order.payload.room, send)
+            _schedule_statistics(send)
+        except Exception:
+            log.exception("gifts: after-commit work failed for transfer %s", send.transfer_id)
 
 
 def _publish_leaderboards(room: Room, send: GiftSend) -> None:
@@ -271,8 +360,8 @@ def _publish_leaderboards(room: Room, send: GiftSend) -> None:
     boards = [leaderboards.broadcaster_board(room.owner_id)]
     if send.stream_id:
         boards.insert(0, leaderboards.stream_board(send.stream_id))
-    for board in boards:
-        publish_on_commit(room.pk, events.leaderboard(room.slug, leaderboards.page(board, 0, size)))
+    for page in leaderboards.pages(boards, 0, size):
+        publish_on_commit(room.pk, events.leaderboard(room.slug, page))
 
 
 def _schedule_statistics(send: GiftSend) -> None:
@@ -300,13 +389,10 @@ def _schedule_statistics(send: GiftSend) -> None:
 def leaderboard_snapshot(room: Room, size: int | None = None) -> dict:
     """The room's boards for a first render: this stream's gifters and the broadcaster's."""
     size = size or conf.leaderboard_room_size()
-    snapshot = {
-        "broadcaster": leaderboards.page(leaderboards.broadcaster_board(room.owner_id), 0, size)
-    }
+    boards = [leaderboards.broadcaster_board(room.owner_id)]
     if room.current_stream_id:
-        stream = leaderboards.stream_board(room.current_stream_id)
-        snapshot["stream"] = leaderboards.page(stream, 0, size)
-    return snapshot
+        boards.append(leaderboards.stream_board(room.current_stream_id))
+    return dict(zip(["broadcaster", "stream"], leaderboards.pages(boards, 0, size), strict=False))
 
 
 # --- Coins in ------------------------------------------------------------------------------
@@ -358,7 +444,7 @@ def _credit_coins(user, amount, kind, memo, initiator, key, reference="") -> Tra
         memo=(memo or "")[:200],
         reference=reference,
     )
-    ledger.post_entries(transfer.pk, [(user.pk, Currency.COINS, amount)], transfer.created_at)
+    ledger.post_entries([(transfer.pk, user.pk, Currency.COINS, amount)], transfer.created_at)
     ledger.credit(user.pk, Currency.COINS, amount)
     return transfer
 

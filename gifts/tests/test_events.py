@@ -12,6 +12,7 @@ def test_a_gift_reaches_everyone_in_the_room(
     monkeypatch.setattr(
         broadcast, "publish", lambda room_id, event: published.append((room_id, event))
     )
+    monkeypatch.setattr(services, "publish_many", published.extend)  # a batch's gift frames
     with django_capture_on_commit_callbacks(execute=True):
         receipt = services.send_gift(rich_bob, live_room, "rocket", 1, new_key())
         assert not published  # nothing leaves before the commit

@@ -18,6 +18,7 @@ def published(monkeypatch):
     monkeypatch.setattr(
         "gifts.services.publish_on_commit", lambda room_id, event: frames.append((room_id, event))
     )
+    monkeypatch.setattr("gifts.services.publish_many", frames.extend)
     return frames
 
 

@@ -1,0 +1,166 @@
+"""Group commit: sends that arrive while a batch is written go together in the next one.
+
+The mechanism is tested with a recording `write` (no database), then the gift
+batch itself with refused and accepted sends side by side.
+"""
+
+import threading
+import time
+
+import pytest
+from django.db import transaction
+
+from accounts import services as accounts
+from gifts import ledger, services
+from gifts.errors import InsufficientFunds, RoomNotLive
+from gifts.group_commit import GroupCommit, Order
+from gifts.models import GiftSend, Transfer
+from gifts.tests.conftest import new_key
+from rooms import services as rooms
+
+
+class Recorder:
+    """A `write` that answers each order with its payload and can hold the first batch."""
+
+    def __init__(self):
+        self.batches: list[list] = []
+        self.hold = threading.Event()
+        self.holding = threading.Event()
+
+    def __call__(self, orders):
+        self.batches.append([order.payload for order in orders])
+        if len(self.batches) == 1:
+            self.holding.set()
+            assert self.hold.wait(10)
+        for order in orders:
+            order.outcome = order.payload
+
+
+def submit_in_thread(commit, order, results):
+    thread = threading.Thread(target=lambda: results.append(commit.submit(order)))
+    thread.start()
+    return thread
+
+
+def wait_until_queued(commit, count):
+    deadline = time.monotonic() + 10
+    while len(commit._queue) < count:
+        assert time.monotonic() < deadline, "the orders never queued"
+        time.sleep(0.001)
+
+
+def test_orders_arriving_during_a_write_share_the_next_batch():
+    write, results = Recorder(), []
+    commit = GroupCommit(write)
+    first = submit_in_thread(commit, Order("a", 1), results)
+    assert write.holding.wait(10)
+    later = [submit_in_thread(commit, Order(key, n), results) for n, key in enumerate("bcde", 2)]
+    wait_until_queued(commit, 4)
+    write.hold.set()
+    for thread in [first, *later]:
+        thread.join(10)
+
+    assert write.batches == [[1], [2, 3, 4, 5]]
+    assert sorted(results) == [1, 2, 3, 4, 5]
+
+
+def test_one_order_per_key_in_a_batch_in_arrival_order():
+    write, results = Recorder(), []
+    commit = GroupCommit(write)
+    first = submit_in_thread(commit, Order("held", 0), results)
+    assert write.holding.wait(10)
+    later = []
+    for n, key in enumerate(["bob", "bob", "carol", "bob"], 1):
+        later.append(submit_in_thread(commit, Order(key, n), results))
+        wait_until_queued(commit, n)
+    write.hold.set()
+    for thread in [first, *later]:
+        thread.join(10)
+
+    assert write.batches == [[0], [1, 3], [2], [4]]
+
+
+def test_a_failed_write_fails_each_order_of_its_batch_and_the_next_batch_works():
+    calls = []
+
+    def write(orders):
+        calls.append(len(orders))
+        if len(calls) == 1:
+            raise RuntimeError("database went away")
+        for order in orders:
+            order.outcome = "ok"
+
+    commit = GroupCommit(write)
+    with pytest.raises(RuntimeError, match="database went away"):
+        commit.submit(Order("a", None))
+    assert commit.submit(Order("a", None)) == "ok"
+    assert not commit._leading  # the lead was given up both times
+
+
+@pytest.mark.django_db
+def test_a_caller_in_its_own_transaction_writes_alone():
+    write = Recorder()
+    write.hold.set()
+    commit = GroupCommit(write)
+    commit._leading = True  # another caller's batch is in flight; it must not be waited for
+    with transaction.atomic():
+        assert commit.submit(Order("a", 7)) == 7
+    assert write.batches == [[7]]
+
+
+# --- The gift batch ------------------------------------------------------------------------
+
+
+def order(sender, room, gift, quantity=1, key=None):
+    return Order(sender.pk, services._Send(sender, room, gift, quantity, key or new_key()))
+
+
+@pytest.mark.django_db
+def test_a_batch_commits_its_good_sends_and_refused_ones_change_nothing(
+    alice, bob, carol, dave, live_room, catalog
+):
+    rose, donut = catalog["rose"], catalog["donut"]
+    services.grant_coins(bob, 1_000, "test")
+    services.grant_coins(carol, donut.price - 1, "not enough for a donut")
+    services.grant_coins(dave, 1_000, "test")
+    services.grant_coins(alice, 1_000, "test")
+    accounts.enable_broadcasting(dave)
+    dave_room = rooms.create_room(dave, "Not live")
+    used = new_key()
+    services.send_gift(bob, live_room, "rose", 1, used)
+    before = {user.pk: services.wallet_of(user) for user in (alice, bob, carol, dave)}
+    transfers = Transfer.objects.count()
+
+    orders = [
+        order(bob, live_room, rose, key=used),  # a retry
+        order(carol, live_room, donut),  # cannot pay
+        order(alice, dave_room, rose),  # the room is not live
+        order(dave, live_room, donut, quantity=10),
+    ]
+    services._write_sends(orders)
+
+    assert orders[0].outcome is services.KEY_TAKEN
+    assert isinstance(orders[1].outcome, InsufficientFunds)
+    assert isinstance(orders[2].outcome, RoomNotLive)
+    sent = orders[3].outcome
+    assert isinstance(sent, GiftSend)
+    assert sent.sender_balance_after == 1_000 - 10 * donut.price
+    assert services.wallet_of(dave).coins == 1_000 - 10 * donut.price
+    assert services.wallet_of(carol) == before[carol.pk]
+    assert services.wallet_of(bob) == before[bob.pk]
+    assert services.wallet_of(alice).coins == before[alice.pk].coins
+    assert services.wallet_of(alice).diamonds == before[alice.pk].diamonds + sent.diamonds
+    assert Transfer.objects.count() == transfers + 1  # the refused sends' keys were given back
+    assert ledger.audit() == []
+
+
+@pytest.mark.django_db
+def test_combos_continue_across_batches(bob, live_room, catalog):
+    services.grant_coins(bob, 1_000, "test")
+    rose = catalog["rose"]
+    combos = []
+    for quantity in (1, 10, 1):
+        batch = [order(bob, live_room, rose, quantity)]
+        services._write_sends(batch)
+        combos.append((batch[0].outcome.combo_count, batch[0].outcome.combo_total))
+    assert combos == [(1, 1), (2, 11), (3, 12)]
