@@ -42,7 +42,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         "--steps", default="250,500,1000,2000,3000,4000", help="room sizes, scenario c"
     )
     parser.add_argument("--repeat", type=int, default=1, help="run scenario a this many times")
-    parser.add_argument("--viewers-per-generator", type=int, default=1000)
+    parser.add_argument("--viewers-per-generator", type=int, default=2000)
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     parser.add_argument(
