@@ -38,7 +38,7 @@ from django.conf import settings
 
 from chat import events, presence
 from chat.broadcast import apublish, encode, room_channel, room_of_channel
-from livesite.direct_send import is_open
+from livesite.direct_send import is_open, send_prepared
 
 log = logging.getLogger(__name__)
 
@@ -206,10 +206,10 @@ class RoomHub:
         """Seconds between fan-outs: `CHAT_BATCH_WINDOW_MS`, twice that in a big room.
 
         A fan-out's cost is mostly per socket, so in a room of thousands the window
-        sets the CPU (bench/chat_load.py: 2,000 viewers at 20 messages a second took
-        0.77 cores at 100 ms and 0.52 at 200 ms, with the same latency tail); nobody
-        reads a chat that fast anyway. Below `CHAT_BIG_ROOM_VIEWERS` (1,500) the short
-        window keeps the tail under a quarter second (1,000 viewers: p99 237 ms).
+        sets the CPU; nobody reads a chat that fast anyway. bench/chat_load.py, one
+        process, 20 messages a second at 100 ms: 2,000 viewers p99 199 ms at 0.53
+        core, 3,000 viewers p99 501 ms at 0.79 core. Above `CHAT_BIG_ROOM_VIEWERS`
+        (2,500) local viewers the window doubles, to halve the frames written.
         """
         window = settings.CHAT_BATCH_WINDOW_MS / 1000
         return window * 2 if len(self.viewers) > settings.CHAT_BIG_ROOM_VIEWERS else window
@@ -236,7 +236,7 @@ class RoomHub:
                     elif is_open(protocol):
                         if prepared is None:
                             prepared = protocol.factory.prepareMessage(frame.encode())
-                        protocol.sendPreparedMessage(prepared)
+                        send_prepared(protocol, prepared)
                 except Exception:  # one broken socket must not stop the room
                     log.debug("dropping a viewer whose socket failed", exc_info=True)
                     self.viewers.discard(viewer)
