@@ -214,7 +214,7 @@ CHAT_HISTORY_ON_JOIN = env_int("CHAT_HISTORY_ON_JOIN", 50, minimum=0)
 CHAT_RESUME_LIMIT = env_int("CHAT_RESUME_LIMIT", 500, minimum=1)
 CHAT_BATCH_WINDOW_MS = env_int("CHAT_BATCH_WINDOW_MS", 100, minimum=0)
 # Above this many viewers on one process, the batch window doubles (chat/hub.py).
-CHAT_BIG_ROOM_VIEWERS = env_int("CHAT_BIG_ROOM_VIEWERS", 1500, minimum=1)
+CHAT_BIG_ROOM_VIEWERS = env_int("CHAT_BIG_ROOM_VIEWERS", 2500, minimum=1)
 CHAT_JOIN_NOTICES_UP_TO = env_int("CHAT_JOIN_NOTICES_UP_TO", 200, minimum=0)
 CHAT_LIKES_PER_FRAME = env_int("CHAT_LIKES_PER_FRAME", 50, minimum=1)
 CHAT_FRAMES_PER_SECOND = env_int("CHAT_FRAMES_PER_SECOND", 20, minimum=1)
