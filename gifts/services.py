@@ -124,7 +124,6 @@ def send_gift(sender, room: Room, gift, quantity, idempotency_key) -> GiftReceip
         return _replay_or_raise(sender, key, gift, quantity, room, otherwise=unknown)
     if permissions.owns_room(sender, room):
         raise SelfGift()
-    _check_not_restricted(sender, room)
     order = Order(sender.pk, _Send(sender, room, gift, quantity, key))
     outcome = _group_commit.submit(order)
     if outcome is KEY_TAKEN:
@@ -133,14 +132,14 @@ def send_gift(sender, room: Room, gift, quantity, idempotency_key) -> GiftReceip
     return _receipt(outcome, gift, room.slug, replayed=False)
 
 
-def _check_not_restricted(sender, room: Room) -> None:
-    from moderation.errors import Restricted
-    from moderation.services import check_not_restricted
+def _refuse_restricted(orders: list[Order]) -> None:
+    """Refuse the sends of banned or timed-out senders: one cache round trip for the batch."""
+    from moderation.services import refusals
 
-    try:
-        check_not_restricted(sender.pk, room.pk)
-    except Restricted as refused:
-        raise SenderRestricted(refused.message) from None
+    pairs = [(order.payload.sender.pk, order.payload.room.pk) for order in orders]
+    for order, refusal in zip(orders, refusals(pairs), strict=True):
+        if refusal is not None:
+            order.outcome = SenderRestricted(refusal.message)
 
 
 @dataclass(frozen=True)
@@ -169,6 +168,10 @@ def _write_sends(orders: list[Order]) -> None:
     """
     for order in orders:
         order.outcome = None  # a deadlock retry starts over
+    _refuse_restricted(orders)
+    orders = [order for order in orders if order.outcome is None]
+    if not orders:
+        return
     now = timezone.now()
     share = conf.broadcaster_share_percent()
     with transaction.atomic():

@@ -151,9 +151,15 @@ async def alookup(room_id: int, user_id: int) -> Lookup:
 
 def lookup(room_id: int, user_id: int) -> Lookup:
     """`alookup` for synchronous callers (permissions, gifts, the REST API)."""
+    return lookup_many([(room_id, user_id)])[0]
+
+
+def lookup_many(pairs: list[tuple[int, int]]) -> list[Lookup]:
+    """`lookup` for several (room id, user id), in one round trip (a batch of gift sends)."""
     client = _sync_redis()
-    keys = _keys(room_id, user_id)
-    return _lookup(client.mget(keys) if client is not None else _local.get_many(keys))
+    keys = [key for room_id, user_id in pairs for key in _keys(room_id, user_id)]
+    values = client.mget(keys) if client is not None else _local.get_many(keys)
+    return [_lookup(values[index : index + 4]) for index in range(0, len(values), 4)]
 
 
 # --- writing: services, after their transaction commits -----------------------------------

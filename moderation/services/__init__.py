@@ -23,6 +23,7 @@ from moderation.services.restrictions import (
     is_restricted,
     lift_restrictions,
     lift_site_ban,
+    refusals,
     reload_state,
     timeout_user,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "lift_restrictions",
     "lift_site_ban",
     "record",
+    "refusals",
     "reload_state",
     "remove_blocked_term",
     "set_followers_only",
