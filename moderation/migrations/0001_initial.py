@@ -8,452 +8,139 @@ import moderation.models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("chat", "0001_initial"),
-        ("rooms", "0002_streams"),
+        ('chat', '0001_initial'),
+        ('rooms', '0002_streams'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="ReviewItem",
+            name='ReviewItem',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[("message", "Message"), ("user", "User"), ("room", "Room")],
-                        max_length=7,
-                    ),
-                ),
-                (
-                    "source",
-                    models.CharField(
-                        choices=[
-                            ("held", "Held by the filter"),
-                            ("scored", "Flagged by scoring"),
-                            ("reported", "Reported"),
-                        ],
-                        max_length=8,
-                    ),
-                ),
-                (
-                    "reason",
-                    models.CharField(
-                        help_text="What fired first, e.g. blocked_term, spam.", max_length=40
-                    ),
-                ),
-                ("reasons", models.JSONField(blank=True, default=list)),
-                ("score", models.FloatField(blank=True, null=True)),
-                ("report_count", models.PositiveIntegerField(default=0)),
-                (
-                    "state",
-                    models.CharField(
-                        choices=[("open", "Open"), ("resolved", "Resolved")],
-                        default="open",
-                        max_length=8,
-                    ),
-                ),
-                ("open_key", models.CharField(blank=True, max_length=80, null=True, unique=True)),
-                ("resolution", models.CharField(blank=True, max_length=20)),
-                ("resolved_at", models.DateTimeField(blank=True, null=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "message",
-                    models.ForeignKey(
-                        blank=True,
-                        db_constraint=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="chat.chatmessage",
-                    ),
-                ),
-                (
-                    "resolved_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "room",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="rooms.room",
-                    ),
-                ),
-                (
-                    "user",
-                    models.ForeignKey(
-                        blank=True,
-                        help_text="Who wrote the message, or the reported user.",
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('message', 'Message'), ('user', 'User'), ('room', 'Room')], max_length=7)),
+                ('source', models.CharField(choices=[('held', 'Held by the filter'), ('scored', 'Flagged by scoring'), ('reported', 'Reported')], max_length=8)),
+                ('reason', models.CharField(help_text='What fired first, e.g. blocked_term, spam.', max_length=40)),
+                ('reasons', models.JSONField(blank=True, default=list)),
+                ('score', models.FloatField(blank=True, null=True)),
+                ('report_count', models.PositiveIntegerField(default=0)),
+                ('state', models.CharField(choices=[('open', 'Open'), ('resolved', 'Resolved')], default='open', max_length=8)),
+                ('open_key', models.CharField(blank=True, max_length=80, null=True, unique=True)),
+                ('resolution', models.CharField(blank=True, max_length=20)),
+                ('resolved_at', models.DateTimeField(blank=True, null=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('message', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='chat.chatmessage')),
+                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('room', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='rooms.room')),
+                ('user', models.ForeignKey(blank=True, help_text='Who wrote the message, or the reported user.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
         ),
         migrations.CreateModel(
-            name="Report",
+            name='Report',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "reason",
-                    models.CharField(
-                        choices=[
-                            ("spam", "Spam or scam"),
-                            ("harassment", "Harassment or bullying"),
-                            ("hate", "Hate speech"),
-                            ("sexual", "Sexual content"),
-                            ("violence", "Violence or threats"),
-                            ("self_harm", "Self-harm"),
-                            ("underage", "Someone under age"),
-                            ("other", "Something else"),
-                        ],
-                        max_length=12,
-                    ),
-                ),
-                ("details", models.CharField(blank=True, max_length=500)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "reporter",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "review_item",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="reports",
-                        to="moderation.reviewitem",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('reason', models.CharField(choices=[('spam', 'Spam or scam'), ('harassment', 'Harassment or bullying'), ('hate', 'Hate speech'), ('sexual', 'Sexual content'), ('violence', 'Violence or threats'), ('self_harm', 'Self-harm'), ('underage', 'Someone under age'), ('other', 'Something else')], max_length=12)),
+                ('details', models.CharField(blank=True, max_length=500)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('reporter', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('review_item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reports', to='moderation.reviewitem')),
             ],
         ),
         migrations.CreateModel(
-            name="AuditEntry",
+            name='AuditEntry',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("action", models.CharField(max_length=40)),
-                ("message_id", models.BigIntegerField(blank=True, null=True)),
-                ("reason", models.CharField(blank=True, max_length=500)),
-                ("details", models.JSONField(blank=True, default=dict)),
-                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
-                (
-                    "actor",
-                    models.ForeignKey(
-                        blank=True,
-                        help_text="Empty: the automatic filter or scoring.",
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "room",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="rooms.room",
-                    ),
-                ),
-                (
-                    "target_user",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "review_item",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="audit",
-                        to="moderation.reviewitem",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('action', models.CharField(max_length=40)),
+                ('message_id', models.BigIntegerField(blank=True, null=True)),
+                ('reason', models.CharField(blank=True, max_length=500)),
+                ('details', models.JSONField(blank=True, default=dict)),
+                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
+                ('actor', models.ForeignKey(blank=True, help_text='Empty: the automatic filter or scoring.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('room', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='rooms.room')),
+                ('target_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('review_item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='audit', to='moderation.reviewitem')),
             ],
             options={
-                "verbose_name_plural": "audit entries",
-                "ordering": ["-created_at", "-id"],
+                'verbose_name_plural': 'audit entries',
+                'ordering': ['-created_at', '-id'],
             },
         ),
         migrations.CreateModel(
-            name="RoomRules",
+            name='RoomRules',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "link_mode",
-                    models.CharField(
-                        choices=[
-                            ("allow_all", "Allow every link"),
-                            ("block_all", "Block every link"),
-                            ("allow_list", "Allow links to listed sites only"),
-                        ],
-                        default="allow_all",
-                        max_length=10,
-                    ),
-                ),
-                ("allowed_domains", models.TextField(blank=True, help_text="One domain a line.")),
-                (
-                    "link_action",
-                    models.CharField(
-                        choices=[
-                            ("block", "Block (the sender is told why)"),
-                            ("hold", "Hold for review"),
-                            ("mask", "Mask with asterisks"),
-                        ],
-                        default="block",
-                        max_length=5,
-                    ),
-                ),
-                ("max_caps_ratio", models.FloatField(blank=True, default=0.7, null=True)),
-                ("min_letters_for_caps", models.PositiveSmallIntegerField(default=12)),
-                ("max_emoji", models.PositiveSmallIntegerField(blank=True, default=10, null=True)),
-                (
-                    "max_repeated_chars",
-                    models.PositiveSmallIntegerField(blank=True, default=12, null=True),
-                ),
-                (
-                    "flood_action",
-                    models.CharField(
-                        choices=[("block", "Block"), ("hold", "Hold for review")],
-                        default="block",
-                        max_length=5,
-                    ),
-                ),
-                ("followers_only", models.BooleanField(default=False)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "room",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="rooms.room",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('link_mode', models.CharField(choices=[('allow_all', 'Allow every link'), ('block_all', 'Block every link'), ('allow_list', 'Allow links to listed sites only')], default='allow_all', max_length=10)),
+                ('allowed_domains', models.TextField(blank=True, help_text='One domain a line.')),
+                ('link_action', models.CharField(choices=[('block', 'Block (the sender is told why)'), ('hold', 'Hold for review'), ('mask', 'Mask with asterisks')], default='block', max_length=5)),
+                ('max_caps_ratio', models.FloatField(blank=True, default=0.7, null=True)),
+                ('min_letters_for_caps', models.PositiveSmallIntegerField(default=12)),
+                ('max_emoji', models.PositiveSmallIntegerField(blank=True, default=10, null=True)),
+                ('max_repeated_chars', models.PositiveSmallIntegerField(blank=True, default=12, null=True)),
+                ('flood_action', models.CharField(choices=[('block', 'Block'), ('hold', 'Hold for review')], default='block', max_length=5)),
+                ('followers_only', models.BooleanField(default=False)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('room', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='rooms.room')),
             ],
             options={
-                "verbose_name_plural": "room rules",
+                'verbose_name_plural': 'room rules',
             },
         ),
         migrations.CreateModel(
-            name="StreamSnapshot",
+            name='StreamSnapshot',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("image", models.ImageField(upload_to=moderation.models.snapshot_path)),
-                ("taken_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "review_item",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="snapshots",
-                        to="moderation.reviewitem",
-                    ),
-                ),
-                (
-                    "room",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="rooms.room",
-                    ),
-                ),
-                (
-                    "stream",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="rooms.stream",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('image', models.ImageField(upload_to=moderation.models.snapshot_path)),
+                ('taken_at', models.DateTimeField(auto_now_add=True)),
+                ('review_item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='snapshots', to='moderation.reviewitem')),
+                ('room', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='rooms.room')),
+                ('stream', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='rooms.stream')),
             ],
         ),
         migrations.CreateModel(
-            name="BlockedTermRule",
+            name='BlockedTermRule',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("term", models.CharField(max_length=200)),
-                (
-                    "action",
-                    models.CharField(
-                        choices=[
-                            ("block", "Block (the sender is told why)"),
-                            ("hold", "Hold for review"),
-                            ("mask", "Mask with asterisks"),
-                        ],
-                        default="block",
-                        max_length=5,
-                    ),
-                ),
-                (
-                    "whole_word",
-                    models.BooleanField(
-                        default=True,
-                        help_text="Match only whole words (leaves “Scunthorpe” alone).",
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "room",
-                    models.ForeignKey(
-                        blank=True,
-                        help_text="Empty: the term applies in every room.",
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="rooms.room",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('term', models.CharField(max_length=200)),
+                ('action', models.CharField(choices=[('block', 'Block (the sender is told why)'), ('hold', 'Hold for review'), ('mask', 'Mask with asterisks')], default='block', max_length=5)),
+                ('whole_word', models.BooleanField(default=True, help_text='Match only whole words (leaves “Scunthorpe” alone).')),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('room', models.ForeignKey(blank=True, help_text='Empty: the term applies in every room.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='rooms.room')),
             ],
             options={
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("room", "term"), name="moderation_one_rule_per_term"
-                    )
-                ],
+                'constraints': [models.UniqueConstraint(fields=('room', 'term'), name='moderation_one_rule_per_term')],
             },
         ),
         migrations.CreateModel(
-            name="Restriction",
+            name='Restriction',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[("timeout", "Timeout"), ("ban", "Ban")], max_length=7
-                    ),
-                ),
-                ("reason", models.CharField(blank=True, max_length=500)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("expires_at", models.DateTimeField(blank=True, null=True)),
-                ("lifted_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "lifted_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "room",
-                    models.ForeignKey(
-                        blank=True,
-                        help_text="Empty: banned from the whole site.",
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="rooms.room",
-                    ),
-                ),
-                (
-                    "user",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="restrictions",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('timeout', 'Timeout'), ('ban', 'Ban')], max_length=7)),
+                ('reason', models.CharField(blank=True, max_length=500)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('expires_at', models.DateTimeField(blank=True, null=True)),
+                ('lifted_at', models.DateTimeField(blank=True, null=True)),
+                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('lifted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('room', models.ForeignKey(blank=True, help_text='Empty: banned from the whole site.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='rooms.room')),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='restrictions', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "indexes": [
-                    models.Index(
-                        fields=["user", "room", "lifted_at"], name="moderation_restr_user"
-                    ),
-                    models.Index(fields=["room", "lifted_at"], name="moderation_restr_room"),
-                ],
+                'indexes': [models.Index(fields=['user', 'room', 'lifted_at'], name='moderation_restr_user'), models.Index(fields=['room', 'lifted_at'], name='moderation_restr_room')],
             },
         ),
         migrations.AddIndex(
-            model_name="reviewitem",
-            index=models.Index(fields=["state", "-created_at"], name="moderation_queue"),
+            model_name='reviewitem',
+            index=models.Index(fields=['state', '-created_at'], name='moderation_queue'),
         ),
         migrations.AddConstraint(
-            model_name="report",
-            constraint=models.UniqueConstraint(
-                fields=("review_item", "reporter"), name="moderation_one_report_per_reporter"
-            ),
+            model_name='report',
+            constraint=models.UniqueConstraint(fields=('review_item', 'reporter'), name='moderation_one_report_per_reporter'),
         ),
     ]
