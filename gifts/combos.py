@@ -3,8 +3,8 @@
 A combo is counted in the database at send time, under the sender's coin row
 lock (see gifts.ledger), so a sender's sends are already serialised and the
 previous one is committed: no cache state to lose or to race on, and a
-replayed send answers with the combo it had. `ledger.gift_context` reads the
-previous send with the rest of a send's context, in the same round trip.
+replayed send answers with the combo it had. `ledger.previous_sends` reads a
+batch's previous sends in one round trip.
 """
 
 from dataclasses import dataclass

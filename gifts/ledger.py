@@ -4,22 +4,23 @@ Every function that writes here runs inside the caller's transaction and
 writes a balance change and its ledger entry together, so at every commit
 each balance equals the sum of its user's entries in that currency.
 
-Debits are one conditional UPDATE (`amount = amount - n WHERE amount >= n`)
-rather than SELECT ... FOR UPDATE and a second write: the check and the write
-are one statement under the row lock, so two concurrent debits can never both
-see the same balance, it costs one round trip less while the lock is held, and
-it behaves the same on SQLite (which has no FOR UPDATE). The CHECK constraint
-on `Balance.amount` is a second line of defence.
+Gift sends are written a batch at a time (gifts.group_commit): the senders'
+coin rows are read with SELECT ... FOR UPDATE, the batch decides in Python
+which sends their balances cover, and one UPDATE debits those; under the row
+locks no concurrent batch can see the same balance. (SQLite has no FOR UPDATE;
+it lets one writer in at a time, which serialises the same way.) The CHECK
+constraint on `Balance.amount` is a second line of defence.
 
 The hot row: on a big stream every gift credits the same broadcaster, and an
 InnoDB row lock is held until COMMIT (an fsync, ~1.7 ms here), so one row caps
-a broadcaster at a few hundred gifts a second. Diamonds are therefore credited
-to one of `GIFTS_EARNINGS_SLOTS` rows picked by sender, and the balance is
-their sum. Coins stay in one row: a debit must check the whole balance.
+a broadcaster at a few hundred commits a second. Diamonds are therefore
+credited to one of `GIFTS_EARNINGS_SLOTS` rows picked by sender, and the
+balance is their sum; a batch credits each row it touches once. Coins stay in
+one row: a debit must check the whole balance.
 
-Lock order, which keeps gift sends free of deadlocks: a transaction locks at
-most one coin row (the sender's) and then diamond rows; nothing locks a
-diamond row before a coin row.
+Lock order, which keeps gift sends free of deadlocks: a transaction locks coin
+rows first, in user id order, then diamond rows, in (user, slot) order;
+nothing locks a diamond row before a coin row.
 """
 
 import functools
