@@ -86,10 +86,15 @@ class GroupCommit:
         except Exception as error:
             for order in batch:
                 order.outcome = copy.copy(error)  # each caller raises its own instance
-        with self._lock:
+        except BaseException as error:  # the leader's thread is going down: answer first
             for order in batch:
-                order._answered = True
-            self._wake.notify_all()
+                order.outcome = error
+            raise
+        finally:
+            with self._lock:
+                for order in batch:
+                    order._answered = True
+                self._wake.notify_all()
 
     def _pass_lead(self) -> None:
         with self._lock:
