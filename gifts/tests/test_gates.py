@@ -21,7 +21,7 @@ def test_a_process_that_lost_waits_for_the_winners_window_to_end(redis_url):
     before = time.monotonic()
     assert not gates.pass_once("stats:7", window=0.5, recheck=0.01)
     shut_for = gates._shut_until["stats:7"] - before
-    assert 0.3 < shut_for <= 0.5  # the winner's window, read from Redis, not `recheck`
+    assert 0.3 < shut_for < 0.55  # the rest of the winner's window (from Redis), not `recheck`
 
     time.sleep(0.6)
     assert gates.pass_once("stats:7", window=0.5, recheck=0.01)  # a new window opens
