@@ -12,17 +12,25 @@ the one before it is being written (the way databases batch their own
 commits). A caller inside a transaction of its own never joins a batch: its
 writes must commit or roll back with that transaction.
 
+`write` may return a callable: the batch's after-commit work (Redis, frames).
+The leader runs it only once every caller of the batch has its answer and the
+lead has passed on, so a slow or unreachable Redis never holds up the sends
+behind it.
+
 Written here because no library does this for synchronous Django code; the
 chat's message writer (chat.writer) batches on the event loop instead.
 """
 
 import copy
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Hashable
 from typing import Any
 
 from django.db import transaction
+
+log = logging.getLogger(__name__)
 
 
 class Order:
@@ -39,7 +47,7 @@ class Order:
 
 
 class GroupCommit:
-    def __init__(self, write: Callable[[list[Order]], None], max_batch: int = 50):
+    def __init__(self, write: Callable[[list[Order]], Callable | None], max_batch: int = 50):
         self._write = write
         self._max_batch = max_batch
         self._lock = threading.Lock()
@@ -50,7 +58,7 @@ class GroupCommit:
     def submit(self, order: Order) -> Any:
         """Write `order` (alone or with others) and return its outcome, or raise it."""
         if transaction.get_connection().in_atomic_block:
-            self._run([order])
+            _after(self._run([order]))
             return _answer(order)
         with self._lock:
             self._queue.append(order)
@@ -60,11 +68,14 @@ class GroupCommit:
                 if order._answered:
                     return _answer(order)
             self._leading = True
+        afterwards = []
         try:
             while not order._answered:
-                self._run(self._take())
+                afterwards.append(self._run(self._take()))
         finally:
             self._pass_lead()
+            for work in afterwards:
+                _after(work)
         return _answer(order)
 
     def _take(self) -> list[Order]:
@@ -80,12 +91,15 @@ class GroupCommit:
             self._queue.extendleft(reversed(later))
             return batch
 
-    def _run(self, batch: list[Order]) -> None:
+    def _run(self, batch: list[Order]) -> Callable | None:
+        """Write `batch` and answer each of its callers; the batch's after-commit work."""
         try:
-            self._write(batch)
+            return self._write(batch)
         except Exception as error:
             for order in batch:
-                order.outcome = copy.copy(error)  # each caller raises its own instance
+                order.outcome = error
+            for order in batch:
+                order.outcome = _copied(error)  # each caller raises its own instance
         except BaseException as error:  # the leader's thread is going down: answer first
             for order in batch:
                 order.outcome = error
@@ -95,6 +109,7 @@ class GroupCommit:
                 for order in batch:
                     order._answered = True
                 self._wake.notify_all()
+        return None
 
     def _pass_lead(self) -> None:
         with self._lock:
@@ -103,6 +118,24 @@ class GroupCommit:
                 self._wake.notify_all()
             else:
                 self._leading = False
+
+
+def _copied(error: Exception) -> Exception:
+    try:
+        twin = copy.copy(error)
+    except Exception:  # an exception whose constructor does not take its own args
+        return error
+    twin.__cause__, twin.__traceback__ = error.__cause__, error.__traceback__
+    return twin
+
+
+def _after(work: Callable | None) -> None:
+    if work is None:
+        return
+    try:
+        work()
+    except Exception:  # the batch has committed and been answered: log, never raise
+        log.exception("group commit: after-commit work failed")
 
 
 def _answer(order: Order) -> Any:

@@ -159,19 +159,25 @@ KEY_TAKEN = object()  # the outcome of a send whose idempotency key was used bef
 
 
 @ledger.retry_on_deadlock
-def _write_sends(orders: list[Order]) -> None:
+def _write_sends(orders: list[Order]):
     """Debit each sender and credit each broadcaster, all of `orders` in one transaction.
 
     Sets each order's outcome: its GiftSend, KEY_TAKEN, or the GiftError refusing
     it (a refused send changes nothing). Statements are per batch, not per send
-    (see gifts.ledger); every send of the batch commits at once.
+    (see gifts.ledger); every send of the batch commits at once. Returns the
+    batch's after-commit work for the group commit to run once everyone has
+    their answer (inside a caller's own transaction: on that one's commit).
     """
+    if len({order.key for order in orders}) != len(orders):
+        raise ValueError("one send per sender in a batch: the debits are per sender")
     for order in orders:
         order.outcome = None  # a deadlock retry starts over
     _refuse_restricted(orders)
-    orders = [order for order in orders if order.outcome is None]
+    # In sender order, so that two batches claim keys and lock rows in the same order.
+    orders = sorted((order for order in orders if order.outcome is None), key=lambda o: o.key)
     if not orders:
-        return
+        return None
+    nested = transaction.get_connection().in_atomic_block
     now = timezone.now()
     share = conf.broadcaster_share_percent()
     with transaction.atomic():
@@ -194,7 +200,7 @@ def _write_sends(orders: list[Order]) -> None:
             else:
                 pending.append((order, transfer_id))
         if not pending:
-            return
+            return None
         senders = sorted({order.key for order, _ in pending})
         coins = ledger.lock_coins(senders)
         streams = ledger.live_streams(sorted({order.payload.room.pk for order, _ in pending}))
@@ -233,7 +239,7 @@ def _write_sends(orders: list[Order]) -> None:
             accepted.append(order)
         ledger.delete_transfers(refused)
         if not accepted:
-            return
+            return None
         gifts = [order.outcome for order in accepted]
         ledger.debit_locked({gift.sender_id: gift.coins for gift in gifts})
         ledger.insert_rows(gifts)
@@ -255,7 +261,10 @@ def _write_sends(orders: list[Order]) -> None:
             earnings[row] = earnings.get(row, 0) + gift.diamonds
         for (recipient_id, slot), diamonds in sorted(earnings.items()):
             ledger.credit(recipient_id, Currency.DIAMONDS, diamonds, slot)
+    if nested:
         transaction.on_commit(lambda: _after_sends(accepted))
+        return None
+    return lambda: _after_sends(accepted)
 
 
 _group_commit = GroupCommit(_write_sends)
@@ -321,37 +330,36 @@ def _receipt(send: GiftSend, gift: Gift, room_slug: str, replayed: bool) -> Gift
 def _after_sends(orders: list[Order]) -> None:
     """After commit: boards, the room's frames, statistics, for a batch's sends in a few Redis
     round trips. The money has moved already, so a failure here is logged, never raised
-    (boards and statistics are rebuilt from the ledger)."""
+    (boards and statistics are rebuilt from the ledger), and one part failing does not
+    stop the others."""
     sends = [order.outcome for order in orders]
     totals = [{} for _ in sends]
     try:
         totals = leaderboards.record_many(sends)
     except Exception:
         log.exception("gifts: could not score transfers %s", [s.transfer_id for s in sends])
+    frames = []
+    for order, send, total in zip(orders, sends, totals, strict=True):
+        try:
+            gift, sender, room = order.payload.gift, order.payload.sender, order.payload.room
+            frames.append(
+                (send.room_id, events.gift(send, catalog_entry(gift), sender, room.slug, total))
+            )
+        except Exception:
+            log.exception("gifts: could not describe transfer %s", send.transfer_id)
     try:
-        publish_many(
-            [
-                (
-                    send.room_id,
-                    events.gift(
-                        send,
-                        catalog_entry(o.payload.gift),
-                        o.payload.sender,
-                        o.payload.room.slug,
-                        total,
-                    ),
-                )
-                for o, send, total in zip(orders, sends, totals, strict=True)
-            ]
-        )
+        publish_many(frames)
     except Exception:
         log.exception("gifts: could not publish transfers %s", [s.transfer_id for s in sends])
     for order, send in zip(orders, sends, strict=True):
         try:
             _publish_leaderboards(order.payload.room, send)
+        except Exception:
+            log.exception("gifts: could not publish the boards after %s", send.transfer_id)
+        try:
             _schedule_statistics(send)
         except Exception:
-            log.exception("gifts: after-commit work failed for transfer %s", send.transfer_id)
+            log.exception("gifts: could not schedule statistics for %s", send.transfer_id)
 
 
 def _publish_leaderboards(room: Room, send: GiftSend) -> None:

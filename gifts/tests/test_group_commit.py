@@ -11,6 +11,7 @@ import pytest
 from django.db import transaction
 
 from accounts import services as accounts
+from accounts.models import User
 from gifts import ledger, services
 from gifts.errors import InsufficientFunds, RoomNotLive
 from gifts.group_commit import GroupCommit, Order
@@ -37,9 +38,17 @@ class Recorder:
 
 
 def submit_in_thread(commit, order, results):
-    thread = threading.Thread(target=lambda: results.append(commit.submit(order)))
+    thread = threading.Thread(
+        target=lambda: results.append((order.payload, commit.submit(order))), daemon=True
+    )
     thread.start()
     return thread
+
+
+def join_all(threads):
+    for thread in threads:
+        thread.join(10)
+        assert not thread.is_alive(), "a caller never got its answer"
 
 
 def wait_until_queued(commit, count):
@@ -57,11 +66,11 @@ def test_orders_arriving_during_a_write_share_the_next_batch():
     later = [submit_in_thread(commit, Order(key, n), results) for n, key in enumerate("bcde", 2)]
     wait_until_queued(commit, 4)
     write.hold.set()
-    for thread in [first, *later]:
-        thread.join(10)
+    join_all([first, *later])
 
     assert write.batches == [[1], [2, 3, 4, 5]]
-    assert sorted(results) == [1, 2, 3, 4, 5]
+    assert sorted(results) == [(n, n) for n in range(1, 6)]  # each caller got its own answer
+    assert not commit._leading
 
 
 def test_one_order_per_key_in_a_batch_in_arrival_order():
@@ -74,10 +83,34 @@ def test_one_order_per_key_in_a_batch_in_arrival_order():
         later.append(submit_in_thread(commit, Order(key, n), results))
         wait_until_queued(commit, n)
     write.hold.set()
-    for thread in [first, *later]:
-        thread.join(10)
+    join_all([first, *later])
 
     assert write.batches == [[0], [1, 3], [2], [4]]
+    assert sorted(results) == [(n, n) for n in range(5)]
+
+
+def test_callers_have_their_answers_before_the_after_commit_work_runs():
+    answered, after_ran = threading.Event(), threading.Event()
+    results = []
+
+    def write(orders):
+        for order in orders:
+            order.outcome = order.payload
+
+        def afterwards():  # e.g. Redis is slow: the next batch must not wait for it
+            assert answered.wait(10)
+            after_ran.set()
+
+        return afterwards if orders[0].payload == "lead" else None
+
+    commit = GroupCommit(write)
+    leader = submit_in_thread(commit, Order(1, "lead"), results)
+    follower = submit_in_thread(commit, Order(2, "next"), results)
+    follower.join(10)
+    assert ("next", "next") in results  # answered while the leader's after-work still waits
+    answered.set()
+    join_all([leader])
+    assert after_ran.is_set()
 
 
 def test_a_failed_write_fails_each_order_of_its_batch_and_the_next_batch_works():
@@ -97,14 +130,22 @@ def test_a_failed_write_fails_each_order_of_its_batch_and_the_next_batch_works()
     assert not commit._leading  # the lead was given up both times
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_caller_in_its_own_transaction_writes_alone():
     write = Recorder()
     write.hold.set()
     commit = GroupCommit(write)
     commit._leading = True  # another caller's batch is in flight; it must not be waited for
-    with transaction.atomic():
-        assert commit.submit(Order("a", 7)) == 7
+    outcome = []
+
+    def in_a_transaction():
+        with transaction.atomic():
+            outcome.append(commit.submit(Order("a", 7)))
+
+    caller = threading.Thread(target=in_a_transaction, daemon=True)
+    caller.start()
+    join_all([caller])  # a caller that queued behind the batch in flight would hang here
+    assert outcome == [7]
     assert write.batches == [[7]]
 
 
@@ -125,6 +166,7 @@ def test_a_batch_commits_its_good_sends_and_refused_ones_change_nothing(
     services.grant_coins(dave, 1_000, "test")
     services.grant_coins(alice, 1_000, "test")
     accounts.enable_broadcasting(dave)
+    broke = User.objects.create_user("broke", password="x")
     dave_room = rooms.create_room(dave, "Not live")
     used = new_key()
     services.send_gift(bob, live_room, "rose", 1, used)
@@ -136,12 +178,14 @@ def test_a_batch_commits_its_good_sends_and_refused_ones_change_nothing(
         order(carol, live_room, donut),  # cannot pay
         order(alice, dave_room, rose),  # the room is not live
         order(dave, live_room, donut, quantity=10),
+        order(broke, dave_room, donut),  # neither live nor affordable: "not live" comes first
     ]
     services._write_sends(orders)
 
     assert orders[0].outcome is services.KEY_TAKEN
     assert isinstance(orders[1].outcome, InsufficientFunds)
     assert isinstance(orders[2].outcome, RoomNotLive)
+    assert isinstance(orders[4].outcome, RoomNotLive)
     sent = orders[3].outcome
     assert isinstance(sent, GiftSend)
     assert sent.sender_balance_after == 1_000 - 10 * donut.price
