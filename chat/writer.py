@@ -12,14 +12,16 @@ round trip per hundred. (An earlier 20 ms collection window added its whole
 length to every message's latency at 20 messages a second and saved a round
 trip for one message in two.)
 
-The INSERT runs on the executor's threads, not on the one thread Channels
-gives database work by default, so it never queues behind a slow request of
-another consumer; one writer per loop still writes one batch at a time.
+The INSERT runs on a thread of its own, not on the one thread Channels gives
+database work by default nor on the loop's executor (where gift sends wait for
+their group commit), so a chat acknowledgement never queues behind other
+database work; one writer per loop writes one batch at a time.
 """
 
 import asyncio
 import logging
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 
 from channels.db import database_sync_to_async
 
@@ -28,6 +30,7 @@ from chat.models import ChatMessage
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 100
+_inserts = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chat-writer")
 
 
 def _insert(messages: list[ChatMessage]) -> None:
@@ -54,7 +57,7 @@ class MessageWriter:
 
     async def _write(self, batch) -> None:
         try:
-            insert = database_sync_to_async(_insert, thread_sensitive=False)
+            insert = database_sync_to_async(_insert, thread_sensitive=False, executor=_inserts)
             await insert([message for message, _ in batch])
         except Exception:
             log.exception("could not save a batch of %d chat messages", len(batch))
