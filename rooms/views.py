@@ -182,7 +182,7 @@ def start_room(request, slug: str):
 def create_room(request):
     form = NewRoomForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "A room needs a title of at most 120 characters.")
+        messages.error(request, _form_problems(form))
         return redirect("accounts:dashboard")
     try:
         room = services.create_room(request.user, **form.cleaned_data)
@@ -193,6 +193,13 @@ def create_room(request):
         return redirect("accounts:dashboard")
     messages.success(request, f"Room “{room.title}” created.")
     return redirect(room)
+
+
+def _form_problems(form) -> str:
+    """Each invalid field, named as the form labels it, with what is wrong with it."""
+    return " ".join(
+        f"{form[field].label}: {' '.join(errors)}" for field, errors in form.errors.items()
+    )
 
 
 @never_cache

@@ -189,6 +189,14 @@ def test_a_broadcaster_may_choose_the_address_once(client, alice, alice_room):
     assert page.status_code == 302 and page["Location"] == "/rooms/late-blues/"
 
 
+def test_a_refused_new_room_says_which_field_is_wrong(client, alice):
+    client.force_login(alice)
+    response = client.post("/rooms/new/", {"title": "Blues", "slug": "x" * 61}, follow=True)
+    shown = [str(message) for message in response.context["messages"]]
+    assert len(shown) == 1 and shown[0].startswith("Address:") and "60" in shown[0]
+    assert not alice.rooms.filter(title="Blues").exists()
+
+
 def test_unknown_room_actions_are_404(client, alice, alice_room):
     client.force_login(alice)
     assert client.post(f"/api/rooms/{alice_room.slug}/explode/").status_code == 404
