@@ -195,12 +195,8 @@ def pages(boards: list[Board], offset: int = 0, limit: int = 10) -> list[dict]:
     """`page` of several boards: one Redis round trip and one query for the names."""
     ranked = rankings(boards, offset, limit)
     members = {member for rows, _ in ranked for member, _ in rows}
-    names = {
-        pk: (username, display_name or username)
-        for pk, username, display_name in get_user_model()
-        .objects.filter(pk__in=members)
-        .values_list("pk", "username", "display_name")
-    }
+    users = get_user_model().objects.filter(pk__in=members).only("username", "display_name")
+    names = {user.pk: (user.username, user.public_name) for user in users}
     return [
         {
             "board": board.kind,
