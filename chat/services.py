@@ -131,6 +131,8 @@ async def send_message(session: Session, hub, text: str, nonce: str | None) -> d
             raise DuplicateMessage(original)
     try:
         return await _store_and_broadcast(session, hub, screening, message_id, nonce)
+    except moderation.MessageHeld:
+        raise  # stored and under review: a resend of this nonce is answered with the hold
     except BaseException:
         if claim:  # not sent after all: the same nonce may try again
             await limits.release_claim(claim)
@@ -160,13 +162,21 @@ async def _store_and_broadcast(session: Session, hub, screening, message_id: int
 
 
 def original_message_event(session: Session, message_id: int, nonce: str) -> dict | None:
-    """The sender's earlier message as its acknowledgement, or None if it is not visible."""
+    """The sender's earlier message as its acknowledgement, or None if it is not visible.
+
+    Raises MessageHeld again when the earlier message is held for review.
+    """
     message = (
-        ChatMessage.objects.filter(pk=message_id, user_id=session.user_id, deleted_at__isnull=True)
-        .only("id", "text")
+        ChatMessage.objects.filter(pk=message_id, user_id=session.user_id)
+        .only("id", "text", "deleted_at")
         .first()
     )
     if message is None:
+        return None
+    if message.deleted_at is not None:
+        held = moderation.held_again(message_id, nonce)
+        if held is not None:
+            raise held
         return None
     return events.chat_message(
         message.id, session.slug, session.user, message.text, timestamp_ms(message.id), nonce

@@ -174,6 +174,28 @@ async def message_saved(session, message, screening: Screening, nonce: str | Non
         scoring_queue().add(message.id)
 
 
+def held_again(message_id: int, nonce: str | None) -> MessageHeld | None:
+    """The hold a resend of a held message's nonce answers with, or None if it is not held.
+
+    The first send keeps its nonce claim, so the resend stores nothing; the
+    sender reads the same `message_held` as the first time.
+    """
+    from moderation.models import ReviewItem
+
+    item = (
+        ReviewItem.objects.filter(
+            message_id=message_id, source=ReviewItem.Source.HELD, state=ReviewItem.State.OPEN
+        )
+        .only("reasons")
+        .first()
+    )
+    if item is None:
+        return None
+    reasons = item.reasons
+    message = reasons[0]["message"] if reasons else "A moderator will review your message."
+    return MessageHeld(message, id=str(message_id), nonce=nonce, reasons=reasons)
+
+
 class ScoringQueue:
     """Message ids gathered for a while, then queued as one scoring task (not one per message).
 

@@ -140,6 +140,20 @@ async def test_a_held_message_appears_only_once_approved(
     assert shown["text"] == "you idiot" and shown["user"]["id"] == bob.pk
 
 
+async def test_resending_a_held_messages_nonce_answers_the_same_hold(
+    open_socket, alice_room, alice, bob
+):
+    await sync(services.add_blocked_term)(alice, alice_room, "idiot", "hold")
+    sender = await open_socket(alice_room, bob)
+    await send_text(sender, "you idiot", "h")
+    held = await sender.expect("error")
+    await send_text(sender, "you idiot", "h")  # a resend after a reconnect
+    again = await sender.expect("error")
+    assert again == held
+    assert await ChatMessage.objects.filter(user=bob).acount() == 1
+    assert await ReviewItem.objects.acount() == 1
+
+
 async def test_a_new_rule_reaches_open_sockets_at_once(open_socket, alice_room, alice, bob):
     viewer = await open_socket(alice_room, bob)
     await send_text(viewer, "gg spoiler", "1")
