@@ -63,17 +63,42 @@ def can_chat(user, room) -> bool:
     return is_signed_in(user) and not is_restricted(user.pk, room.pk)
 
 
+def rank_role(*, owner: bool, staff: bool, moderator: bool) -> str:
+    """The one ranking of badges: owner, then staff, then the room's moderators."""
+    if owner:
+        return ROLE_OWNER
+    if staff:
+        return ROLE_STAFF
+    if moderator:
+        return ROLE_MODERATOR
+    return ROLE_VIEWER
+
+
 def role_in_room(user, room) -> str:
     """The badge a user wears in a room's chat."""
     if not is_signed_in(user):
         return ROLE_ANONYMOUS
-    if owns_room(user, room):
-        return ROLE_OWNER
-    if user.is_staff:
-        return ROLE_STAFF
-    if is_room_moderator(user, room):
-        return ROLE_MODERATOR
-    return ROLE_VIEWER
+    return rank_role(
+        owner=owns_room(user, room),
+        staff=user.is_staff,
+        moderator=is_room_moderator(user, room),
+    )
+
+
+def roles_in_room(room, users) -> dict[int, str]:
+    """`role_in_room` for many signed-in users at once (chat history): one query for grants."""
+    users = {user.pk: user for user in users}
+    moderators = set(
+        room.moderator_grants.filter(user_id__in=users).values_list("user_id", flat=True)
+    )
+    return {
+        user_id: rank_role(
+            owner=user_id == room.owner_id,
+            staff=user.is_staff,
+            moderator=user_id in moderators,
+        )
+        for user_id, user in users.items()
+    }
 
 
 class IsBroadcaster(BasePermission):

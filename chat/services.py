@@ -188,39 +188,9 @@ def message_event(message: ChatMessage, slug: str, role: str) -> dict:
     return events.chat_message(message.id, slug, user, message.text, timestamp_ms(message.id), None)
 
 
-def _roles_for(room: Room, user_ids: set[int]) -> dict[int, str]:
-    from rooms.models import RoomModerator
-
-    moderators = set(
-        RoomModerator.objects.filter(room=room, user_id__in=user_ids).values_list(
-            "user_id", flat=True
-        )
-    )
-    roles = {}
-    for user_id in user_ids:
-        roles[user_id] = (
-            permissions.ROLE_OWNER
-            if user_id == room.owner_id
-            else permissions.ROLE_MODERATOR
-            if user_id in moderators
-            else permissions.ROLE_VIEWER
-        )
-    return roles
-
-
 def _events_for(room: Room, messages: list[ChatMessage]) -> list[dict]:
-    roles = _roles_for(room, {m.user_id for m in messages})
-    staff = {m.user_id for m in messages if m.user.is_staff}
-    return [
-        message_event(
-            m,
-            room.slug,
-            permissions.ROLE_STAFF
-            if m.user_id in staff and roles[m.user_id] == "viewer"
-            else roles[m.user_id],
-        )
-        for m in messages
-    ]
+    roles = permissions.roles_in_room(room, {m.user for m in messages})
+    return [message_event(m, room.slug, roles[m.user_id]) for m in messages]
 
 
 def recent_message_events(room_id: int, limit: int) -> list[dict]:

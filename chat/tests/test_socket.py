@@ -258,3 +258,17 @@ async def test_the_greeting_carries_the_live_status_read_at_connect(open_socket,
     stream = await go_live(alice_room)
     hello = await (await open_socket(alice_room)).expect("hello")
     assert (hello["status"], hello["stream"]) == ("live", stream.pk)
+
+
+async def test_a_staff_moderator_wears_the_same_badge_live_and_in_history(
+    open_socket, alice_room, alice, dave
+):
+    from chat import services
+
+    await database_sync_to_async(rooms.appoint_moderator)(alice_room, alice, dave)
+    sender = await open_socket(alice_room, dave)
+    await sender.send({"type": "chat.send", "text": "hi all", "nonce": "s"})
+    live = (await sender.expect("chat.message", nonce="s"))["user"]
+    found, _ = await database_sync_to_async(services.message_events_after)(alice_room.pk, 0, 10)
+    assert [event["user"] for event in found] == [live]
+    assert live["role"] == "staff"
