@@ -89,3 +89,27 @@ async def store_health(room_id: int, event: dict | None) -> None:
 
 def health(room_id: int) -> dict | None:
     return cache.get(_health_key(room_id))
+
+
+def _missing_lock_key(stream_id: int) -> str:
+    return f"rooms:lock-missing:{stream_id}"
+
+
+def lock_missing_since(stream_id: int, *, older_than: float) -> bool:
+    """Note that a live stream's lock was missing now; True when it was also missing at
+    a sweep at least `older_than` seconds ago (rooms.services.end_abandoned_streams)."""
+    import time
+
+    key = _missing_lock_key(stream_id)
+    now = time.time()
+    first_seen = cache.get(key)
+    if first_seen is None:
+        # Kept long enough to outlive the gap between sweeps several times over.
+        cache.set(key, now, timeout=max(600, int(older_than * 20)))
+        return False
+    return now - first_seen >= older_than
+
+
+def forget_missing_locks(stream_ids) -> None:
+    """Their locks are held again: a later miss starts a new suspicion."""
+    cache.delete_many([_missing_lock_key(stream_id) for stream_id in stream_ids])

@@ -259,20 +259,26 @@ def forget_replay(stream: Stream) -> None:
 def end_abandoned_streams(still_held) -> list[Stream]:
     """End live streams whose ingest vanished (killed, its machine lost) without ending
     them. `still_held(room_ids)` answers which of the rooms some ingest still holds the
-    live lock of; a room live longer than the lock's lifetime without one is abandoned.
-    Called by a periodic task (rooms/tasks.py)."""
+    live lock of. A room live longer than the lock's lifetime is abandoned only when its
+    lock is missing on two sweeps at least a lock lifetime apart: a Redis restart loses
+    every lock at once, and a live ingest takes its back at its next renewal (a third of
+    the lifetime), so one sweep's word is not enough. Called by a periodic task
+    (rooms/tasks.py)."""
     from django.conf import settings
 
-    cutoff = timezone.now() - timedelta(seconds=settings.INGEST_LOCK_TTL)
+    ttl = settings.INGEST_LOCK_TTL
+    cutoff = timezone.now() - timedelta(seconds=ttl)
     live = list(
         Room.objects.filter(status=Room.Status.LIVE, current_stream__started_at__lte=cutoff)
     )
     if not live:
         return []
     held = still_held([room.pk for room in live])
+    missing = [room for room in live if room.pk not in held]
+    cache.forget_missing_locks([room.current_stream_id for room in live if room.pk in held])
     ended = []
-    for room in live:
-        if room.pk in held:
+    for room in missing:
+        if not cache.lock_missing_since(room.current_stream_id, older_than=ttl):
             continue
         stream = end_stream(room, room.current_stream_id)
         if stream is not None:
