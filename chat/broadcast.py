@@ -19,8 +19,8 @@ before, so no viewer ever sees an event whose data was rolled back.
 import json
 
 from asgiref.sync import async_to_sync
-from django.db import transaction
 
+from livesite.after_commit import after_commit
 from livesite.redis_client import get_redis, get_sync_redis, redis_key
 
 
@@ -72,4 +72,4 @@ def publish_many(events: list[tuple[int, dict]]) -> None:
 
 def publish_on_commit(room_id: int, event: dict) -> None:
     """Publish once the surrounding transaction commits (at once outside a transaction)."""
-    transaction.on_commit(lambda: publish(room_id, event))
+    after_commit(lambda: publish(room_id, event), "publish")

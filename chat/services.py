@@ -29,6 +29,7 @@ from chat.errors import (
 from chat.ids import next_message_id, timestamp_ms
 from chat.models import ChatMessage, ChatMessageLike, RoomChatSettings
 from chat.writer import get_writer
+from livesite.after_commit import after_commit
 from moderation import gate as moderation
 from rooms.models import Room
 
@@ -257,7 +258,7 @@ def like_message(user, room_id: int, message_id: int) -> int:
     if message.stream_id:
         from chat import top
 
-        transaction.on_commit(lambda: top.record_like(message.stream_id, message.pk))
+        after_commit(lambda: top.record_like(message.stream_id, message.pk), "top_comments")
     publish_on_commit(room_id, events.chat_liked(message.pk, likes))
     return likes
 
@@ -296,7 +297,7 @@ def retract_message(message: ChatMessage) -> ChatMessage:
         if message.stream_id and message.like_count:
             from chat import top
 
-            transaction.on_commit(lambda: top.forget(message.stream_id, message.pk))
+            after_commit(lambda: top.forget(message.stream_id, message.pk), "top_comments")
     return message
 
 
@@ -331,7 +332,7 @@ def clear_messages(room_id: int, announce_up_to: int) -> int:
             top.forget(stream_id, message_id)
 
     if liked:
-        transaction.on_commit(forget_top_comments)
+        after_commit(forget_top_comments, "top_comments")
     return cleared
 
 

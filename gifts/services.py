@@ -33,6 +33,7 @@ from gifts.errors import (
 )
 from gifts.group_commit import GroupCommit, Order
 from gifts.models import Currency, Gift, GiftSend, Transfer
+from livesite.after_commit import after_commit
 from livesite.celery import app as celery_app
 from rooms.models import Room
 
@@ -262,7 +263,7 @@ def _write_sends(orders: list[Order]):
         for (recipient_id, slot), diamonds in sorted(earnings.items()):
             ledger.credit(recipient_id, Currency.DIAMONDS, diamonds, slot)
     if nested:
-        transaction.on_commit(lambda: _after_sends(accepted))
+        after_commit(lambda: _after_sends(accepted), "gift_events")
         return None
     return lambda: _after_sends(accepted)
 

@@ -163,22 +163,41 @@ def lookup_many(pairs: list[tuple[int, int]]) -> list[Lookup]:
 
 
 # --- writing: services, after their transaction commits -----------------------------------
+def _fail_closed(room_id: int | None) -> None:
+    """A write that should have reached the cache did not: drop the room's marker, so the
+    next check reloads the room from the database (the truth) instead of trusting a cache
+    that misses the change. Raises if even that fails (the marker's TTL then heals it)."""
+    client = _sync_redis()
+    if client is not None:
+        client.delete(marker_key(room_id))
+    else:
+        _local.delete(marker_key(room_id))
+
+
 def put(room_id: int | None, user_id: int, value: str, ttl: float) -> None:
     client = _sync_redis()
     key = restriction_key(room_id, user_id)
-    if client is not None:
-        client.set(key, value, **_ttl_arguments(ttl))
-    else:
-        _local.set(key, value, ttl)
+    try:
+        if client is not None:
+            client.set(key, value, **_ttl_arguments(ttl))
+        else:
+            _local.set(key, value, ttl)
+    except Exception:
+        _fail_closed(room_id)
+        raise
 
 
 def remove(room_id: int | None, user_id: int) -> None:
     client = _sync_redis()
     key = restriction_key(room_id, user_id)
-    if client is not None:
-        client.delete(key)
-    else:
-        _local.delete(key)
+    try:
+        if client is not None:
+            client.delete(key)
+        else:
+            _local.delete(key)
+    except Exception:
+        _fail_closed(room_id)
+        raise
 
 
 def mark_loaded(room_id: int | None, entries: list[tuple[int, str, float]], token: str):
@@ -209,7 +228,11 @@ def change_token(room_id: int | None, token: str) -> None:
     and without extending the marker's life."""
     client = _sync_redis()
     marker = marker_key(room_id)
-    if client is not None:
-        client.set(marker, token, xx=True, keepttl=True)
-    else:
-        _local.set(marker, token, None, only_if="exists")
+    try:
+        if client is not None:
+            client.set(marker, token, xx=True, keepttl=True)
+        else:
+            _local.set(marker, token, None, only_if="exists")
+    except Exception:
+        _fail_closed(room_id)
+        raise

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 
+from livesite.after_commit import after_commit
 from rooms.models import Room, Stream
 
 DIRECTORY_KEY = "rooms:directory"
@@ -69,7 +69,7 @@ def directory() -> Directory:
 def invalidate(room: Room) -> None:
     """Forget the room and the directory, after the current transaction commits."""
     keys = [_room_key(room.slug), DIRECTORY_KEY]
-    transaction.on_commit(lambda: cache.delete_many(keys))
+    after_commit(lambda: cache.delete_many(keys), "room_cache")
 
 
 def _health_key(room_id: int) -> str:

@@ -14,8 +14,8 @@ import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
 
+from livesite.after_commit import after_commit
 from rooms import events
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ GROUP = "directory"
 def announce(room) -> None:
     """Send `room.status` to every open directory page once the transaction commits."""
     event = events.room_status(room)
-    transaction.on_commit(lambda: _send(event))
+    after_commit(lambda: _send(event), "directory")
 
 
 def _send(event: dict) -> None:

@@ -14,6 +14,7 @@ from accounts import permissions
 from accounts.models import User
 from chat.models import ChatMessage
 from livesite import ratelimit
+from livesite.after_commit import after_commit
 from moderation import conf
 from moderation.errors import InvalidReport, NotAllowed, TooManyReports, UnknownTarget
 from moderation.models import Report, ReviewItem
@@ -129,4 +130,4 @@ def _keep_snapshot_on_commit(item: ReviewItem) -> None:
     room = Room.objects.get(pk=item.room_id)
     if room.is_live:
         item_id = item.pk
-        transaction.on_commit(lambda: tasks.keep_stream_snapshot.delay(item_id))
+        after_commit(lambda: tasks.keep_stream_snapshot.delay(item_id), "snapshot_task")

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts import permissions
 from chat.broadcast import publish_on_commit
+from livesite.after_commit import after_commit
 from moderation import conf, enforcement, events, room_rules
 from moderation.errors import InvalidAction, NotAllowed, Restricted
 from moderation.models import Restriction
@@ -113,7 +114,7 @@ def _cache_entry(restriction: Restriction) -> tuple[int, str, float]:
 def _enforce_on_commit(restriction: Restriction) -> None:
     user_id, value, ttl = _cache_entry(restriction)
     room_id = restriction.room_id
-    transaction.on_commit(lambda: enforcement.put(room_id, user_id, value, ttl))
+    after_commit(lambda: enforcement.put(room_id, user_id, value, ttl), "enforce")
 
 
 def _check_may_restrict(by, room: Room, user) -> None:
@@ -213,7 +214,7 @@ def lift_restrictions(by, room, user, reason: str = "") -> int:
     if lifted:
         record(by, "lift", room=room, target_user=user, reason=reason)
         room_id, user_id = room.pk, user.pk
-        transaction.on_commit(lambda: enforcement.remove(room_id, user_id))
+        after_commit(lambda: enforcement.remove(room_id, user_id), "enforce")
     return lifted
 
 
@@ -226,5 +227,5 @@ def lift_site_ban(by, user, reason: str = "") -> int:
     if lifted:
         record(by, "lift_site_ban", target_user=user, reason=reason)
         user_id = user.pk
-        transaction.on_commit(lambda: enforcement.remove(None, user_id))
+        after_commit(lambda: enforcement.remove(None, user_id), "enforce")
     return lifted

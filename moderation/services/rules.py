@@ -8,6 +8,7 @@ per-message lookup and recompiles the room's filter then.
 from django.db import IntegrityError, transaction
 
 from accounts import permissions
+from livesite.after_commit import after_commit
 from moderation import conf, enforcement, room_rules
 from moderation.errors import InvalidAction, NotAllowed
 from moderation.filtering import BlockedTerm, FloodLimits, InvalidRule, LinkPolicy
@@ -16,8 +17,8 @@ from moderation.services.audit import record
 
 
 def rules_changed_on_commit(room_id: int | None) -> None:
-    transaction.on_commit(
-        lambda: enforcement.change_token(room_id, room_rules.rules_token(room_id))
+    after_commit(
+        lambda: enforcement.change_token(room_id, room_rules.rules_token(room_id)), "enforce"
     )
 
 

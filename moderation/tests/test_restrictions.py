@@ -1,6 +1,10 @@
 """Bans and timeouts as services: who may give them, and that every check sees them."""
 
+from contextlib import contextmanager
+from types import SimpleNamespace
+
 import pytest
+import redis
 from django.utils import timezone
 
 from accounts import permissions
@@ -65,6 +69,32 @@ def _forget_marker(room_id):
         client.delete(enforcement.marker_key(room_id))
     else:
         enforcement._local.delete(enforcement.marker_key(room_id))
+
+
+@contextmanager
+def cache_writes_failing():
+    """Every write of a restriction to the cache fails (Redis restarting, a network blip)."""
+
+    def refuse(*args, **kwargs):
+        raise redis.ConnectionError("Connection refused")
+
+    client = enforcement._sync_redis()
+    with pytest.MonkeyPatch.context() as patch:
+        if client is None:
+            patch.setattr(enforcement._local, "set", refuse)
+        else:
+            failing = SimpleNamespace(set=refuse, delete=client.delete)
+            patch.setattr(enforcement, "_sync_redis", lambda: failing)
+        yield
+
+
+def test_a_ban_saved_while_the_cache_fails_is_still_enforced(alice_room, carol, bob):
+    assert services.active_restriction(bob.pk, alice_room.pk) is None  # the room is loaded
+    with cache_writes_failing():
+        services.ban_user(carol, alice_room, bob, "abuse")  # committed: no error for carol
+    assert Restriction.objects.filter(user=bob, kind="ban").exists()
+    with pytest.raises(Restricted, match="banned"):
+        services.check_not_restricted(bob.pk, alice_room.pk)
 
 
 def test_a_new_timeout_replaces_the_running_one(alice_room, carol, bob):
@@ -145,3 +175,19 @@ def test_the_audit_log_cannot_be_edited(alice_room, carol, bob):
         entry.save()
     with pytest.raises(PermissionDenied):
         entry.delete()
+
+
+def test_a_ban_stands_when_closing_the_banned_sockets_fails(alice_room, carol, bob, monkeypatch):
+    """The notice after the commit fails (Redis away): the moderator gets no error for a ban
+    that was made, and the failure is counted for the operator."""
+    from chat import broadcast
+    from livesite.after_commit import FAILURES
+
+    def refuse(*args, **kwargs):
+        raise redis.ConnectionError("Connection refused")
+
+    monkeypatch.setattr(broadcast, "publish", refuse)
+    before = FAILURES.labels("publish")._value.get()
+    services.ban_user(carol, alice_room, bob, "abuse")
+    assert not permissions.can_chat(bob, alice_room)
+    assert FAILURES.labels("publish")._value.get() == before + 1
