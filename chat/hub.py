@@ -39,6 +39,7 @@ from django.conf import settings
 from chat import events, presence
 from chat.broadcast import apublish, encode, room_channel, room_of_channel
 from livesite.direct_send import is_open, send_prepared
+from livesite.redis_client import client_options
 
 log = logging.getLogger(__name__)
 
@@ -308,9 +309,9 @@ class RoomFeed:
 
     def __init__(self, deliver):
         self._deliver = deliver
-        self._client = aioredis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=None, socket_connect_timeout=5
-        )
+        # Reads wait in get_message's own timeout; the socket timeout bounds every other
+        # call, and health checks ping the idle connection so a dead one is noticed.
+        self._client = aioredis.Redis.from_url(settings.REDIS_URL, **client_options())
         self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
 
     async def subscribe(self, room_id: int) -> None:

@@ -60,7 +60,9 @@ def _process_number() -> int:
         return 0
     import redis
 
-    client = redis.Redis.from_url(settings.REDIS_URL)
+    from livesite.redis_client import client_options
+
+    client = redis.Redis.from_url(settings.REDIS_URL, **client_options())
     try:
         return int(client.incr("livesite:chat:process-number"))
     finally:

@@ -11,7 +11,7 @@ import redis
 from django.conf import settings
 
 from chat.models import ChatMessage
-from livesite.redis_client import redis_key
+from livesite.redis_client import client_options, redis_key
 
 TOP_TTL_SECONDS = 7 * 24 * 3600
 
@@ -22,7 +22,7 @@ def _key(stream_id: int) -> str:
 
 def _client():
     return (
-        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2) if settings.REDIS_URL else None
+        redis.Redis.from_url(settings.REDIS_URL, **client_options()) if settings.REDIS_URL else None
     )
 
 

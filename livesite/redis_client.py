@@ -6,6 +6,11 @@ loop keeps both right. Sync code (views, services, Celery tasks) shares one
 blocking client per URL instead: its connection pool is thread-safe. Both
 return None when no Redis is configured (embedded defaults), and callers then
 use their in-process fallback.
+
+`client_options` is the one place Redis clients get their timeouts and health
+checks (settings REDIS_SOCKET_TIMEOUT, REDIS_CONNECT_TIMEOUT,
+REDIS_HEALTH_CHECK_INTERVAL); the cache, channel layer and Celery get the same
+from settings.REDIS_CLIENT_OPTIONS.
 """
 
 import asyncio
@@ -21,15 +26,18 @@ _clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis]"
 _sync_clients: dict[tuple[str, bool], redis.Redis] = {}
 
 
+def client_options(**overrides) -> dict:
+    """Timeouts and health checks for a new Redis client (`overrides` for the rare exception)."""
+    return {**settings.REDIS_CLIENT_OPTIONS, **overrides}
+
+
 def get_redis() -> aioredis.Redis | None:
     if not settings.REDIS_URL:
         return None
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
     if client is None:
-        client = aioredis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
-        )
+        client = aioredis.Redis.from_url(settings.REDIS_URL, **client_options())
         _clients[loop] = client
     return client
 
@@ -42,11 +50,7 @@ def get_sync_redis(url: str | None = None, *, decode_responses: bool = False) ->
     client = _sync_clients.get((url, decode_responses))
     if client is None:
         client = _sync_clients[url, decode_responses] = redis.Redis.from_url(
-            url,
-            socket_timeout=5,
-            socket_connect_timeout=5,
-            health_check_interval=30,
-            decode_responses=decode_responses,
+            url, decode_responses=decode_responses, **client_options()
         )
     return client
 

@@ -105,6 +105,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: channel layer, cache, sessions, Celery --------------------------
 REDIS_URL = env_str("REDIS_URL")
 REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "livesite")
+# Every Redis client gets these (livesite.redis_client.client_options): a call to a Redis
+# that hangs fails in seconds instead of holding a request, the chat feed or the live lock
+# forever, and idle connections are pinged so a silently dropped one is noticed.
+REDIS_SOCKET_TIMEOUT = env_int("REDIS_SOCKET_TIMEOUT", 5, minimum=1)
+REDIS_CONNECT_TIMEOUT = env_int("REDIS_CONNECT_TIMEOUT", 5, minimum=1)
+REDIS_HEALTH_CHECK_INTERVAL = env_int("REDIS_HEALTH_CHECK_INTERVAL", 15, minimum=0)
+REDIS_CLIENT_OPTIONS = {
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_keepalive": True,
+    "health_check_interval": REDIS_HEALTH_CHECK_INTERVAL,
+}
 if REDIS_URL:
     parse_service_url("REDIS_URL", REDIS_URL, REDIS_SCHEMES)
     CHANNEL_LAYERS = {
@@ -112,7 +124,13 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # A read timeout above channels_redis' 5 s blocking pop (django/channels_redis#422).
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 10}],
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        **REDIS_CLIENT_OPTIONS,
+                        "socket_timeout": max(10, REDIS_SOCKET_TIMEOUT),
+                    }
+                ],
                 "prefix": "livesite",
             },
         }
@@ -122,6 +140,7 @@ if REDIS_URL:
             "BACKEND": "livesite.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_KEY_PREFIX,
+            "OPTIONS": REDIS_CLIENT_OPTIONS,
         }
     }
     # Sessions live in the cache for speed and in the database for durability.
@@ -143,6 +162,14 @@ if CELERY_RESULT_BACKEND:
     parse_service_url("CELERY_RESULT_BACKEND", CELERY_RESULT_BACKEND, REDIS_SCHEMES)
 # With no broker, tasks run in the caller's process: the one-command start needs no worker.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Redis as broker or result backend: the same timeouts as every other Redis client.
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    dict(REDIS_CLIENT_OPTIONS) if CELERY_BROKER_URL.startswith(("redis", "unix")) else {}
+)
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_KEEPALIVE = True
+CELERY_REDIS_BACKEND_HEALTH_CHECK_INTERVAL = REDIS_HEALTH_CHECK_INTERVAL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
