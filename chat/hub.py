@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import redis.asyncio as aioredis
 from channels.db import database_sync_to_async
 from django.conf import settings
+from prometheus_client import Counter as MetricCounter
 
 from chat import events, presence
 from chat.broadcast import apublish, encode, room_channel, room_of_channel
@@ -42,6 +43,9 @@ from livesite.direct_send import is_open, send_prepared
 from livesite.redis_client import client_options
 
 log = logging.getLogger(__name__)
+FEED_DROPS = MetricCounter(
+    "livesite_chat_feed_drops_total", "Times a process's room feed lost its Redis connection"
+)
 
 PRESENCE_INTERVAL = 1.0
 LIKES_INTERVAL = 0.25
@@ -163,6 +167,17 @@ class RoomHub:
             items = [item for item in items if item[0] > after_id]
         messages = ",".join(frame for _, frame in items)
         return f'{{"type":"chat.history","messages":[{messages}],"complete":true}}'
+
+    def catch_up(self, found: list[dict], complete: bool) -> None:
+        """Messages the feed missed while Redis was away, as one `chat.history` for every
+        viewer (clients skip ids they have, as after a `resume`)."""
+        known = {message_id for message_id, _ in self.recent}
+        missed = [event for event in found if int(event["id"]) not in known]
+        if not missed:
+            return
+        for event in missed:
+            self.remember(event, encode(event))
+        self.enqueue(encode(events.chat_history(missed, complete)))
 
     # --- delivery --------------------------------------------------------------
     async def deliver(self, frame: str) -> None:
@@ -303,12 +318,15 @@ class RoomHub:
 class RoomFeed:
     """This process's subscription to the rooms it has viewers in: Redis pub/sub.
 
-    One connection for the process, with no read timeout (it waits for
-    events); redis-py re-subscribes by itself after a reconnect.
+    One connection for the process. redis-py re-subscribes by itself when it
+    reconnects; what was published while the connection was down is lost to
+    pub/sub, so after a reconnect `caught_up` is called to fetch it (the hub
+    reads the rooms' missed messages from the database).
     """
 
-    def __init__(self, deliver):
+    def __init__(self, deliver, caught_up=None):
         self._deliver = deliver
+        self._caught_up = caught_up
         # Reads wait in get_message's own timeout; the socket timeout bounds every other
         # call, and health checks ping the idle connection so a dead one is noticed.
         self._client = aioredis.Redis.from_url(settings.REDIS_URL, **client_options())
@@ -321,6 +339,7 @@ class RoomFeed:
         await self._pubsub.unsubscribe(room_channel(room_id))
 
     async def run(self) -> None:
+        lost = False
         while True:
             if not self._pubsub.subscribed:
                 await asyncio.sleep(0.05)
@@ -333,9 +352,17 @@ class RoomFeed:
                 if asyncio.current_task().cancelling():
                     # redis-py can turn a cancellation into its own TimeoutError
                     raise asyncio.CancelledError from None
-                log.exception("the room feed lost Redis; retrying")
+                if not lost:
+                    log.exception("the room feed lost Redis; retrying")
+                    FEED_DROPS.inc()
+                lost = True
                 await asyncio.sleep(1)
                 continue
+            if lost:  # connected and subscribed again
+                lost = False
+                log.warning("the room feed is back; catching up on missed messages")
+                if self._caught_up is not None:
+                    await self._caught_up()
             if message is None or message["type"] != "message":
                 continue
             channel = message["channel"].decode()
@@ -376,7 +403,7 @@ class ProcessHub:
                 loop.create_task(self._every(LIKES_INTERVAL, self._likes_tick)),
             ]
             if settings.REDIS_URL:
-                self.feed = RoomFeed(self.deliver)
+                self.feed = RoomFeed(self.deliver, self.catch_up)
                 self._tasks.append(loop.create_task(self.feed.run(), name="hub-feed"))
 
     async def stop(self) -> None:
@@ -400,6 +427,21 @@ class ProcessHub:
             await hub.deliver(frame)
         except Exception:
             log.exception("could not deliver an event to room %s", room_id)
+
+    async def catch_up(self) -> None:
+        """After the feed lost Redis: each room's messages sent meanwhile, from the database."""
+        from chat.services import message_events_after
+
+        for hub in list(self.rooms.values()):
+            after = hub.recent[-1][0] if hub.recent else 0
+            try:
+                found, complete = await database_sync_to_async(message_events_after)(
+                    hub.room_id, after, settings.CHAT_RESUME_LIMIT
+                )
+            except Exception:
+                log.exception("could not catch up room %s", hub.room_id)
+                continue
+            hub.catch_up(found, complete)
 
     async def room(self, room_id: int, slug: str, stream_id: int | None) -> RoomHub:
         """The hub of a room, opened (history loaded, feed subscribed) on first use."""

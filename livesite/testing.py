@@ -162,3 +162,62 @@ def daphne_server(extra_env: dict | None = None, ready_timeout: float = 60.0):
         yield RunningServer(f"http://127.0.0.1:{port}", process)
     finally:
         stop_process(process)
+
+
+# Private servers that fault tests kill and restart listen in this block, never on the
+# shared services' ports.
+PRIVATE_PORTS = range(18400, 18500)
+
+
+def free_private_port() -> int:
+    for port in PRIVATE_PORTS:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {PRIVATE_PORTS}")
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, which the test may kill and start again."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.port = free_private_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no", "--dir", str(self.folder)]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("the private redis-server did not start")
+
+    def kill(self) -> None:
+        """Like a crash: SIGKILL, and everything it held is gone (it keeps nothing on disk)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def restart(self) -> None:
+        self.kill()
+        self.start()
+
+
+@contextmanager
+def private_redis(folder: Path):
+    server = PrivateRedis(folder)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
