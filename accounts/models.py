@@ -20,6 +20,24 @@ class User(AbstractUser):
     avatar = models.ImageField(upload_to=avatar_path, blank=True)
     is_broadcaster = models.BooleanField(default=False, help_text="May own rooms and go live.")
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        user.remember_access()
+        return user
+
+    def access(self) -> tuple | None:
+        """What its sessions, tokens and sockets were granted on; None if not all loaded."""
+        loaded = self.__dict__
+        if not all(name in loaded for name in ("password", "is_active", "is_staff")):
+            return None
+        return (self.password, self.is_active, self.is_staff)
+
+    def remember_access(self) -> None:
+        """Note the access as saved, so that a change can be told after the next save
+        (accounts.signals)."""
+        self._access_as_saved = self.access()
+
     @property
     def public_name(self) -> str:
         return self.display_name or self.username

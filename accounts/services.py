@@ -102,3 +102,27 @@ def disable_broadcasting(user: User) -> User:
         user.is_broadcaster = False
         user.save(update_fields=["is_broadcaster"])
     return user
+
+
+def revoke_api_tokens(user: User) -> int:
+    """Blacklist every refresh token the user holds (apps must sign in again); how many."""
+    from rest_framework_simplejwt.token_blacklist.models import (
+        BlacklistedToken,
+        OutstandingToken,
+    )
+
+    live = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    return len(BlacklistedToken.objects.bulk_create([BlacklistedToken(token=t) for t in live]))
+
+
+def access_changed(user: User, *, password_changed: bool, deactivated: bool, lost_staff: bool):
+    """The user's password changed, or they lost their account or staff rights: tokens
+    issued before die, and open sockets close (code 4401) to come back with what the
+    user may do now. Called by accounts.signals after any save of the user."""
+    from chat import events
+    from chat.broadcast import publish_to_user_on_commit
+
+    if password_changed or deactivated:
+        revoke_api_tokens(user)
+    if password_changed or deactivated or lost_staff:
+        publish_to_user_on_commit(events.rights_changed(user.pk))

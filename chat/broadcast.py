@@ -36,6 +36,36 @@ def room_of_channel(channel: str) -> int:
     return int(channel.rsplit(":", 1)[1])
 
 
+def users_channel() -> str:
+    """Every web process listens here for events about a user, whatever rooms they are in."""
+    return redis_key("users")
+
+
+async def apublish_to_user(event: dict) -> None:
+    """Send a control event about `event["user_id"]` to every web process."""
+    payload = encode(event)
+    client = get_redis()
+    if client is not None:
+        await client.publish(users_channel(), payload)
+        return
+    from chat.hub import deliver_to_users_in_process
+
+    await deliver_to_users_in_process(payload)
+
+
+def publish_to_user(event: dict) -> None:
+    """The same from synchronous code."""
+    client = get_sync_redis()
+    if client is None:
+        async_to_sync(apublish_to_user)(event)
+        return
+    client.publish(users_channel(), encode(event))
+
+
+def publish_to_user_on_commit(event: dict) -> None:
+    after_commit(lambda: publish_to_user(event), "publish")
+
+
 async def apublish(room_id: int, event: dict) -> None:
     """Send `event` (a protocol frame: a dict with a `type`) to every viewer of the room."""
     payload = encode(event)

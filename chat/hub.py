@@ -38,7 +38,7 @@ from django.conf import settings
 from prometheus_client import Counter as MetricCounter
 
 from chat import events, presence
-from chat.broadcast import apublish, encode, room_channel, room_of_channel
+from chat.broadcast import apublish, encode, room_channel, room_of_channel, users_channel
 from livesite.direct_send import is_open, send_prepared
 from livesite.redis_client import client_options
 
@@ -53,7 +53,7 @@ AUDIENCE_INTERVAL = 5.0
 PEAK_INTERVAL = 10.0
 JOIN_NOTICES_PER_SECOND = 5
 FAN_OUT_SLICE = 200  # sockets written between yields to the event loop
-CONTROL_DISCONNECT = "_disconnect"
+CONTROL_DISCONNECT = events.CONTROL_DISCONNECT
 
 
 def batch_frame(frames: list[str]) -> str:
@@ -324,9 +324,10 @@ class RoomFeed:
     reads the rooms' missed messages from the database).
     """
 
-    def __init__(self, deliver, caught_up=None):
+    def __init__(self, deliver, caught_up=None, deliver_to_users=None):
         self._deliver = deliver
         self._caught_up = caught_up
+        self._deliver_to_users = deliver_to_users
         # Reads wait in get_message's own timeout; the socket timeout bounds every other
         # call, and health checks ping the idle connection so a dead one is noticed.
         self._client = aioredis.Redis.from_url(settings.REDIS_URL, **client_options())
@@ -334,6 +335,9 @@ class RoomFeed:
 
     async def subscribe(self, room_id: int) -> None:
         await self._pubsub.subscribe(room_channel(room_id))
+
+    async def subscribe_users(self) -> None:
+        await self._pubsub.subscribe(users_channel())
 
     async def unsubscribe(self, room_id: int) -> None:
         await self._pubsub.unsubscribe(room_channel(room_id))
@@ -366,6 +370,10 @@ class RoomFeed:
             if message is None or message["type"] != "message":
                 continue
             channel = message["channel"].decode()
+            if channel == users_channel():
+                if self._deliver_to_users is not None:
+                    await self._deliver_to_users(message["data"].decode())
+                continue
             await self._deliver(room_of_channel(channel), message["data"].decode())
 
     async def close(self) -> None:
@@ -403,7 +411,8 @@ class ProcessHub:
                 loop.create_task(self._every(LIKES_INTERVAL, self._likes_tick)),
             ]
             if settings.REDIS_URL:
-                self.feed = RoomFeed(self.deliver, self.catch_up)
+                self.feed = RoomFeed(self.deliver, self.catch_up, self.deliver_to_users)
+                await self.feed.subscribe_users()
                 self._tasks.append(loop.create_task(self.feed.run(), name="hub-feed"))
 
     async def stop(self) -> None:
@@ -427,6 +436,14 @@ class ProcessHub:
             await hub.deliver(frame)
         except Exception:
             log.exception("could not deliver an event to room %s", room_id)
+
+    async def deliver_to_users(self, frame: str) -> None:
+        """A control event about one user: close their sockets in every local room."""
+        event = json.loads(frame)
+        if event.get("type") != CONTROL_DISCONNECT:
+            return
+        for hub in list(self.rooms.values()):
+            await hub.disconnect_user(event["user_id"], event.get("code", 4403))
 
     async def catch_up(self) -> None:
         """After the feed lost Redis: each room's messages sent meanwhile, from the database."""
@@ -519,6 +536,10 @@ async def stop_process_hub() -> None:
     hub = _hubs.pop(asyncio.get_running_loop(), None)
     if hub is not None:
         await hub.stop()
+
+
+async def deliver_to_users_in_process(frame: str) -> None:
+    await get_process_hub().deliver_to_users(frame)
 
 
 async def deliver_in_process(room_id: int, frame: str) -> None:

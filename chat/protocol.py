@@ -17,6 +17,9 @@ CLOSE_UNKNOWN_ROOM = 4404
 CLOSE_FLOOD = 4429
 CLOSE_TOO_MANY_BAD_FRAMES = 4400
 CLOSE_BANNED = 4403
+# The user's rights changed (deactivated, password changed, staff or moderator taken away):
+# reconnect, and the new hello says what the user may do now.
+CLOSE_RIGHTS_CHANGED = 4401
 
 
 class ProtocolError(Exception):

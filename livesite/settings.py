@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",  # accounts.services.revoke_api_tokens
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "accounts",
@@ -316,6 +317,9 @@ SIMPLE_JWT = {
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7, minimum=1)),
     "SIGNING_KEY": env_str("JWT_SIGNING_KEY", SECRET_KEY),
     "UPDATE_LAST_LOGIN": True,
+    # An access token carries a digest of the password it was issued under: a password
+    # change ends it at once. Refresh tokens are blacklisted then too (accounts.services).
+    "CHECK_REVOKE_TOKEN": True,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Livesite API",

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts import permissions
+from chat import events as chat_events
 from chat.broadcast import publish_on_commit
 from rooms import cache, directory_feed, events
 from rooms.errors import InvalidRoom, NotAllowed
@@ -162,7 +163,10 @@ def appoint_moderator(room: Room, by, user) -> RoomModerator:
 def remove_moderator(room: Room, by, user) -> None:
     if not permissions.can_appoint_moderators(by, room):
         raise NotAllowed("Only the room's owner may remove moderators.")
-    RoomModerator.objects.filter(room=room, user=user).delete()
+    removed, _ = RoomModerator.objects.filter(room=room, user=user).delete()
+    if removed:
+        # Their open sockets moderate no more: they reconnect with a viewer's rights.
+        publish_on_commit(room.pk, chat_events.rights_changed(user.pk))
 
 
 @transaction.atomic
@@ -236,9 +240,7 @@ def record_replay(stream_id: int, seconds: float) -> None:
 def expired_replays(now=None) -> list[Stream]:
     now = now or timezone.now()
     return list(
-        Stream.objects.select_related("room").filter(
-            replay_ready=True, replay_expires_at__lte=now
-        )
+        Stream.objects.select_related("room").filter(replay_ready=True, replay_expires_at__lte=now)
     )
 
 

@@ -5,56 +5,77 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('rooms', '0005_follow'),
+        ("rooms", "0005_follow"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StreamIncident',
+            name="StreamIncident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('transcoder_died', 'Transcoder died'), ('transcoder_gave_up', 'Transcoder kept failing'), ('publisher_dropped', 'Publisher dropped'), ('abandoned', 'Ingest vanished')], max_length=30)),
-                ('detail', models.TextField(blank=True, max_length=4000)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("transcoder_died", "Transcoder died"),
+                            ("transcoder_gave_up", "Transcoder kept failing"),
+                            ("publisher_dropped", "Publisher dropped"),
+                            ("abandoned", "Ingest vanished"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("detail", models.TextField(blank=True, max_length=4000)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddField(
-            model_name='room',
-            name='accepting_streams',
+            model_name="room",
+            name="accepting_streams",
             field=models.BooleanField(default=True),
         ),
         migrations.AddField(
-            model_name='room',
-            name='tags',
+            model_name="room",
+            name="tags",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.AddField(
-            model_name='stream',
-            name='replay_expires_at',
+            model_name="stream",
+            name="replay_expires_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='stream',
-            name='replay_ready',
+            model_name="stream",
+            name="replay_ready",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='stream',
-            name='replay_seconds',
+            model_name="stream",
+            name="replay_seconds",
             field=models.FloatField(blank=True, null=True),
         ),
         migrations.AddIndex(
-            model_name='stream',
-            index=models.Index(fields=['replay_ready', '-ended_at'], name='rooms_strea_replay__58641a_idx'),
+            model_name="stream",
+            index=models.Index(
+                fields=["replay_ready", "-ended_at"], name="rooms_strea_replay__58641a_idx"
+            ),
         ),
         migrations.AddField(
-            model_name='streamincident',
-            name='stream',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='incidents', to='rooms.stream'),
+            model_name="streamincident",
+            name="stream",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="incidents",
+                to="rooms.stream",
+            ),
         ),
     ]
