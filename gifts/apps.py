@@ -9,7 +9,12 @@ class GiftsConfig(AppConfig):
     verbose_name = "Gifts"
 
     def ready(self):
+        from prometheus_client import REGISTRY
+
         from gifts.catalog import forget_cached_catalog
+        from gifts.metrics import LeaderboardDriftCollector
+
+        REGISTRY.register(LeaderboardDriftCollector())
         from gifts.models import Gift
 
         post_save.connect(forget_cached_catalog, sender=Gift, dispatch_uid="gifts-catalog-saved")

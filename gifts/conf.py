@@ -55,6 +55,11 @@ def leaderboard_room_size() -> int:
     return int(getattr(settings, "GIFTS_LEADERBOARD_ROOM_SIZE", 10))
 
 
+def leaderboard_reconcile_days() -> int:
+    """How far back the periodic reconcile looks for boards that sends touched."""
+    return int(getattr(settings, "GIFTS_LEADERBOARD_RECONCILE_DAYS", 8))
+
+
 def stats_delay_seconds() -> int:
     """A stream's statistics are recomputed at most once per this many seconds while gifts flow."""
     return int(getattr(settings, "GIFTS_STATS_DELAY_SECONDS", 30))

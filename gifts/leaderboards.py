@@ -255,3 +255,39 @@ def boards_to_rebuild(since: datetime | None = None) -> list[Board]:
         boards.add(day_board(created_at))
         boards.add(week_board(created_at))
     return sorted(boards, key=lambda board: (board.kind, board.ident))
+
+
+def drift(board: Board) -> int:
+    """Coins by which the Redis board differs from the database, summed over members
+    (0 without Redis, where the database is the board)."""
+    client = redis_client()
+    if client is None:
+        return 0
+    field = board.member_field
+    truth = {
+        int(row[field]): int(row["score"])
+        for row in board.sends().values(field).annotate(score=Sum("coins")).order_by()
+    }
+    held = {
+        int(member): int(score)
+        for member, score in client.zrange(board.key(), 0, -1, withscores=True)
+    }
+    return sum(
+        abs(truth.get(member, 0) - held.get(member, 0)) for member in truth.keys() | held.keys()
+    )
+
+
+DRIFT_KEY = "gifts:leaderboard-drift"
+
+
+def record_drift(coins: int) -> None:
+    """The last reconcile's drift, for /metrics in every web process (gifts.metrics)."""
+    from django.core.cache import cache
+
+    cache.set(DRIFT_KEY, coins, timeout=None)
+
+
+def last_drift() -> int | None:
+    from django.core.cache import cache
+
+    return cache.get(DRIFT_KEY)

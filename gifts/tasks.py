@@ -3,9 +3,10 @@
 Every task recomputes from the gift sends and overwrites, so a redelivery
 after a worker died (acks late, reject on worker lost) repeats work but never
 double-counts. The statistics sweep also runs periodically (celery beat) as a
-safety net for refreshes that were never queued. Leaderboard rebuilds are not
-periodic: they are a repair after Redis lost data (`manage.py
-gifts_rebuild_leaderboards` queues one), see gifts.leaderboards.
+safety net for refreshes that were never queued. Leaderboards are reconciled
+periodically: each board touched lately is compared with the database and rebuilt
+if they differ, and the drift found is reported on /metrics. A full rebuild
+(`manage.py gifts_rebuild_leaderboards`) is the repair after Redis lost data.
 """
 
 import logging
@@ -55,6 +56,23 @@ def rebuild_leaderboards(days: int | None = None) -> int:
     for board in boards:
         leaderboards.rebuild(board)
     return len(boards)
+
+
+@shared_task(name="gifts.reconcile_leaderboards")
+def reconcile_leaderboards(days: int | None = None) -> int:
+    """Compare the Redis boards touched in the last `days` days with the database and
+    rebuild those that drifted (a ZINCRBY lost while Redis was away, or repeated);
+    returns the drift found, in coins, also kept for /metrics."""
+    days = conf.leaderboard_reconcile_days() if days is None else days
+    found = 0
+    for board in leaderboards.boards_to_rebuild(timezone.now() - timedelta(days=days)):
+        drifted = leaderboards.drift(board)
+        if drifted:
+            log.warning("gifts: leaderboard %s drifted by %s coins; rebuilding", board, drifted)
+            leaderboards.rebuild(board)
+            found += drifted
+    leaderboards.record_drift(found)
+    return found
 
 
 @app.on_after_finalize.connect

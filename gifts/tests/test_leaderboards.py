@@ -191,3 +191,32 @@ def test_the_rebuild_command_restores_lost_boards(
     call_command("gifts_rebuild_leaderboards", "--now", stdout=out)
     assert "Rebuilt 4 leaderboards" in out.getvalue()
     assert names(leaderboards.page(board)) == [("bob", 499)]
+
+
+def test_the_periodic_reconcile_repairs_a_drifted_board_and_reports_the_drift(
+    redis_url, rich_bob, carol, live_room, catalog, client, django_capture_on_commit_callbacks
+):
+    services.grant_coins(carol, 10_000, "test")
+    with django_capture_on_commit_callbacks(execute=True):
+        send(rich_bob, live_room, "crown")  # 499
+        send(carol, live_room, "rose")  # 5
+    board = leaderboards.stream_board(live_room.current_stream_id)
+    redis = leaderboards.redis_client()
+    redis.zincrby(board.key(), -499, rich_bob.pk)  # a ZINCRBY lost while Redis was down
+    redis.zincrby(board.key(), 20, carol.pk)  # and one counted twice by a retry
+
+    assert tasks.reconcile_leaderboards.apply().get() == 499 + 20
+    assert names(leaderboards.page(board)) == [("bob", 499), ("carol", 5)]
+    metrics = client.get("/metrics").content.decode()
+    assert "livesite_gifts_leaderboard_drift_coins 519.0" in metrics
+
+    assert tasks.reconcile_leaderboards.apply().get() == 0  # repaired: nothing left
+    assert "livesite_gifts_leaderboard_drift_coins 0.0" in client.get("/metrics").content.decode()
+
+
+def test_the_reconcile_is_scheduled(settings):
+    from livesite.celery import app
+
+    app.loader.import_default_modules()
+    names = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert "gifts.reconcile_leaderboards" in names
