@@ -12,16 +12,30 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("username", "display_name", "email")
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        ("Livesite", {"fields": ("display_name", "bio", "avatar", "is_broadcaster")}),
+        (
+            "Livesite",
+            {
+                "fields": (
+                    "display_name",
+                    "bio",
+                    "avatar",
+                    "is_broadcaster",
+                    "broadcasting_revoked_by_staff",
+                    "broadcasting_revoked_reason",
+                )
+            },
+        ),
     )
+    # Changed only through the actions below, so a revocation is always recorded as one.
+    readonly_fields = ("broadcasting_revoked_by_staff", "broadcasting_revoked_reason")
     actions = ["allow_broadcasting", "stop_broadcasting"]
 
-    @admin.action(description="Allow selected users to broadcast")
+    @admin.action(description="Allow selected users to broadcast (lifts a staff revocation)")
     def allow_broadcasting(self, request, queryset):
         for user in queryset:
-            services.enable_broadcasting(user)
+            services.restore_broadcasting(request.user, user)
 
-    @admin.action(description="Take broadcasting away from selected users")
+    @admin.action(description="Take broadcasting away from selected users (only staff can undo)")
     def stop_broadcasting(self, request, queryset):
         for user in queryset:
-            services.disable_broadcasting(user)
+            services.revoke_broadcasting(request.user, user, "Taken away by staff.")

@@ -19,6 +19,12 @@ class User(AbstractUser):
     bio = models.TextField(max_length=500, blank=True)
     avatar = models.ImageField(upload_to=avatar_path, blank=True)
     is_broadcaster = models.BooleanField(default=False, help_text="May own rooms and go live.")
+    # Set when staff take broadcasting away: the owner cannot turn it back on; only staff
+    # can (accounts.services.restore_broadcasting). The reason is shown on the dashboard.
+    broadcasting_revoked_by_staff = models.BooleanField(
+        default=False, help_text="Staff took broadcasting away; only staff can give it back."
+    )
+    broadcasting_revoked_reason = models.CharField(max_length=500, blank=True)
 
     @classmethod
     def from_db(cls, db, field_names, values):

@@ -10,7 +10,8 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
 
-from accounts.errors import TooManyAttempts
+from accounts import permissions
+from accounts.errors import NotAllowed, TooManyAttempts
 from accounts.models import User
 from livesite import ratelimit
 
@@ -90,7 +91,10 @@ def update_profile(
 
 
 def enable_broadcasting(user: User) -> User:
-    """Anyone may stream, as on Twitch; staff can take it away in admin."""
+    """Anyone may stream, as on Twitch, unless staff took it away (then only staff can
+    give it back: restore_broadcasting)."""
+    if user.broadcasting_revoked_by_staff:
+        raise NotAllowed(_revoked_message(user))
     if not user.is_broadcaster:
         user.is_broadcaster = True
         user.save(update_fields=["is_broadcaster"])
@@ -98,6 +102,7 @@ def enable_broadcasting(user: User) -> User:
 
 
 def disable_broadcasting(user: User) -> User:
+    """The user gives broadcasting up themselves; they may turn it back on."""
     if user.is_broadcaster:
         user.is_broadcaster = False
         user.save(update_fields=["is_broadcaster"])
@@ -126,3 +131,45 @@ def access_changed(user: User, *, password_changed: bool, deactivated: bool, los
         revoke_api_tokens(user)
     if password_changed or deactivated or lost_staff:
         publish_to_user_on_commit(events.rights_changed(user.pk))
+
+
+def revoke_broadcasting(by, user: User, reason: str = "") -> User:
+    """Staff take broadcasting away. The owner cannot turn it back on, and the ingest
+    drops their live stream within INGEST_KEY_CHECK_MS (rooms.services.may_publish)."""
+    if not permissions.is_staff(by):
+        raise NotAllowed("Only staff may take broadcasting away.")
+    user.is_broadcaster = False
+    user.broadcasting_revoked_by_staff = True
+    user.broadcasting_revoked_reason = reason.strip()[:500]
+    user.save(
+        update_fields=[
+            "is_broadcaster",
+            "broadcasting_revoked_by_staff",
+            "broadcasting_revoked_reason",
+        ]
+    )
+    return user
+
+
+def restore_broadcasting(by, user: User) -> User:
+    """Staff lift their own revocation and let the user broadcast again."""
+    if not permissions.is_staff(by):
+        raise NotAllowed("Only staff may give broadcasting back.")
+    user.is_broadcaster = True
+    user.broadcasting_revoked_by_staff = False
+    user.broadcasting_revoked_reason = ""
+    user.save(
+        update_fields=[
+            "is_broadcaster",
+            "broadcasting_revoked_by_staff",
+            "broadcasting_revoked_reason",
+        ]
+    )
+    return user
+
+
+def _revoked_message(user: User) -> str:
+    message = "Staff took broadcasting away from this account; only staff can give it back."
+    if user.broadcasting_revoked_reason:
+        message += f" Reason: {user.broadcasting_revoked_reason}"
+    return message

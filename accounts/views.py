@@ -6,9 +6,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import services
-from accounts.errors import TooManyAttempts
+from accounts.errors import NotAllowed, TooManyAttempts
 from accounts.forms import ProfileForm, SignUpForm, ThrottledLoginForm, client_address
 from accounts.models import User
+from rooms import services as room_services
 
 
 class LoginView(auth_views.LoginView):
@@ -42,8 +43,13 @@ def signup(request):
 @login_required
 def dashboard(request):
     user = request.user
+    rooms = list(user.rooms.order_by("-updated_at").prefetch_related("moderator_grants__user"))
+    states = room_services.publish_states([room.pk for room in rooms])
+    for room in rooms:
+        state = states.get(room.pk)
+        room.publish_refusal = state.refusal if state else None
     context = {
-        "rooms": user.rooms.order_by("-updated_at").prefetch_related("moderator_grants__user"),
+        "rooms": rooms,
         "moderated_rooms": [grant.room for grant in user.moderator_grants.select_related("room")],
     }
     return render(request, "accounts/dashboard.html", context)
@@ -52,7 +58,11 @@ def dashboard(request):
 @login_required
 @require_POST
 def become_broadcaster(request):
-    services.enable_broadcasting(request.user)
+    try:
+        services.enable_broadcasting(request.user)
+    except NotAllowed as refused:
+        messages.error(request, str(refused))
+        return redirect("accounts:dashboard")
     messages.success(request, "You can now create rooms and go live.")
     return redirect("accounts:dashboard")
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from rooms import services
 from rooms.models import Room, RoomModerator, Stream, StreamIncident
 
 
@@ -12,15 +13,29 @@ class RoomModeratorInline(admin.TabularInline):
 
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin):
-    list_display = ("title", "slug", "owner", "status", "accepting_streams", "updated_at")
-    list_filter = ("status", "accepting_streams")
+    list_display = ("title", "slug", "owner", "status", "accepting_streams", "stopped_by_staff",
+                    "updated_at")  # fmt: skip
+    list_filter = ("status", "accepting_streams", "stopped_by_staff")
     search_fields = ("title", "slug", "owner__username")
     raw_id_fields = ("owner",)
     inlines = [RoomModeratorInline]
+    actions = ["stop_by_staff", "start_by_staff"]
 
     def get_readonly_fields(self, request, obj=None):
         # A room's slug is its address and the name of its video folder (live and replays).
-        return ("slug",) if obj else ()
+        # Starting and stopping go through the actions, so a staff stop is always recorded.
+        held = ("accepting_streams", "stopped_by_staff", "staff_stop_reason")
+        return ("slug", *held) if obj else held
+
+    @admin.action(description="Stop selected rooms (only staff can start them again)")
+    def stop_by_staff(self, request, queryset):
+        for room in queryset:
+            services.stop_room(room, request.user, "Stopped by staff.")
+
+    @admin.action(description="Start selected rooms (lifts a staff stop or key revocation)")
+    def start_by_staff(self, request, queryset):
+        for room in queryset:
+            services.start_room(room, request.user)
 
 
 class StreamIncidentInline(admin.TabularInline):

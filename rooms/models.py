@@ -26,6 +26,10 @@ class Room(models.Model):
     tags = models.CharField(max_length=200, blank=True)
     # Off when the owner pressed Stop: the ingest refuses to go live until Start.
     accepting_streams = models.BooleanField(default=True)
+    # Set when staff stopped the room or revoked its key: only staff may Start it again
+    # (rooms.services.start_room); the owner sees the reason on the dashboard.
+    stopped_by_staff = models.BooleanField(default=False)
+    staff_stop_reason = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OFFLINE)
     current_stream = models.OneToOneField(
         "Stream", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

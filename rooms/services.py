@@ -8,6 +8,8 @@ transaction commits.
 
 import re
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -126,26 +128,43 @@ def edit_room(room: Room, by, *, title: str, description: str, category: str, ta
 
 
 @transaction.atomic
-def stop_room(room: Room, by) -> Stream | None:
+def stop_room(room: Room, by, reason: str = "") -> Stream | None:
     """Stop button: end the live stream now (no reconnect grace) and refuse new publishes
     until Start. An ingest publishing the room sees this within INGEST_KEY_CHECK_MS and
-    drops its publisher (streaming/ingest/service.py). Returns the ended stream."""
+    drops its publisher (streaming/ingest/service.py). Returns the ended stream.
+
+    Staff stopping someone else's room record it as a staff stop: only staff may Start
+    the room again, and the owner reads `reason` on the dashboard."""
     if not permissions.can_manage_room(by, room):
         raise NotAllowed("Only the room's owner or staff may stop it.")
-    Room.objects.filter(pk=room.pk).update(accepting_streams=False)
-    room.accepting_streams = False
+    changes = {"accepting_streams": False}
+    if not permissions.owns_room(by, room):
+        changes.update(stopped_by_staff=True, staff_stop_reason=reason.strip()[:500])
+    Room.objects.filter(pk=room.pk).update(**changes)
+    for field, value in changes.items():
+        setattr(room, field, value)
     ended = end_stream(room)
     _changed(room)
     return ended
 
 
 def start_room(room: Room, by) -> None:
-    """Start button: the room accepts a publisher again; it goes live when OBS connects."""
+    """Start button: the room accepts a publisher again; it goes live when OBS connects.
+
+    The owner cannot undo staff (a staff stop, a key staff revoked, broadcasting taken
+    away, a site ban): `may_publish` names what holds the room. Staff starting a room
+    lift their stop."""
     if not permissions.can_manage_room(by, room):
         raise NotAllowed("Only the room's owner or staff may start it.")
+    if not permissions.is_staff(by):
+        _check_owner_may_clear(may_publish(room))
     with transaction.atomic():
-        Room.objects.filter(pk=room.pk).update(accepting_streams=True)
+        Room.objects.filter(pk=room.pk).update(
+            accepting_streams=True, stopped_by_staff=False, staff_stop_reason=""
+        )
         room.accepting_streams = True
+        room.stopped_by_staff = False
+        room.staff_stop_reason = ""
         _changed(room)
 
 
@@ -211,14 +230,123 @@ def end_stream(room: Room, stream_id: int | None = None) -> Stream | None:
     return stream
 
 
-def accepts_publishing(room_ids) -> dict[int, tuple[str, bool]]:
-    """For the ingest's watch: each room's key hash, whether it still accepts a publisher
-    (False after Stop) and its live stream's id. One query for every stream an ingest
-    holds."""
-    rows = Room.objects.filter(pk__in=list(room_ids)).values_list(
-        "pk", "stream_key_hash", "accepting_streams", "current_stream_id"
-    )
-    return {pk: (key_hash, accepting, stream) for pk, key_hash, accepting, stream in rows}
+# --- who may go live --------------------------------------------------------------------------
+# Codes of PublishRefusal, most serious first: the first that applies is the one reported.
+OWNER_INACTIVE = "owner_inactive"
+BROADCASTING_REVOKED = "broadcasting_revoked"
+STAFF_STOPPED = "staff_stopped"
+NOT_BROADCASTER = "not_broadcaster"
+STOPPED = "stopped"
+# What the owner can clear without staff: press Start, turn broadcasting back on.
+OWNER_CLEARABLE = {NOT_BROADCASTER, STOPPED}
+
+
+@dataclass(frozen=True)
+class PublishRefusal:
+    """Why a room may not go live: a code for programs, a reason for its owner."""
+
+    code: str
+    reason: str
+
+    @property
+    def owner_may_clear(self) -> bool:
+        return self.code in OWNER_CLEARABLE
+
+
+@dataclass(frozen=True)
+class PublishBar:
+    """A rule another app adds to `may_publish` without rooms importing it.
+
+    `condition()` returns a boolean query expression over Room (e.g. an Exists() on the
+    owner's site ban), so every rule is answered in the same single query.
+    """
+
+    code: str
+    reason: str
+    condition: Callable[[], object]
+
+
+_publish_bars: dict[str, PublishBar] = {}
+
+
+def register_publish_bar(code: str, reason: str, condition: Callable[[], object]) -> None:
+    """Add a rule that keeps rooms off the air (moderation's site ban, in its AppConfig.ready)."""
+    _publish_bars[code] = PublishBar(code, reason, condition)
+
+
+@dataclass(frozen=True)
+class PublishState:
+    """What the ingest's watch needs of a room it holds."""
+
+    key_hash: str
+    stream_id: int | None
+    refusal: PublishRefusal | None
+
+
+_FACTS = (
+    "pk", "stream_key_hash", "current_stream_id", "accepting_streams", "stopped_by_staff",
+    "staff_stop_reason", "owner__is_active", "owner__is_broadcaster",
+    "owner__broadcasting_revoked_by_staff", "owner__broadcasting_revoked_reason",
+)  # fmt: skip
+
+
+def _publish_facts(room_ids) -> dict[int, dict]:
+    """Every fact `may_publish` weighs, for these rooms, in one query."""
+    bars = {f"bar_{code}": bar.condition() for code, bar in _publish_bars.items()}
+    rows = Room.objects.filter(pk__in=list(room_ids)).annotate(**bars)
+    return {row["pk"]: row for row in rows.values(*_FACTS, *bars)}
+
+
+def _with_reason(text: str, reason: str) -> str:
+    return f"{text} Reason: {reason}" if reason else text
+
+
+def _refusal(facts: dict) -> PublishRefusal | None:
+    if not facts["owner__is_active"]:
+        return PublishRefusal(OWNER_INACTIVE, "The owner's account is deactivated.")
+    if facts["owner__broadcasting_revoked_by_staff"]:
+        text = "Staff took broadcasting away from the owner; only staff can give it back."
+        reason = facts["owner__broadcasting_revoked_reason"]
+        return PublishRefusal(BROADCASTING_REVOKED, _with_reason(text, reason))
+    for code, bar in _publish_bars.items():
+        if facts[f"bar_{code}"]:
+            return PublishRefusal(code, bar.reason)
+    if facts["stopped_by_staff"]:
+        text = "Staff stopped this room; only staff can start it again."
+        return PublishRefusal(STAFF_STOPPED, _with_reason(text, facts["staff_stop_reason"]))
+    if not facts["owner__is_broadcaster"]:
+        text = "The owner turned broadcasting off; turn it on from the dashboard."
+        return PublishRefusal(NOT_BROADCASTER, text)
+    if not facts["accepting_streams"]:
+        return PublishRefusal(STOPPED, "The room is stopped; press Start on the dashboard.")
+    return None
+
+
+def may_publish(room: Room) -> PublishRefusal | None:
+    """None when the room may go live now; otherwise why not.
+
+    The one rule for the ingest (at publish time and while live), the Start button, key
+    rotation and the dashboard: the owner is active and a broadcaster, staff have not
+    taken broadcasting away or stopped the room, no registered bar applies (a site ban),
+    and the room is started."""
+    facts = _publish_facts([room.pk]).get(room.pk)
+    if facts is None:
+        return PublishRefusal(STOPPED, "The room no longer exists.")
+    return _refusal(facts)
+
+
+def publish_states(room_ids) -> dict[int, PublishState]:
+    """For the ingest's watch: each room's key hash, live stream id and refusal, in one
+    query for every stream an ingest holds. A deleted room is missing from the answer."""
+    return {
+        pk: PublishState(facts["stream_key_hash"], facts["current_stream_id"], _refusal(facts))
+        for pk, facts in _publish_facts(room_ids).items()
+    }
+
+
+def _check_owner_may_clear(refusal: PublishRefusal | None) -> None:
+    if refusal is not None and not refusal.owner_may_clear:
+        raise NotAllowed(refusal.reason)
 
 
 def record_incident(stream_id: int, kind: str, detail: str = "") -> StreamIncident:
@@ -324,10 +452,12 @@ def rotate_stream_key(room: Room, by) -> str:
 
     The old key stops authorizing at once; an ingest still publishing on it sees the
     hash change within its poll interval and drops the connection
-    (streaming/ingest/key_watch.py).
+    (streaming/ingest/service.py). Refused while staff hold the room (a key staff
+    revoked stays revoked until staff start the room again).
     """
     if not permissions.can_see_stream_key(by, room):
         raise NotAllowed("Only the room's owner may see or change its stream key.")
+    _check_owner_may_clear(may_publish(room))
     key = new_stream_key()
     Room.objects.filter(pk=room.pk).update(stream_key_hash=hash_stream_key(key))
     room.stream_key_hash = hash_stream_key(key)
@@ -347,15 +477,22 @@ def room_for_stream_key(key: str) -> Room | None:
     return room
 
 
-def revoke_stream_key(room: Room, by) -> None:
-    """Staff or the owner: the room's key stops authorizing and no new one is made (moderation).
+@transaction.atomic
+def revoke_stream_key(room: Room, by, reason: str = "") -> None:
+    """Staff or the owner: the room's key stops authorizing and no new one is made.
 
-    The owner makes a new key with rotate_stream_key when they may stream again.
-    """
+    Revoked by staff (moderation), it is a staff stop as well: the owner cannot make a
+    new key or press Start until staff start the room again."""
     if not permissions.can_manage_room(by, room):
         raise NotAllowed("Only the room's owner or staff may revoke its stream key.")
-    Room.objects.filter(pk=room.pk).update(stream_key_hash="")
-    room.stream_key_hash = ""
+    changes = {"stream_key_hash": ""}
+    if not permissions.owns_room(by, room):
+        changes.update(
+            accepting_streams=False, stopped_by_staff=True, staff_stop_reason=reason.strip()[:500]
+        )
+    Room.objects.filter(pk=room.pk).update(**changes)
+    for field, value in changes.items():
+        setattr(room, field, value)
     _changed(room)
 
 

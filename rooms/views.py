@@ -141,6 +141,9 @@ def manage_room(request, slug: str):
         "health": cache.health(room.pk) if room.is_live else None,
         "streams": services.past_streams(room),
         "can_see_key": permissions.can_see_stream_key(request.user, room),
+        # What keeps the room off the air, if anything; staff holds the owner cannot clear.
+        "refusal": services.may_publish(room),
+        "can_lift_staff_holds": permissions.is_staff(request.user),
         # A monitor socket: the manager's own tab is not one of the room's viewers.
         "manager_config": {
             "slug": room.slug,

@@ -69,6 +69,16 @@ def refusals(pairs: list[tuple[int, int]]) -> list[Restricted | None]:
     return answers
 
 
+def site_banned_owner():
+    """A condition over rooms: the owner has an active site ban (rooms.services.may_publish)."""
+    from django.db.models import Exists, OuterRef
+
+    bans = Restriction.objects.active().filter(
+        room__isnull=True, kind=Restriction.Kind.BAN, user_id=OuterRef("owner_id")
+    )
+    return Exists(bans)
+
+
 def is_restricted(user_id: int, room_id: int) -> bool:
     return active_restriction(user_id, room_id) is not None
 

@@ -201,15 +201,16 @@ def ban_author_from_site(by, item: ReviewItem, reason: str = "") -> ReviewItem:
 
 @transaction.atomic
 def end_reviewed_stream(by, item: ReviewItem, reason: str = "") -> ReviewItem:
-    """Staff: end the room's live stream and revoke its stream key (the owner makes a new one)."""
+    """Staff: end the room's live stream and revoke its stream key. A staff stop: the owner
+    can neither make a new key nor press Start until staff start the room again."""
     item = _locked(item)
     if not permissions.is_staff(by):
         raise NotAllowed("Only staff may end a stream from the review queue.")
     if item.room is None:
         raise InvalidAction("This item has no room.")
     room = Room.objects.get(pk=item.room_id)
-    stream = rooms.end_stream(room)
-    rooms.revoke_stream_key(room, by)
+    stream = rooms.stop_room(room, by, reason)
+    rooms.revoke_stream_key(room, by, reason)
     return _resolve(by, item, "stream_ended", reason, stream=stream.pk if stream else None)
 
 

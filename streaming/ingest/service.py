@@ -1,8 +1,11 @@
 """The ingest: authorizes publishers, runs their transcoders, marks rooms live and ended.
 
-Key rotation reaches a live publisher by polling: every `key_check_interval` one query
-reads the key hash of every room this process is publishing, and a publisher whose room
-has a different hash than the one it authorized with is dropped. We chose polling over
+A publish is accepted for a known stream key only when `rooms.services.may_publish`
+allows the room (owner active and a broadcaster, no staff revocation or stop, no site
+ban, room started). Sanctions and key rotation reach a live publisher by polling: every
+`key_check_interval` one query reads the key hash and the same rule for every room this
+process is publishing; a publisher whose room has a different hash than the one it
+authorized with, or whose room became barred, is dropped. We chose polling over
 a channel-layer group because it works the same on every install (the in-memory channel
 layer of the one-machine install does not cross processes), needs no new event type
 carrying key material, survives a missed message, and costs one indexed query a second
@@ -157,8 +160,9 @@ class Ingest:
         room = await _db(rooms.room_for_stream_key, stream_key)
         if room is None:
             raise PublishRejected(BAD_NAME, "unknown stream key")
-        if not room.accepting_streams:
-            raise PublishRejected(BAD_NAME, "the room is stopped; press Start on the dashboard")
+        refusal = await _db(rooms.may_publish, room)
+        if refusal is not None:
+            raise PublishRejected(BAD_NAME, f"{refusal.code}: {refusal.reason}")
         async with self._guard:
             live = self.live.get(room.pk)
             if live is not None and live.session is not None:
@@ -342,26 +346,28 @@ class Ingest:
                 logger.exception("ingest watch failed; retrying")
 
     async def _drop_rotated_keys(self) -> None:
-        """Drop publishers whose key was rotated, and end the streams of stopped rooms."""
+        """Drop publishers whose key was rotated, and end the streams of rooms that were
+        stopped or whose owner may no longer go live (a sanction)."""
         watched = list(self.live.values())
         if not watched:
             return
-        state = await _db(rooms.accepts_publishing, [live.room_id for live in watched])
+        states = await _db(rooms.publish_states, [live.room_id for live in watched])
         for live in watched:
-            key_hash, accepting, stream_id = state.get(live.room_id, ("", False, None))
-            # Stopped by the owner, or the stream ended in the database behind our back
-            # (Stop then Start within one check, the room deleted): end it here too.
-            ended = not accepting or stream_id != live.stream_id
-            if ended and not live.stopped:
-                why = "stopped by its owner" if not accepting else "its stream ended elsewhere"
+            state = states.get(live.room_id)
+            why = _why_end(live, state)
+            if why and not live.stopped:
                 logger.info("room %s: %s; ending the stream", live.slug, why)
                 live.stopped = True
+                if state is not None and state.refusal is not None:
+                    await self._record_incident(
+                        live, StreamIncident.Kind.PUBLISHER_DROPPED, state.refusal.reason
+                    )
                 if live.session is not None:
                     self._drop_later(live.session, "room stopped")
                 else:  # waiting out the reconnect grace: end now
                     live.cancel_grace()
                     await self._end_stopped(live)
-            elif key_hash != live.key_hash and live.session is not None:
+            elif not why and state.key_hash != live.key_hash and live.session is not None:
                 logger.info("room %s: stream key rotated; dropping its publisher", live.slug)
                 self._drop_later(live.session, "stream key rotated")
                 await self._record_incident(
@@ -390,6 +396,21 @@ class Ingest:
             self.live.pop(live.room_id, None)
             if live.session is not None:
                 self._drop_later(live.session, "live lock lost")
+
+
+def _why_end(live: LiveRoom, state: rooms.PublishState | None) -> str | None:
+    """Why a held room's stream must end now, or None to keep it."""
+    if state is None:
+        return "the room was deleted"
+    if state.refusal is not None:
+        if state.refusal.code == rooms.STOPPED:
+            return "stopped by its owner"
+        return f"it may no longer go live ({state.refusal.code}: {state.refusal.reason})"
+    # The stream ended in the database behind our back (Stop then Start within one
+    # check): end it here too.
+    if state.stream_id != live.stream_id:
+        return "its stream ended elsewhere"
+    return None
 
 
 def _empty_folder(folder: Path) -> None:
