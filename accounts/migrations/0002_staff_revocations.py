@@ -4,20 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='broadcasting_revoked_by_staff',
-            field=models.BooleanField(default=False, help_text='Staff took broadcasting away; only staff can give it back.'),
+            model_name="user",
+            name="broadcasting_revoked_by_staff",
+            field=models.BooleanField(
+                default=False,
+                help_text="Staff took broadcasting away; only staff can give it back.",
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='broadcasting_revoked_reason',
+            model_name="user",
+            name="broadcasting_revoked_reason",
             field=models.CharField(blank=True, max_length=500),
         ),
     ]

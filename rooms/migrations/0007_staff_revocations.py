@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('rooms', '0006_replays_incidents_room_controls'),
+        ("rooms", "0006_replays_incidents_room_controls"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='room',
-            name='staff_stop_reason',
+            model_name="room",
+            name="staff_stop_reason",
             field=models.CharField(blank=True, max_length=500),
         ),
         migrations.AddField(
-            model_name='room',
-            name='stopped_by_staff',
+            model_name="room",
+            name="stopped_by_staff",
             field=models.BooleanField(default=False),
         ),
     ]
