@@ -137,6 +137,21 @@ def test_ending_a_reported_stream_revokes_its_key(reviewer, live_room, frank):
     assert live_room.status == "ended" and live_room.stream_key_hash == ""
 
 
+def test_the_owner_cannot_undo_a_stream_ended_from_the_queue(reviewer, live_room, frank):
+    from rooms import services as rooms
+    from rooms.errors import NotAllowed
+
+    services.file_report(frank, "room", live_room.slug, "violence")
+    act(reviewer, "end_stream", ReviewItem.objects.get())
+    live_room.refresh_from_db()
+    owner = live_room.owner
+    with pytest.raises(NotAllowed, match="violence"):
+        rooms.rotate_stream_key(live_room, owner)
+    with pytest.raises(NotAllowed, match="only staff"):
+        rooms.start_room(live_room, owner)
+    assert rooms.may_publish(live_room).code == "staff_stopped"
+
+
 def test_a_refused_action_says_why(reviewer, alice_room, frank):
     services.file_report(frank, "room", alice_room.slug, "spam")  # the item's user is the owner
     page = act(reviewer, "ban_from_room", ReviewItem.objects.get()).content.decode()
