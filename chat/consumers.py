@@ -13,11 +13,12 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from chat import events, services
-from chat.errors import ChatError, DuplicateMessage
+from chat import events, send_buffer, services
+from chat.errors import ChatError, DuplicateMessage, ResumeLimited
 from chat.hub import Viewer, encode, get_process_hub
 from chat.protocol import (
     CLOSE_FLOOD,
+    CLOSE_SLOW_CONSUMER,
     CLOSE_TOO_MANY_BAD_FRAMES,
     CLOSE_UNKNOWN_ROOM,
     ProtocolError,
@@ -32,6 +33,7 @@ from moderation.errors import ModerationError
 
 log = logging.getLogger(__name__)
 BAD_FRAMES_BEFORE_CLOSE = 20
+RESUME_BURST = 3  # resumes a socket may send back to back before the per-minute rate applies
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -42,6 +44,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         slug = self.scope["url_route"]["kwargs"]["slug"]
         self.hub = None
         self.viewer = None
+        # Fan-out frames skip the middleware stack's send wrappers (livesite/direct_send.py).
+        direct_send = self.scope.get(DIRECT_SEND, self.base_send)
+        self.protocol = websocket_protocol(direct_send)
         self.session = await database_sync_to_async(services.open_session)(self.scope["user"], slug)
         await self.accept()
         if self.session is None:
@@ -51,6 +56,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.bad_frames = 0
         self.frame_allowance = float(settings.CHAT_FRAMES_PER_SECOND)
         self.frame_clock = time.monotonic()
+        self.resume_allowance = float(RESUME_BURST)
+        self.resume_clock = self.frame_clock
         session = self.session
         process = get_process_hub()
         self.hub = await process.room(session.room_id, session.slug, session.stream_id)
@@ -65,8 +72,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
             )
         )
         await self.send(text_data=self.hub.history_frame())
-        # Fan-out frames skip the middleware stack's send wrappers (livesite/direct_send.py).
-        direct_send = self.scope.get(DIRECT_SEND, self.base_send)
         # `?monitor=1` from the room's owner or staff (the stream manager's live panel):
         # receives everything, counts in no audience and announces nothing.
         monitor = session.can_manage and b"monitor=1" in self.scope.get("query_string", b"")
@@ -76,7 +81,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             user=session.user,
             can_manage=session.can_manage,
             counted=not monitor,
-            protocol=websocket_protocol(direct_send),
+            protocol=self.protocol,
         )
         self.hub.add(self.viewer)
         if self.hub.count_frame:
@@ -109,6 +114,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def send_event(self, event: dict) -> None:
         await self.send(text_data=encode(event))
+
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        """Every reply of this socket, capped like the fan-out (chat/send_buffer.py)."""
+        if text_data is not None and send_buffer.over_cap(self.protocol):
+            if self.viewer is not None and self.hub is not None:
+                self.hub.close_slow_consumer(self.viewer)
+            else:
+                send_buffer.SLOW_CONSUMERS_CLOSED.inc()
+                await self.close(code=CLOSE_SLOW_CONSUMER)
+            return
+        await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
 
     # --- frames from the client ---------------------------------------------------
     async def receive(self, text_data=None, bytes_data=None):
@@ -162,10 +178,26 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def on_like(self, count: int = 1):
         await services.add_likes(self.hub, self.session, count)
 
+    def take_resume_allowance(self) -> None:
+        """CHAT_RESUMES_PER_MINUTE per socket, after a small burst."""
+        now = time.monotonic()
+        rate = settings.CHAT_RESUMES_PER_MINUTE / 60
+        allowance = self.resume_allowance + (now - self.resume_clock) * rate
+        self.resume_allowance = min(float(RESUME_BURST), allowance)
+        self.resume_clock = now
+        if self.resume_allowance < 1:
+            retry_after = round((1 - self.resume_allowance) / rate, 1)
+            raise ResumeLimited(
+                f"Too many resumes; try again in {retry_after:g} s.", retry_after=retry_after
+            )
+        self.resume_allowance -= 1
+
     async def on_resume(self, last_id: str):
         after = parse_message_id(last_id)
+        self.take_resume_allowance()
         frame = self.hub.history_frame(after_id=after)
         if frame is None:
+            services.check_may_read_older_history(self.session)
             found, complete = await database_sync_to_async(services.message_events_after)(
                 self.session.room_id, after, settings.CHAT_RESUME_LIMIT
             )

@@ -48,3 +48,15 @@ class DuplicateMessage(ChatError):
     def __init__(self, original_id: int):
         super().__init__("This message was sent already.", original_id=original_id)
         self.original_id = original_id
+
+
+class ResumeLimited(ChatError):
+    """Too many `resume` frames on one socket: each can cost a database read."""
+
+    code = "resume_rate_limited"
+
+
+class SignInToResume(ChatError):
+    """History older than what the room holds in memory is for signed-in users only."""
+
+    code = "sign_in_required"

@@ -37,8 +37,9 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from prometheus_client import Counter as MetricCounter
 
-from chat import events, presence
+from chat import events, presence, send_buffer
 from chat.broadcast import apublish, encode, room_channel, room_of_channel, users_channel
+from chat.protocol import CLOSE_SLOW_CONSUMER
 from livesite.direct_send import is_open, send_prepared
 from livesite.redis_client import client_options
 
@@ -73,6 +74,7 @@ class Viewer:
     # Under daphne, the socket's autobahn protocol: fan-out frames go straight to it
     # (livesite/direct_send.py). None elsewhere.
     protocol: object | None = None
+    closing: bool = False  # closed as a slow consumer: write nothing more
 
     @property
     def user_id(self) -> int | None:
@@ -247,8 +249,12 @@ class RoomHub:
             for index, viewer in enumerate(list(self.viewers), start=1):
                 try:
                     protocol = viewer.protocol
-                    if protocol is None:
+                    if viewer.closing:
+                        pass
+                    elif protocol is None:
                         await viewer.send(message)
+                    elif send_buffer.over_cap(protocol):
+                        self.close_slow_consumer(viewer)
                     elif is_open(protocol):
                         if prepared is None:
                             prepared = protocol.factory.prepareMessage(frame.encode())
@@ -261,6 +267,16 @@ class RoomHub:
         finally:
             self.sending = False
             self._schedule()
+
+    def close_slow_consumer(self, viewer: Viewer) -> None:
+        """Close a socket whose client left too much unread; it leaves the room through
+        the consumer's disconnect, like any other closed socket."""
+        if viewer.closing:
+            return
+        viewer.closing = True
+        send_buffer.SLOW_CONSUMERS_CLOSED.inc()
+        log.info("closing a slow consumer in room %s", self.slug)
+        self.process.spawn(_close_quietly(viewer, CLOSE_SLOW_CONSUMER))
 
     async def disconnect_user(self, user_id: int, code: int) -> None:
         for viewer in [v for v in self.viewers if v.user_id == user_id]:
@@ -313,6 +329,11 @@ class RoomHub:
         delta, self.likes_pending = self.likes_pending, 0
         total = await database_sync_to_async(add_likes)(self.stream_id, delta)
         await apublish(self.room_id, events.likes(total, delta))
+
+
+async def _close_quietly(viewer: Viewer, code: int) -> None:
+    with contextlib.suppress(Exception):
+        await viewer.close(code)
 
 
 class RoomFeed:

@@ -20,6 +20,8 @@ CLOSE_BANNED = 4403
 # The user's rights changed (deactivated, password changed, staff or moderator taken away):
 # reconnect, and the new hello says what the user may do now.
 CLOSE_RIGHTS_CHANGED = 4401
+# The client left more than WEBSOCKET_SEND_BUFFER_BYTES unread (chat/send_buffer.py).
+CLOSE_SLOW_CONSUMER = 4408
 
 
 class ProtocolError(Exception):

@@ -23,6 +23,7 @@ from chat.errors import (
     NotAllowed,
     NotSignedIn,
     RateLimited,
+    SignInToResume,
     SlowMode,
     UnknownMessage,
 )
@@ -209,6 +210,14 @@ def recent_message_events(room_id: int, limit: int) -> list[dict]:
 def room_state(room_id: int, history: int) -> tuple[list[dict], int]:
     """What a process's room hub starts from: recent messages and the slow mode."""
     return recent_message_events(room_id, history), slow_mode_of(room_id)
+
+
+def check_may_read_older_history(session) -> None:
+    """History beyond what the room keeps in memory (the last CHAT_HISTORY_ON_JOIN
+    messages) costs a database read: signed-in users only, so anonymous sockets cannot
+    make the database page out the room's history over and over."""
+    if session.user is None:
+        raise SignInToResume("Sign in to load older messages; reload the room for the latest ones.")
 
 
 def message_events_after(room_id: int, after_id: int, limit: int) -> tuple[list[dict], bool]:

@@ -80,6 +80,17 @@ def send_prepared(protocol, prepared) -> None:
         transport.write(data[sent:])
 
 
+def buffered_bytes(protocol) -> int:
+    """Bytes written to the socket that the peer has not taken yet: Twisted's write
+    buffer (the kernel's socket buffer, bounded by the kernel, comes on top). 0 when
+    the transport is not a Twisted file descriptor."""
+    transport = getattr(protocol, "transport", None)
+    try:
+        return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+    except (AttributeError, TypeError):
+        return 0
+
+
 def _idle(transport) -> bool:
     """A plain socket with nothing buffered: bytes sent now are next on the wire."""
     return (

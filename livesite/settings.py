@@ -246,6 +246,10 @@ CHAT_RATE_PER_SECOND = float(env_int("CHAT_RATE_PER_MINUTE", 60, minimum=1)) / 6
 CHAT_RATE_BURST = env_int("CHAT_RATE_BURST", 5, minimum=1)
 CHAT_HISTORY_ON_JOIN = env_int("CHAT_HISTORY_ON_JOIN", 50, minimum=0)
 CHAT_RESUME_LIMIT = env_int("CHAT_RESUME_LIMIT", 500, minimum=1)
+# `resume` frames a socket may send a minute (a reconnecting client sends one).
+CHAT_RESUMES_PER_MINUTE = env_int("CHAT_RESUMES_PER_MINUTE", 6, minimum=1)
+# Bytes a socket may have waiting unread before it is closed as a slow consumer (4408).
+WEBSOCKET_SEND_BUFFER_BYTES = env_int("WEBSOCKET_SEND_BUFFER_BYTES", 1024 * 1024, minimum=65536)
 CHAT_BATCH_WINDOW_MS = env_int("CHAT_BATCH_WINDOW_MS", 100, minimum=0)
 # Above this many viewers on one process, the batch window doubles (chat/hub.py).
 CHAT_BIG_ROOM_VIEWERS = env_int("CHAT_BIG_ROOM_VIEWERS", 2500, minimum=1)
