@@ -55,6 +55,7 @@ class IngestSettings:
     max_transcoder_restarts: int = 3
     keep_replays: bool = True
     transcoder: TranscoderSettings = field(default_factory=TranscoderSettings)
+    limits: ServerLimits = field(default_factory=ServerLimits)
 
     @classmethod
     def from_django(cls) -> IngestSettings:
@@ -74,6 +75,13 @@ class IngestSettings:
                 preset=settings.TRANSCODER_PRESET,
                 keep_recording=settings.REPLAY_RETENTION_HOURS > 0,
                 max_recording_seconds=settings.REPLAY_MAX_HOURS * 3600,
+            ),
+            limits=ServerLimits(
+                max_connections=settings.INGEST_MAX_CONNECTIONS,
+                max_connections_per_address=settings.INGEST_MAX_CONNECTIONS_PER_ADDRESS,
+                max_bytes_before_publish=settings.INGEST_BYTES_BEFORE_PUBLISH,
+                handshake_timeout=settings.INGEST_HANDSHAKE_TIMEOUT,
+                idle_timeout=settings.INGEST_IDLE_TIMEOUT,
             ),
         )
 
@@ -128,7 +136,7 @@ class Ingest:
         task.add_done_callback(self._drops.discard)
 
     async def start(self, host: str, port: int, limits: ServerLimits | None = None) -> int:
-        self.server = RtmpServer(host, port, self.authorize, limits)
+        self.server = RtmpServer(host, port, self.authorize, limits or self.settings.limits)
         await self.server.start()
         self._watch = asyncio.create_task(self._watch_keys_and_locks())
         return self.server.port

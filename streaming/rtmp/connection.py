@@ -77,18 +77,24 @@ class ServerLimits:
     authorize_timeout: float = 10.0
     write_timeout: float = 10.0
     max_connections: int = 1000
+    # One address cannot take every slot (an encoder needs one; a few behind one NAT).
+    max_connections_per_address: int = 8
+    # Until a publish is accepted, a peer is unknown: it may make us hold this much at most
+    # (unparsed input plus partial messages); commands before publish are a few hundred bytes.
+    max_bytes_before_publish: int = 65536
     max_chunk_size: int = 65536
     max_message_length: int = 4 * 1024 * 1024
     max_chunk_streams: int = 64
     max_pending_bytes: int = 8 * 1024 * 1024
     max_stream_key_length: int = 256
 
-    def chunk_limits(self) -> ChunkLimits:
+    def chunk_limits(self, before_publish: bool = False) -> ChunkLimits:
+        cap = self.max_bytes_before_publish if before_publish else None
         return ChunkLimits(
             max_chunk_size=self.max_chunk_size,
-            max_message_length=self.max_message_length,
+            max_message_length=min(self.max_message_length, cap or self.max_message_length),
             max_chunk_streams=self.max_chunk_streams,
-            max_pending_bytes=self.max_pending_bytes,
+            max_pending_bytes=min(self.max_pending_bytes, cap or self.max_pending_bytes),
         )
 
 
@@ -122,7 +128,7 @@ class PublisherConnection:
     def __post_init__(self) -> None:
         self._connected = False
         self._flv: list[bytes] = []
-        self._decoder = ChunkDecoder(self.limits.chunk_limits())
+        self._decoder = ChunkDecoder(self.limits.chunk_limits(before_publish=True))
         self._encoder = ChunkEncoder()
         self._muxer = FlvMuxer()
         self._acknowledger = _Acknowledger()
@@ -157,11 +163,22 @@ class PublisherConnection:
                 ended = await self._handle(message)
                 if ended:
                     break
+            self._check_unpublished_buffer()
             await self._flush_flv()
             if ended == UNPUBLISHED:
                 await self._linger()
             if ended:
                 return ended
+
+    def _check_unpublished_buffer(self) -> None:
+        if self.session is not None:
+            return
+        buffered = self._decoder.buffered_bytes
+        if buffered > self.limits.max_bytes_before_publish:
+            raise ProtocolError(
+                f"{buffered} bytes buffered before a publish was accepted "
+                f"(limit {self.limits.max_bytes_before_publish})"
+            )
 
     async def _linger(self) -> None:
         """Let the publisher close first after deleteStream.
@@ -304,6 +321,7 @@ class PublisherConnection:
             await self._refuse(messages.STREAM_FAILED, "The server could not check the key.")
             raise
         self.session = session
+        self._decoder.limits = self.limits.chunk_limits()  # a known publisher: media sizes
         await self._send(
             messages.stream_begin(messages.PUBLISH_STREAM_ID),
             messages.on_status(

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
+from collections import Counter
 
 from .connection import Authorize, PublisherConnection, PublishSession, ServerLimits
 from .errors import ProtocolError, PublishRejected
@@ -52,6 +53,7 @@ class RtmpServer:
         self._connections: dict[PublisherConnection, asyncio.Task] = {}
         self._drop_reasons: dict[PublisherConnection, str] = {}
         self._ending: set[PublisherConnection] = set()
+        self._per_address: Counter[str] = Counter()
 
     async def start(self) -> None:
         """Bind and start accepting publishers."""
@@ -121,6 +123,12 @@ class RtmpServer:
             logger.warning("RTMP publisher peer=%s refused: connection limit reached", peer)
             writer.transport.abort()
             return
+        address = _address_of(writer.get_extra_info("peername"))
+        if self._per_address[address] >= self.limits.max_connections_per_address:
+            logger.warning("RTMP publisher peer=%s refused: per-address connection limit", peer)
+            writer.transport.abort()
+            return
+        self._per_address[address] += 1
         task = asyncio.current_task()
         assert task is not None
         connection = PublisherConnection(reader, writer, self.authorize, self.limits, peer)
@@ -134,6 +142,9 @@ class RtmpServer:
             self._connections.pop(connection, None)
             self._drop_reasons.pop(connection, None)
             self._ending.discard(connection)
+            self._per_address[address] -= 1
+            if self._per_address[address] <= 0:
+                del self._per_address[address]
         if cancelled:
             raise asyncio.CancelledError
 
@@ -181,6 +192,13 @@ class RtmpServer:
         except Exception as error:
             details = connection.redact("".join(traceback.format_exception(error)))
             logger.error("RTMP session %s failed in on_close:\n%s", connection.describe(), details)
+
+
+def _address_of(address: object) -> str:
+    """The peer's host, without its port: what the per-address limit counts."""
+    if isinstance(address, tuple) and address:
+        return str(address[0])
+    return str(address)
 
 
 def _format_peer(address: object) -> str:

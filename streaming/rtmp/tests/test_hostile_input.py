@@ -150,7 +150,7 @@ def test_absurd_message_length_is_refused_before_its_body(rtmp_log):
 
     closed, _ = beside_live_broadcast(hostile)
     assert closed
-    assert "message of 16777215 bytes exceeds the 4194304-byte limit" in rtmp_log.text
+    assert "message of 16777215 bytes exceeds the 65536-byte limit" in rtmp_log.text
 
 
 def test_unknown_message_types_are_ignored(rtmp_log):
