@@ -42,7 +42,11 @@ CONTENT_TYPES = {
 THUMBNAIL_MAX_AGE = 2  # rewritten every few seconds under the same name
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")
 _PART = re.compile(r"[A-Za-z0-9_][-A-Za-z0-9_.]{0,127}")
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+_RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
+# More digits than any file size has: read as "beyond every file" instead of parsed, so a
+# header with thousands of digits costs nothing (int() refuses over 4,300 digits anyway).
+_MAX_DIGITS = 18
+_BEYOND_ANY_FILE = 10**_MAX_DIGITS
 
 
 @dataclass(frozen=True)
@@ -162,18 +166,41 @@ def _full_or_partial(headers: dict[str, str], media: MediaFile) -> OriginRespons
     if_range = headers.get("if-range")
     if header is None or (if_range is not None and if_range != media.etag):
         return full
-    match = _RANGE.fullmatch(header.strip())
-    if match is None or match.group(1) == match.group(2) == "":
-        return full  # a malformed or multi-range request gets the whole file (RFC 9110)
-    first, last = match.groups()
-    if first == "":
-        start, end = max(size - int(last), 0), size - 1
-    else:
-        start, end = int(first), min(int(last), size - 1) if last else size - 1
-    if start >= size or start > end:
+    try:
+        chosen = byte_range(header, size)
+    except RangeNotSatisfiable:
         return OriginResponse(416, [("Content-Range", f"bytes */{size}")])
+    if chosen is None:
+        return full  # a malformed or multi-range request gets the whole file (RFC 9110)
+    start, end = chosen
     return OriginResponse(
         206,
         [("Content-Type", media.content_type), ("Content-Range", f"bytes {start}-{end}/{size}")],
         media.data[start : end + 1],
     )
+
+
+class RangeNotSatisfiable(Exception):
+    """The range starts past the end of the file (answered 416)."""
+
+
+def byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """The first and last byte a single-range `Range` header asks of a `size`-byte file.
+
+    None when the header is malformed or asks for several ranges (the whole file is
+    sent); RangeNotSatisfiable when it starts past the end."""
+    match = _RANGE.fullmatch(header.strip())
+    if match is None or match.group(1) == match.group(2) == "":
+        return None
+    first, last = match.groups()
+    if first == "":
+        start, end = max(size - _position(last), 0), size - 1
+    else:
+        start, end = _position(first), min(_position(last), size - 1) if last else size - 1
+    if start >= size or start > end:
+        raise RangeNotSatisfiable
+    return start, end
+
+
+def _position(digits: str) -> int:
+    return int(digits) if len(digits) <= _MAX_DIGITS else _BEYOND_ANY_FILE

@@ -223,3 +223,16 @@ async def test_origin_requests_are_counted_on_the_metrics_page(client, hls_root)
     assert (count("segment", "200"), count("playlist", "404")) == (before[0] + 1, before[1] + 1)
     metrics = await client.get("/metrics")
     assert b"livesite_hls_requests_total" in metrics.content
+
+
+async def test_a_range_with_thousands_of_digits_is_not_satisfiable(client, hls_root):
+    # Before: int() refused the 5,000-digit number and the origin answered 500.
+    huge = "9" * 5000
+    response = await client.get("/hls/alices-room/source/seg_0.ts", HTTP_RANGE=f"bytes={huge}-")
+    assert response.status_code == 416
+    assert response["Content-Range"] == f"bytes */{len(SEGMENT)}"
+    # A huge end or suffix is "to the end of the file", as RFC 9110 reads it.
+    whole = await client.get("/hls/alices-room/source/seg_0.ts", HTTP_RANGE=f"bytes=0-{huge}")
+    assert whole.status_code == 206 and whole.content == SEGMENT
+    suffix = await client.get("/hls/alices-room/source/seg_0.ts", HTTP_RANGE=f"bytes=-{huge}")
+    assert suffix.status_code == 206 and suffix.content == SEGMENT
