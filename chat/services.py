@@ -30,6 +30,7 @@ from chat.errors import (
 from chat.ids import next_message_id, timestamp_ms
 from chat.models import ChatMessage, ChatMessageLike, RoomChatSettings
 from chat.writer import get_writer
+from livesite import thread_pools
 from livesite.after_commit import after_commit
 from moderation import gate as moderation
 from rooms.models import Room
@@ -374,7 +375,10 @@ async def send_gift(session: Session, gift, quantity: int, idempotency_key: str)
     if wait:
         raise RateLimited("You are sending gifts too fast.", retry_after=wait)
     # Not thread-sensitive: on the one thread Channels gives database work by default, every
-    # send of the process would wait for the one before; on the executor's threads concurrent
-    # sends meet in gifts' group commit and share a transaction.
-    send = database_sync_to_async(_send_gift, thread_sensitive=False)
+    # send of the process would wait for the one before; on the gift pool's threads concurrent
+    # sends meet in gifts' group commit and share a transaction. Their own pool: a burst of
+    # sends never holds up the origin's file reads (livesite/thread_pools.py).
+    send = database_sync_to_async(
+        _send_gift, thread_sensitive=False, executor=thread_pools.gift_sends()
+    )
     return await send(session.user_id, session.room_id, gift, quantity, idempotency_key)

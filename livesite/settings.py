@@ -235,6 +235,9 @@ GIFTS_PAYMENT_PROVIDER = env_str(
 )
 GIFTS_MAX_GRANT = env_int("GIFTS_MAX_GRANT", 1_000_000, minimum=1)
 GIFTS_DEMO_COINS = env_int("GIFTS_DEMO_COINS", 5000, minimum=0)
+# Threads per web process for gift sends from the chat socket (each may hold a database
+# connection); livesite/thread_pools.py.
+GIFTS_SEND_THREADS = env_int("GIFTS_SEND_THREADS", 6, minimum=1)
 # A task whose worker died is handed to another after this long; must exceed the longest countdown.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)
@@ -264,6 +267,8 @@ CHAT_PRESENCE_TTL = env_int("CHAT_PRESENCE_TTL", 45, minimum=3)
 # Safety net of the room and directory cache (rooms/cache.py); changes invalidate at once.
 ROOM_CACHE_SECONDS = env_int("ROOM_CACHE_SECONDS", 60, minimum=1)
 HLS_ROOT = Path(env_str("HLS_ROOT", str(VAR_DIR / "hls")))
+# Threads per web process reading HLS files for the origin (livesite/thread_pools.py).
+ORIGIN_READ_THREADS = env_int("ORIGIN_READ_THREADS", 4, minimum=1)
 INGEST_HOST = env_str("INGEST_HOST", "0.0.0.0")  # noqa: S104 -- encoders connect from anywhere
 INGEST_PORT = env_int("INGEST_PORT", 1935, minimum=0)
 INGEST_APP = env_str("INGEST_APP", "live")

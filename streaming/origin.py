@@ -9,8 +9,9 @@ single byte ranges and CORS for `CORS_ALLOWED_ORIGINS` are handled here.
 `respond()` knows nothing of Django's request cycle: `streaming/origin_asgi.py` answers
 `/hls/` before Django, because every player polls the playlist about once a second and
 the full middleware stack (sessions, CSRF, messages...) cost 25x more per request than
-the answer itself (bench/bench_origin.py). Files are read on a worker thread: a segment
-is at most a few hundred kilobytes, so one read beats streaming it through the loop.
+the answer itself (bench/bench_origin.py). Files are read on the origin's own thread pool
+(livesite/thread_pools.py): a segment is at most a few hundred kilobytes, so one read
+beats streaming it through the loop.
 
 Path safety: only names made of plain path segments with a known media suffix are
 looked at, and the file's real path (symlinks resolved) must be exactly the requested
@@ -29,6 +30,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils.http import http_date, parse_http_date_safe
+
+from livesite import thread_pools
 
 PLAYLIST = ".m3u8"
 CONTENT_TYPES = {
@@ -116,7 +119,10 @@ async def respond(method: str, path: str, headers: dict[str, str]) -> OriginResp
         return OriginResponse(405, [("Allow", ", ".join(ALLOWED_METHODS))])
     slug, _, rest = path.removeprefix("/hls/").partition("/")
     real_path = media_path(Path(settings.HLS_ROOT), slug, rest)
-    media = await asyncio.to_thread(read_media_file, real_path) if real_path else None
+    media = None
+    if real_path:
+        loop = asyncio.get_running_loop()
+        media = await loop.run_in_executor(thread_pools.origin_reads(), read_media_file, real_path)
     if media is None:
         return OriginResponse(404, [("Content-Type", "text/plain"), *cors], b"Not found\n")
     validators = [
