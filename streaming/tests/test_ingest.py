@@ -168,7 +168,10 @@ def test_stop_then_start_before_the_ingest_looks_still_ends_the_stream(
         services.stop_room(alice_room, alice)
         services.start_room(alice_room, alice)  # within one check of the ingest
         assert publisher.wait(timeout=10) != 0
-        assert "its stream ended elsewhere" in ingest.log_text()
+        # Usually the ingest's next check sees the new stream id; on a loaded machine it may
+        # land between the two clicks and see the Stop itself. Either way the stream ends.
+        log = ingest.log_text()
+        assert "its stream ended elsewhere" in log or "stopped by its owner" in log
         again = ffmpeg_publish(ingest.url(alice_key), seconds=3)
         wait_for(lambda: room_status(alice_room) == "live", timeout=20)
         assert again.wait(timeout=30) == 0
