@@ -14,6 +14,8 @@ import pytest
 from chat import services as chat
 from streaming import origin
 
+pytestmark = pytest.mark.django_db  # the send path closes stale connections first
+
 SEGMENT = b"\x47" * 1880
 # What the event loop's default executor holds (concurrent.futures' default).
 DEFAULT_EXECUTOR_THREADS = min(32, (os.cpu_count() or 1) + 4)
