@@ -11,7 +11,7 @@ Data flow, one thread, one process::
               -> timeline     (one output clock, implausible timestamps dropped)
               -> segment_clock (where every rendition cuts; keyframes at the cuts)
               -> copy: the source packets              \\
-              -> decode -> video_encoding (scale, x264) -> segment_writer (TS files)
+              -> decode -> video_encoding (scale, x264) -> segment_writer (CMAF parts)
               -> audio: copied AAC, or audio_encoding   /        |
                                                         rendition_playlist (index.m3u8)
                                                         master_playlist (master.m3u8)

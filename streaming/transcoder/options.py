@@ -27,6 +27,7 @@ X264_PRESETS = (
 class TranscodeOptions:
     output: Path
     segment_seconds: float = 2.0
+    part_seconds: float = 0.333
     ladder_heights: tuple[int, ...] = DEFAULT_LADDER_HEIGHTS
     preset: str = "veryfast"
     window: int = 6
@@ -43,6 +44,7 @@ def parse_options(argv: list[str] | None = None) -> TranscodeOptions:
     return TranscodeOptions(
         output=Path(args.output),
         segment_seconds=args.segment_seconds,
+        part_seconds=min(args.part_seconds, args.segment_seconds),
         ladder_heights=args.ladder,
         preset=args.preset,
         window=args.window,
@@ -65,6 +67,12 @@ def _build_parser() -> argparse.ArgumentParser:
         type=_number_at_least(0.5),
         default=2.0,
         help="target segment length; a copied source cuts at its next keyframe after it",
+    )
+    parser.add_argument(
+        "--part-seconds",
+        type=_number_at_least(0.1),
+        default=0.333,
+        help="target length of Low-Latency HLS parts (no keyframe needed)",
     )
     parser.add_argument(
         "--ladder",

@@ -8,6 +8,7 @@ so more Python threads would only add locking.
 """
 
 import logging
+import time
 from typing import BinaryIO
 
 import av
@@ -100,6 +101,10 @@ class StreamTranscoder:
             audio_codec=source.audio_codec,
         )
         self._timeline = Timeline()
+        # Wall-clock time of OUTPUT_START, set when the first keyframe arrives, for
+        # EXT-X-PROGRAM-DATE-TIME.
+        self._wall_clock_origin: float | None = None
+        self._reports: dict[str, tuple[int, int | None]] = {}
         self._clock = SegmentClock(
             options.segment_seconds, source.video.time_base, float(source.frame_rate)
         )
@@ -177,6 +182,8 @@ class StreamTranscoder:
                 keep_recording=self._options.keep_recording,
                 segment_seconds=self._options.segment_seconds,
                 max_recording_seconds=self._options.max_recording_seconds,
+                part_target=self._part_target(),
+                reports=self._reports,
             )
             if self._options.discontinuity:
                 playlist.continue_existing()
@@ -199,6 +206,8 @@ class StreamTranscoder:
                 audio_template=audio_template,
                 cuts=self._clock.subscribe(),
                 frame_duration=float(1 / source.frame_rate),
+                part_seconds=self._options.part_seconds,
+                wall_clock=self._wall_clock,
                 on_segment=self._segment_listener(rendition),
                 on_dropped_packet=self.health.record_dropped_packet,
             )
@@ -207,6 +216,16 @@ class StreamTranscoder:
                 self._copy_writer = writer
             else:
                 self._encoders.append((encoder, writer))
+
+    def _part_target(self) -> float:
+        """PART-TARGET: parts are cut at the first frame at least half a frame short of
+        the target, so none is longer than the target plus half a frame."""
+        half_frame = float(1 / self._source.frame_rate) / 2
+        return round(self._options.part_seconds + half_frame, 3)
+
+    def _wall_clock(self, output_seconds: float) -> float:
+        origin = self._wall_clock_origin if self._wall_clock_origin is not None else time.time()
+        return origin + output_seconds - float(OUTPUT_START)
 
     def _segment_listener(self, rendition: Rendition):
         def on_segment(segment, byte_size: int) -> None:
@@ -221,7 +240,8 @@ class StreamTranscoder:
         if rendition.copy_video:
             video = h264_codec_string(self._source.video.codec_context.extradata, None)
         else:
-            video = h264_codec_string(None, self._writers[rendition.name].first_keyframe)
+            encoder = next(e for e, w in self._encoders if w is self._writers[rendition.name])
+            video = h264_codec_string(encoder.stream.codec_context.extradata, None)
         if video is None:
             logger.warning("no SPS in %s; declaring %s", rendition.name, FALLBACK_VIDEO_CODEC)
             video = FALLBACK_VIDEO_CODEC
@@ -235,6 +255,7 @@ class StreamTranscoder:
             if not packet.is_keyframe:
                 return  # nothing before the first keyframe can be decoded
             self._timeline.start_at(packet)
+            self._wall_clock_origin = time.time()
         if not self._timeline.place(packet):
             self.health.record_dropped_packet()
             return

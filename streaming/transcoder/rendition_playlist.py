@@ -2,13 +2,21 @@
 
 Layout of rendition R in the output directory::
 
-    R/seg_<sequence>.ts  segments, numbered without gaps, also across reconnects
-    R/index.m3u8         the live playlist: the last --window segments; its
-                         EXT-X-MEDIA-SEQUENCE advances as the window slides
+    R/init_<sequence>.mp4  the CMAF init segment of the run whose first segment
+                         has that number (a reconnect may change the parameters)
+    R/part_<sequence>_<n>.m4s  part n of a segment, published as it completes
+                         (about a third of a second) and deleted a few segments later
+    R/seg_<sequence>.m4s segments (their parts, concatenated), numbered without gaps,
+                         also across reconnects
+    R/index.m3u8         the live playlist: the last --window segments, the parts of
+                         the last few and of the one being written, a preload hint for
+                         the next part and reports of the other renditions; rewritten
+                         after every part; its EXT-X-MEDIA-SEQUENCE advances as the
+                         window slides
     R/vod.m3u8           with --keep-recording: every segment of every run, written
                          when the input ends, with PLAYLIST-TYPE:VOD and ENDLIST
     R/recording.log      with --keep-recording: one line per published segment
-                         ("<sequence> <duration> <discontinuity 0|1>"), appended as it
+                         ("<sequence> <duration> <discontinuity 0|1> <init>"), appended as it
                          is published, so a transcoder that is killed loses nothing of
                          the recording (not served: the origin knows no ``.log``)
 
@@ -42,10 +50,12 @@ from collections import deque
 from dataclasses import replace
 from pathlib import Path
 
-from streaming.transcoder.atomic_files import publish, write_atomically
+from streaming.transcoder.atomic_files import write_atomically
 from streaming.transcoder.playlist import (
     MediaPlaylist,
     MediaSegment,
+    Part,
+    RenditionReport,
     parse_media_playlist,
     render_media_playlist,
     rounded_duration,
@@ -55,7 +65,22 @@ LIVE_PLAYLIST = "index.m3u8"
 VOD_PLAYLIST = "vod.m3u8"
 RECORDING_LOG = "recording.log"
 RECORDING_SLACK = 1.1  # trim the recording when it is this much longer than its limit
-SEGMENT_NAME = re.compile(r"^seg_(\d+)\.ts$")
+SEGMENT_NAME = re.compile(r"^seg_(\d+)\.m4s$")
+PART_NAME = re.compile(r"^part_(\d+)_\d+\.m4s$")
+INIT_NAME = re.compile(r"^init_\d+\.mp4$")
+# Parts are listed for this many complete segments before the one being written
+# (RFC 8216bis asks for at least the last three target durations' worth)...
+SEGMENTS_WITH_PARTS = 3
+# ...and their files live this many segments longer, for players that just read them.
+PART_FILES_KEPT = SEGMENTS_WITH_PARTS + 3
+
+
+def segment_name(sequence: int) -> str:
+    return f"seg_{sequence}.m4s"
+
+
+def part_name(sequence: int, index: int) -> str:
+    return f"part_{sequence}_{index}.m4s"
 
 
 class RenditionPlaylist:
@@ -67,9 +92,19 @@ class RenditionPlaylist:
         keep_recording: bool,
         segment_seconds: float,
         max_recording_seconds: float = 0.0,
+        part_target: float | None = None,
+        reports: dict[str, tuple[int, int | None]] | None = None,
     ) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
+        self._part_target = part_target
+        # Every rendition's last (sequence, part), shared by the renditions of one run,
+        # for EXT-X-RENDITION-REPORT.
+        self._reports = reports if reports is not None else {}
+        self._init: str | None = None
+        self._parts: list[Part] = []
+        self._part_data: list[bytes] = []
+        self._program_date_time: str | None = None
         self._window = window
         self._keep_recording = keep_recording
         self._max_recording = max_recording_seconds
@@ -88,7 +123,7 @@ class RenditionPlaylist:
         live = self._read(LIVE_PLAYLIST)
         if live is None or not live.segments:
             return False
-        self._live = deque(live.segments)
+        self._live = deque(replace(segment, parts=()) for segment in live.segments)
         self._discontinuity_sequence = live.discontinuity_sequence
         self._target_duration = max(self._target_duration, live.target_duration)
         self._next_sequence = live.segments[-1].sequence + 1
@@ -99,29 +134,79 @@ class RenditionPlaylist:
             self._expire_leftovers(live.segments[0].sequence)
         return True
 
-    def publish_segment(self, temporary: Path, duration: float) -> tuple[MediaSegment, int]:
-        """Give the finished file at ``temporary`` its number and name, and list it.
-        Returns the listed segment and its size in bytes."""
+    def start_run(self, init_segment: bytes) -> None:
+        """Publish this run's init segment; the segments that follow name it."""
+        self._init = f"init_{self._next_sequence}.mp4"
+        write_atomically(self.directory / self._init, init_segment)
+
+    def publish_part(
+        self, data: bytes, duration: float, *, independent: bool, program_date_time: str
+    ) -> None:
+        """List the next part of the segment being written (its file first)."""
+        if not self._parts:
+            self._program_date_time = program_date_time
+        uri = part_name(self._next_sequence, len(self._parts))
+        write_atomically(self.directory / uri, data)
+        self._parts.append(Part(uri, duration, independent))
+        self._part_data.append(data)
+        self._write_live()
+
+    def has_parts(self) -> bool:
+        return bool(self._parts)
+
+    def publish_segment(self, duration: float) -> tuple[MediaSegment, int]:
+        """Close the segment whose parts were published: write it whole, give it its
+        number and list it. Returns the listed segment and its size in bytes."""
         sequence = self._next_sequence
         self._next_sequence += 1
         segment = MediaSegment(
-            sequence, f"seg_{sequence}.ts", duration, discontinuity=self._next_is_discontinuity
+            sequence,
+            segment_name(sequence),
+            duration,
+            discontinuity=self._next_is_discontinuity,
+            init=self._init,
+            parts=tuple(self._parts),
+            program_date_time=self._program_date_time,
         )
+        data = b"".join(self._part_data)
+        self._parts, self._part_data = [], []
         self._next_is_discontinuity = False
-        byte_size = temporary.stat().st_size
         # The file first, then the playlist that names it.
-        publish(temporary, self.directory / segment.uri)
+        write_atomically(self.directory / segment.uri, data)
         self._target_duration = max(self._target_duration, rounded_duration(duration))
         self._live.append(segment)
+        self._forget_old_parts()
         if self._keep_recording:
-            self._recording.append(segment)
+            self._recording.append(replace(segment, parts=()))
             with open(self.directory / RECORDING_LOG, "a") as log:
                 log.write(_log_line(segment))
             self._trim_recording()
         self._slide_window()
-        write_atomically(self.directory / LIVE_PLAYLIST, self._render_live().encode())
+        self._write_live()
         self._delete_expired()
-        return segment, byte_size
+        return segment, len(data)
+
+    def _write_live(self) -> None:
+        self._reports[self.directory.name] = (
+            self._next_sequence if self._parts else self._next_sequence - 1,
+            len(self._parts) - 1 if self._parts else self._last_part_of_last_segment(),
+        )
+        write_atomically(self.directory / LIVE_PLAYLIST, self._render_live().encode())
+
+    def _last_part_of_last_segment(self) -> int | None:
+        if self._live and self._live[-1].parts:
+            return len(self._live[-1].parts) - 1
+        return None
+
+    def _forget_old_parts(self) -> None:
+        """Stop listing parts of older segments, and delete part files older still."""
+        if len(self._live) > SEGMENTS_WITH_PARTS:
+            index = len(self._live) - SEGMENTS_WITH_PARTS - 1
+            self._live[index] = replace(self._live[index], parts=())
+        gone = self._next_sequence - 1 - PART_FILES_KEPT
+        if gone >= 0:
+            for path in self.directory.glob(f"part_{gone}_*.m4s"):
+                path.unlink(missing_ok=True)
 
     def finish(self) -> None:
         """The input ended: write the recording (the live playlist stays open)."""
@@ -152,13 +237,29 @@ class RenditionPlaylist:
         write_atomically(self.directory / RECORDING_LOG, log.encode())
 
     def _render_live(self) -> str:
+        media_sequence = self._live[0].sequence if self._live else self._next_sequence
+        pending_init = self._init if self._parts else None
         return render_media_playlist(
             MediaPlaylist(
                 target_duration=self._target_duration,
-                media_sequence=self._live[0].sequence,
+                media_sequence=media_sequence,
                 segments=tuple(self._live),
                 discontinuity_sequence=self._discontinuity_sequence,
+                part_target=self._part_target,
+                pending_parts=tuple(self._parts),
+                pending_init=pending_init,
+                preload_hint=part_name(self._next_sequence, len(self._parts))
+                if self._part_target
+                else None,
+                rendition_reports=self._rendition_reports(),
             )
+        )
+
+    def _rendition_reports(self) -> tuple[RenditionReport, ...]:
+        return tuple(
+            RenditionReport(f"../{name}/{LIVE_PLAYLIST}", sequence, part)
+            for name, (sequence, part) in sorted(self._reports.items())
+            if name != self.directory.name and sequence >= 0
         )
 
     def _slide_window(self) -> None:
@@ -204,6 +305,8 @@ class RenditionPlaylist:
             match = SEGMENT_NAME.match(path.name)
             if match and int(match[1]) < first_live_sequence:
                 leftovers.append(MediaSegment(int(match[1]), path.name, 0.0))
+            elif PART_NAME.match(path.name):
+                path.unlink(missing_ok=True)  # the new run lists no old parts
         self._expired.extend(sorted(leftovers, key=lambda segment: segment.sequence))
         self._delete_expired()
 
@@ -215,7 +318,10 @@ class RenditionPlaylist:
 
 
 def _log_line(segment: MediaSegment) -> str:
-    return f"{segment.sequence} {segment.duration:.6f} {int(segment.discontinuity)}\n"
+    return (
+        f"{segment.sequence} {segment.duration:.6f} {int(segment.discontinuity)} "
+        f"{segment.init or '-'}\n"
+    )
 
 
 def read_recording_log(directory: Path) -> list[MediaSegment]:
@@ -228,12 +334,15 @@ def read_recording_log(directory: Path) -> list[MediaSegment]:
         parts = line.split()
         try:
             sequence, duration, discontinuity = int(parts[0]), float(parts[1]), parts[2] == "1"
+            init = parts[3]
         except (IndexError, ValueError):
             continue
-        if sequence in seen or duration <= 0:
+        if sequence in seen or duration <= 0 or not INIT_NAME.match(init):
             continue
         seen.add(sequence)
-        segments.append(MediaSegment(sequence, f"seg_{sequence}.ts", duration, discontinuity))
+        segments.append(
+            MediaSegment(sequence, segment_name(sequence), duration, discontinuity, init=init)
+        )
     return segments
 
 
@@ -256,4 +365,13 @@ def end_live_playlists(output_directory: Path) -> None:
     polling and show the end. For the supervisor, after the reconnect grace period."""
     for path in sorted(Path(output_directory).glob(f"*/{LIVE_PLAYLIST}")):
         playlist = parse_media_playlist(path.read_text())
-        write_atomically(path, render_media_playlist(replace(playlist, ended=True)).encode())
+        ended = replace(
+            playlist,
+            segments=tuple(replace(segment, parts=()) for segment in playlist.segments),
+            pending_parts=(),
+            pending_init=None,
+            preload_hint=None,
+            rendition_reports=(),
+            ended=True,
+        )
+        write_atomically(path, render_media_playlist(ended).encode())

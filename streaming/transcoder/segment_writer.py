@@ -1,8 +1,12 @@
-"""One rendition's MPEG-TS segment files, cut where the segment clock says.
+"""One rendition's CMAF parts and segments, cut where the segment clock says.
 
-Each segment is a complete TS file of its own (its own PAT/PMT, starting with a
-keyframe), muxed under a temporary name and published by the rendition's playlist
-once it is closed. Timestamps run on across files, so players see one continuous
+Segments start with a keyframe at the segment clock's cuts. Within a segment, a new
+part starts at the first video packet at least a part target (less half a frame) after
+the previous part's start, by decode time: the same frames in every rendition, so
+parts line up across the ladder as segments do. Parts need no keyframe; the first part
+of a segment is the independent one. Each part becomes one CMAF fragment (``fmp4``),
+published by the rendition's playlist as soon as it is complete; the segment is its
+parts concatenated. Timestamps run on across fragments, so players see one continuous
 stream.
 
 Packets are written in timestamp order across audio and video, not in arrival order:
@@ -14,15 +18,17 @@ packet that starts before the keyframe goes into the old segment, in every rendi
 alike, so a player switching renditions at a boundary hears neither a gap nor a repeat.
 """
 
-import os
 from collections import deque
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import av
-import av.error
 
+from streaming.transcoder.fmp4 import FragmentMuxer
 from streaming.transcoder.rendition_playlist import RenditionPlaylist
 from streaming.transcoder.segment_clock import CutSchedule
+
+VIDEO, AUDIO = 0, 1
 
 # When one stream stops arriving (a publisher that stops sending audio), the other is
 # held at most this much media time before it goes out alone.
@@ -42,32 +48,38 @@ class SegmentWriter:
         audio_template: av.stream.Stream | None,
         cuts: CutSchedule,
         frame_duration: float,
+        part_seconds: float,
+        wall_clock: Callable[[float], float],
         on_segment: Callable,
         on_dropped_packet: Callable[[], None],
     ) -> None:
         self._playlist = playlist
-        self._video_template = video_template
-        self._audio_template = audio_template
+        self._has_audio = audio_template is not None
         self._cuts = cuts
         self._frame_duration = frame_duration
+        self._part_length = max(part_seconds - frame_duration / 2, frame_duration / 2)
+        self._wall_clock = wall_clock
         self._on_segment = on_segment
-        self._on_dropped_packet = on_dropped_packet
-        self._temporary = playlist.directory / f".segment.{os.getpid()}.tmp"
-        self._container: av.container.OutputContainer | None = None
-        self._video_out = self._audio_out = None
+        self._fragments = FragmentMuxer(video_template, audio_template, on_dropped_packet)
+        playlist.start_run(self._fragments.init_segment)
+        self._segment_open = False
         self._segment_start = 0.0
         self._video_end = 0.0
+        self._part: list[tuple[int, av.Packet]] = []
+        self._part_start = 0.0  # decode time of the part's first video packet
+        self._parts_duration = 0.0  # of the parts of this segment already published
         # Queued packets with their times in seconds, computed once: (sort time, packet).
         self._video: deque[tuple[float, av.Packet]] = deque()
         self._audio: deque[tuple[float, av.Packet]] = deque()
-        self.first_keyframe: bytes | None = None
 
     def write_video(self, packet: av.Packet) -> None:
+        if not packet.duration:
+            packet.duration = round(self._frame_duration / packet.time_base)
         self._video.append((self._video_time(packet), packet))
         self._release()
 
     def write_audio(self, packet: av.Packet) -> None:
-        if self._audio_template is not None:
+        if self._has_audio:
             self._audio.append((_seconds(packet.pts, packet), packet))
             self._release()
 
@@ -84,7 +96,7 @@ class SegmentWriter:
                     self._write_audio(audio.popleft()[1])
                 else:
                     self._write_video(video.popleft()[1])
-            elif video and (final or self._audio_template is None or _waited_enough(video)):
+            elif video and (final or not self._has_audio or _waited_enough(video)):
                 self._write_video(video.popleft()[1])
             elif audio and (final or _waited_enough(audio)):
                 self._write_audio(audio.popleft()[1])
@@ -101,48 +113,53 @@ class SegmentWriter:
 
     def _write_video(self, packet: av.Packet) -> None:
         start = _seconds(packet.pts, packet)
+        decode_time = _seconds(packet.dts, packet)
         if packet.is_keyframe and self._cuts.take_due(packet.pts):
             self._finish_segment(end=start)
-            self._open_segment(start)
-            if self.first_keyframe is None:
-                self.first_keyframe = bytes(packet)
-        if self._container is None:
+            self._segment_open = True
+            self._segment_start = self._video_end = start
+            self._part_start = decode_time
+        if not self._segment_open:
             return  # before the first cut: nothing to attach this packet to
-        self._mux(packet, self._video_out)
+        if self._part and decode_time - self._part_start >= self._part_length:
+            self._finish_part(decode_time - self._part_start)
+            self._part_start = decode_time
+        self._part.append((VIDEO, packet))
         self._video_end = max(self._video_end, start + self._frame_duration)
 
     def _write_audio(self, packet: av.Packet) -> None:
-        if self._container is not None:
-            self._mux(packet, self._audio_out)
+        if self._segment_open:
+            self._part.append((AUDIO, packet))
 
-    def _mux(self, packet: av.Packet, stream: av.stream.Stream) -> None:
-        packet.stream = stream
-        try:
-            self._container.mux(packet)
-        except av.error.FFmpegError:
-            # The muxer refuses e.g. a timestamp that goes backwards in damaged input;
-            # losing that packet is better than losing the stream.
-            self._on_dropped_packet()
-
-    def _open_segment(self, start: float) -> None:
-        self._container = av.open(str(self._temporary), "w", format="mpegts")
-        self._video_out = self._container.add_stream_from_template(self._video_template)
-        self._audio_out = None
-        if self._audio_template is not None:
-            self._audio_out = self._container.add_stream_from_template(self._audio_template)
-        self._segment_start = start
-        self._video_end = start
+    def _finish_part(self, duration: float) -> None:
+        independent = self._parts_duration == 0.0
+        data = self._fragments.fragment(self._part)
+        self._part = []
+        if not data:
+            return  # the muxer refused every packet
+        wall_clock = self._wall_clock(self._segment_start)
+        self._playlist.publish_part(
+            data,
+            duration,
+            independent=independent,
+            program_date_time=datetime.fromtimestamp(wall_clock, UTC).isoformat(
+                timespec="milliseconds"
+            ),
+        )
+        self._parts_duration += duration
 
     def _finish_segment(self, end: float) -> None:
-        if self._container is None:
+        if not self._segment_open:
             return
-        self._container.close()
-        self._container = None
-        if not self._temporary.exists():
-            return  # not one packet made it into the file
+        self._segment_open = False
         duration = max(end - self._segment_start, self._frame_duration)
-        segment, byte_size = self._playlist.publish_segment(self._temporary, duration)
-        self._on_segment(segment, byte_size)
+        if self._part:
+            last = max(duration - self._parts_duration, self._frame_duration / 2)
+            self._finish_part(last)
+        self._parts_duration = 0.0
+        if self._playlist.has_parts():
+            segment, byte_size = self._playlist.publish_segment(duration)
+            self._on_segment(segment, byte_size)
 
 
 def _waited_enough(queue: deque[tuple[float, av.Packet]]) -> bool:
