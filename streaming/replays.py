@@ -6,7 +6,7 @@ stream ends, `make_replay` turns that recording into
 
     HLS_ROOT/<slug>/replays/<stream id>/master.m3u8
     HLS_ROOT/<slug>/replays/<stream id>/<rendition>/index.m3u8   (VOD, with ENDLIST)
-    HLS_ROOT/<slug>/replays/<stream id>/<rendition>/seg_<n>.ts
+    HLS_ROOT/<slug>/replays/<stream id>/<rendition>/seg_<n>.m4s, init_<n>.mp4
     HLS_ROOT/<slug>/replays/<stream id>/thumbnail.jpg
 
 served by the same origin at ``/hls/<slug>/replays/<id>/master.m3u8``. Segments are
@@ -32,6 +32,8 @@ from streaming.transcoder.master_playlist import MASTER_PLAYLIST
 from streaming.transcoder.playlist import parse_media_playlist, render_media_playlist
 from streaming.transcoder.rendition_playlist import (
     LIVE_PLAYLIST,
+    INIT_NAME,
+    PART_NAME,
     RECORDING_LOG,
     SEGMENT_NAME,
     VOD_PLAYLIST,
@@ -91,11 +93,13 @@ def prune_live_folder(live_folder: Path) -> None:
         playlist = rendition / LIVE_PLAYLIST
         if rendition.name == REPLAYS or not playlist.exists():
             continue
-        listed = {segment.uri for segment in parse_media_playlist(playlist.read_text()).segments}
+        segments = parse_media_playlist(playlist.read_text()).segments
+        listed = {segment.uri for segment in segments} | {segment.init for segment in segments}
         (rendition / VOD_PLAYLIST).unlink(missing_ok=True)
         (rendition / RECORDING_LOG).unlink(missing_ok=True)
         for path in rendition.iterdir():
-            if SEGMENT_NAME.match(path.name) and path.name not in listed:
+            media = SEGMENT_NAME.match(path.name) or INIT_NAME.match(path.name)
+            if (media and path.name not in listed) or PART_NAME.match(path.name):
                 path.unlink(missing_ok=True)
 
 
@@ -121,6 +125,8 @@ def _link_rendition(source: Path, destination: Path) -> float:
     kept, gap = [], False
     for segment in playlist.segments:
         try:
+            if segment.init and not (destination / segment.init).exists():
+                os.link(source / segment.init, destination / segment.init)
             os.link(source / segment.uri, destination / segment.uri)
         except FileExistsError:
             pass

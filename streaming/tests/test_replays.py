@@ -52,7 +52,7 @@ def test_the_replay_shares_the_segments_data_and_outlives_the_live_folder(
     live = tmp_path / "room"
     _copy_tree(recorded_stream, live)
     make_replay(live, 8)
-    segment = next((live / "source").glob("seg_*.ts"))
+    segment = next((live / "source").glob("seg_*.m4s"))
     linked = replay_folder(live, 8) / "source" / segment.name
     assert os.stat(segment).st_ino == os.stat(linked).st_ino  # a hard link, not a copy
     segment.unlink()  # the next stream empties the live folder
@@ -171,7 +171,7 @@ def test_after_the_replay_the_live_folder_keeps_only_its_ended_window(recorded_s
     make_replay(live, 12)
     prune_live_folder(live)
     window = {s.uri for s in media_playlist(live, "source").segments}
-    assert {p.name for p in (live / "source").glob("seg_*.ts")} == window
+    assert {p.name for p in (live / "source").glob("seg_*.m4s")} == window
     assert not (live / "source" / "vod.m3u8").exists()
     assert not (live / "source" / "recording.log").exists()
     replay = replay_folder(live, 12)

@@ -1,5 +1,7 @@
 """Reading the transcoder's output back the way a player would."""
 
+import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,8 +42,9 @@ class SegmentContents:
 
 
 def inspect_segment(path: Path) -> SegmentContents:
-    """Demux and decode one segment on its own, as a player joining there does."""
-    with av.open(str(path)) as container:
+    """Demux and decode one segment (or part) on its own, with the init segment it
+    needs, as a player joining there does."""
+    with av.open(io.BytesIO(init_segment_for(path) + path.read_bytes())) as container:
         video = container.streams.video[0]
         audio = container.streams.audio[0] if container.streams.audio else None
         packets, audio_times = [], []
@@ -74,6 +77,14 @@ def inspect_segment(path: Path) -> SegmentContents:
         )
 
 
+def init_segment_for(path: Path) -> bytes:
+    """The init segment of the run that wrote `path` (seg_N.m4s or part_N_K.m4s): the
+    newest init_M.mp4 with M <= N."""
+    sequence = int(re.match(r"(?:seg|part)_(\d+)", path.name)[1])
+    runs = [int(p.stem.split("_")[1]) for p in path.parent.glob("init_*.mp4")]
+    return (path.parent / f"init_{max(r for r in runs if r <= sequence)}.mp4").read_bytes()
+
+
 def rendition_segments(output: Path, rendition: str) -> list[Path]:
     playlist = media_playlist(output, rendition)
     return [output / rendition / segment.uri for segment in playlist.segments]
@@ -94,13 +105,16 @@ def slice_nal_units_in_flv(path: Path) -> list[bytes]:
 
 
 def slice_nal_units_in_segments(paths: list[Path]) -> list[bytes]:
-    """The same from MPEG-TS segments, where they follow Annex B start codes."""
+    """The same from CMAF segments, which carry them length-prefixed too."""
     units = []
     for path in paths:
-        with av.open(str(path)) as container:
+        with av.open(io.BytesIO(init_segment_for(path) + path.read_bytes())) as container:
             for packet in container.demux(container.streams.video[0]):
-                for unit in bytes(packet).split(b"\x00\x00\x01")[1:]:
-                    units.append(unit.rstrip(b"\x00"))
+                data = bytes(packet)
+                while len(data) > 4:
+                    length = int.from_bytes(data[:4], "big")
+                    units.append(data[4 : 4 + length])
+                    data = data[4 + length :]
     return [unit for unit in units if unit and unit[0] & 0x1F in (1, 5)]
 
 

@@ -18,14 +18,14 @@ def test_live_playlist_round_trips_through_its_text():
         media_sequence=41,
         discontinuity_sequence=3,
         segments=(
-            MediaSegment(41, "seg_41.ts", 2.002),
-            MediaSegment(42, "seg_42.ts", 1.968, discontinuity=True),
+            MediaSegment(41, "seg_41.m4s", 2.002),
+            MediaSegment(42, "seg_42.m4s", 1.968, discontinuity=True),
         ),
     )
     text = render_media_playlist(playlist)
     assert text.splitlines()[:5] == [
         "#EXTM3U",
-        "#EXT-X-VERSION:3",
+        "#EXT-X-VERSION:9",
         "#EXT-X-TARGETDURATION:2",
         "#EXT-X-MEDIA-SEQUENCE:41",
         "#EXT-X-DISCONTINUITY-SEQUENCE:3",
@@ -38,7 +38,7 @@ def test_vod_playlist_is_typed_and_ended():
     playlist = MediaPlaylist(
         target_duration=2,
         media_sequence=0,
-        segments=(MediaSegment(0, "seg_0.ts", 2.0),),
+        segments=(MediaSegment(0, "seg_0.m4s", 2.0),),
         playlist_type="VOD",
         ended=True,
     )

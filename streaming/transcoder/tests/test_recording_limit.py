@@ -8,14 +8,16 @@ from streaming.transcoder.rendition_playlist import (
 
 
 def publish(playlist: RenditionPlaylist, folder, count: int, duration: float = 1.0) -> None:
-    for index in range(count):
-        temporary = folder / f"tmp-{index}"
-        temporary.write_bytes(b"\x47" * 188)
-        playlist.publish_segment(temporary, duration)
+    playlist.start_run(b"init")
+    for _ in range(count):
+        playlist.publish_part(
+            b"part", duration, independent=True, program_date_time="2026-12-03T07:00:00Z"
+        )
+        playlist.publish_segment(duration)
 
 
 def on_disk(directory) -> set[int]:
-    return {int(path.stem.split("_")[1]) for path in directory.glob("seg_*.ts")}
+    return {int(path.stem.split("_")[1]) for path in directory.glob("seg_*.m4s")}
 
 
 def test_the_recording_keeps_about_the_last_max_seconds(tmp_path):

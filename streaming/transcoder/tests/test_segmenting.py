@@ -52,7 +52,7 @@ def test_encoded_renditions_do_not_copy_source_keyframes(frequent_keyframes_broa
     # A decoded frame remembers it was an I frame in the source; libx264 would obey.
     run = transcode(frequent_keyframes_broadcast, tmp_path, "--ladder", "240")
     assert run.exit_status == 0, run.stderr
-    assert inspect_segment(tmp_path / "source" / "seg_0.ts").keyframes == 4
+    assert inspect_segment(tmp_path / "source" / "seg_0.m4s").keyframes == 4
     for segment in media_playlist(tmp_path, "240p").segments:
         assert inspect_segment(tmp_path / "240p" / segment.uri).keyframes == 1
 
@@ -66,10 +66,10 @@ def test_live_window_slides_and_old_segments_are_deleted(
     assert run.exit_status == 0, run.stderr
     playlist = media_playlist(tmp_path, "source")
     assert playlist.media_sequence == 4
-    assert [s.uri for s in playlist.segments] == ["seg_4.ts", "seg_5.ts"]
+    assert [s.uri for s in playlist.segments] == ["seg_4.m4s", "seg_5.m4s"]
     # Two segments that left the window stay for late players; older ones are gone.
-    on_disk = sorted(p.name for p in (tmp_path / "source").glob("seg_*.ts"))
-    assert on_disk == ["seg_2.ts", "seg_3.ts", "seg_4.ts", "seg_5.ts"]
+    on_disk = sorted(p.name for p in (tmp_path / "source").glob("seg_*.m4s"))
+    assert on_disk == ["seg_2.m4s", "seg_3.m4s", "seg_4.m4s", "seg_5.m4s"]
     assert not (tmp_path / "source" / "vod.m3u8").exists()
 
 
@@ -83,7 +83,7 @@ def test_recording_lists_every_segment_and_ends(one_second_keyframes_broadcast, 
     for name in ("source", "240p"):
         recording = media_playlist(tmp_path, name, "vod.m3u8")
         assert recording.playlist_type == "VOD" and recording.ended
-        assert [s.uri for s in recording.segments] == [f"seg_{n}.ts" for n in range(6)]
+        assert [s.uri for s in recording.segments] == [f"seg_{n}.m4s" for n in range(6)]
         assert all((tmp_path / name / s.uri).exists() for s in recording.segments)
         assert sum(s.duration for s in recording.segments) == pytest.approx(6.0, abs=0.05)
         live = media_playlist(tmp_path, name)
