@@ -13,6 +13,15 @@ the answer itself (bench/bench_origin.py). Files are read on the origin's own th
 (livesite/thread_pools.py): a segment is at most a few hundred kilobytes, so one read
 beats streaming it through the loop.
 
+Low-Latency HLS (RFC 8216bis 6.2.5): a playlist request with ``_HLS_msn`` (and
+``_HLS_part``) is held until the transcoder publishes that part, woken by
+``playlist_watch`` (no thread and no polling per request), at most three target
+durations (then 503); a malformed or too-far-ahead directive is 400
+(``blocking_reload``). ``_HLS_skip=YES`` answers the delta form. Held answers are
+cacheable for a target duration, keyed by the query (``deploy/nginx.conf``): every
+player asking for the same part gets the same bytes. A request for the part named by
+``EXT-X-PRELOAD-HINT`` is held the same way until that part exists.
+
 Path safety: only names made of plain path segments with a known media suffix are
 looked at, and the file's real path (symlinks resolved) must be exactly the requested
 path under the real `HLS_ROOT`, so `..`, encoded separators, absolute paths and
@@ -25,6 +34,7 @@ import asyncio
 import os
 import re
 import stat
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +42,16 @@ from django.conf import settings
 from django.utils.http import http_date, parse_http_date_safe
 
 from livesite import thread_pools
+from streaming import blocking_reload
+from streaming.blocking_reload import BadDirective, Readiness
+from streaming.playlist_watch import watcher
+from streaming.transcoder.playlist import (
+    MediaPlaylist,
+    delta_playlist,
+    parse_media_playlist,
+    render_media_playlist,
+)
+from streaming.transcoder.rendition_playlist import LIVE_PLAYLIST, PART_NAME
 
 PLAYLIST = ".m3u8"
 CONTENT_TYPES = {
@@ -50,6 +70,7 @@ _RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
 # header with thousands of digits costs nothing (int() refuses over 4,300 digits anyway).
 _MAX_DIGITS = 18
 _BEYOND_ANY_FILE = 10**_MAX_DIGITS
+PARSED_PLAYLISTS_KEPT = 512
 
 
 @dataclass(frozen=True)
@@ -110,8 +131,11 @@ class OriginResponse:
 ALLOWED_METHODS = ("GET", "HEAD")
 
 
-async def respond(method: str, path: str, headers: dict[str, str]) -> OriginResponse:
-    """Answer one request for `path` (`/hls/<slug>/<file>`); `headers` keys lowercase."""
+async def respond(
+    method: str, path: str, headers: dict[str, str], query: str = ""
+) -> OriginResponse:
+    """Answer one request for `path` (`/hls/<slug>/<file>`); `headers` keys lowercase,
+    `query` the raw query string."""
     cors = _cors_headers(headers.get("origin"))
     if method == "OPTIONS":
         return OriginResponse(204, cors + _preflight_headers(cors))
@@ -119,12 +143,27 @@ async def respond(method: str, path: str, headers: dict[str, str]) -> OriginResp
         return OriginResponse(405, [("Allow", ", ".join(ALLOWED_METHODS))])
     slug, _, rest = path.removeprefix("/hls/").partition("/")
     real_path = media_path(Path(settings.HLS_ROOT), slug, rest)
+    if real_path and real_path.endswith(PLAYLIST) and query:
+        try:
+            directives = blocking_reload.parse_directives(query)
+        except BadDirective as error:
+            return _refusal(400, f"Bad request: {error}", cors)
+        if directives.blocking or directives.skip:
+            return await _directed_playlist(real_path, directives, headers, cors)
     media = None
     if real_path:
         loop = asyncio.get_running_loop()
         media = await loop.run_in_executor(thread_pools.origin_reads(), read_media_file, real_path)
+    if media is None and real_path and PART_NAME.match(os.path.basename(real_path)):
+        media = await _hinted_part(real_path)
     if media is None:
         return OriginResponse(404, [("Content-Type", "text/plain"), *cors], b"Not found\n")
+    return _media_response(media, headers, cors)
+
+
+def _media_response(
+    media: MediaFile, headers: dict[str, str], cors: list[tuple[str, str]]
+) -> OriginResponse:
     validators = [
         ("ETag", media.etag),
         ("Last-Modified", http_date(media.modified)),
@@ -137,6 +176,89 @@ async def respond(method: str, path: str, headers: dict[str, str]) -> OriginResp
     response = _full_or_partial(headers, media)
     response.headers += validators
     return response
+
+
+def _refusal(status: int, message: str, cors: list[tuple[str, str]]) -> OriginResponse:
+    return OriginResponse(
+        status,
+        [("Content-Type", "text/plain"), ("Cache-Control", "no-store"), *cors],
+        f"{message}\n".encode(),
+    )
+
+
+_parsed: OrderedDict[tuple[str, str], MediaPlaylist] = OrderedDict()
+
+
+def _parsed_playlist(real_path: str, media: MediaFile) -> MediaPlaylist:
+    """Parsed once per version of the file, however many requests are waiting on it."""
+    key = (real_path, media.etag)
+    playlist = _parsed.get(key)
+    if playlist is None:
+        playlist = _parsed[key] = parse_media_playlist(media.data.decode("utf-8", "replace"))
+        if len(_parsed) > PARSED_PLAYLISTS_KEPT:
+            _parsed.popitem(last=False)
+    return playlist
+
+
+async def _directed_playlist(
+    real_path: str, directives, headers: dict[str, str], cors: list[tuple[str, str]]
+) -> OriginResponse:
+    """A playlist request with delivery directives: held until it can be answered."""
+    folder = os.path.dirname(real_path)
+    loop = asyncio.get_running_loop()
+    deadline = None
+    while True:
+        woken = watcher().arm(folder)
+        # Playlists are a few kilobytes in the page cache: reading one here costs less
+        # than handing it to a thread, and a thousand waiters wake on each part.
+        media = read_media_file(real_path)
+        if media is None:
+            watcher().disarm(folder, woken)
+            return _refusal(404, "Not found", cors)
+        playlist = _parsed_playlist(real_path, media)
+        state = blocking_reload.readiness(playlist, directives)
+        if state is not Readiness.WAIT:
+            watcher().disarm(folder, woken)
+            break
+        if deadline is None:
+            deadline = loop.time() + blocking_reload.wait_limit(playlist)
+        if not await watcher().wait(folder, woken, deadline - loop.time()):
+            return _refusal(503, "The requested part did not appear in time", cors)
+    if state is Readiness.TOO_FAR:
+        return _refusal(400, "Bad request: _HLS_msn or _HLS_part too far ahead", cors)
+    etag, body = media.etag, media.data
+    if directives.skip and playlist.part_target:
+        delta = delta_playlist(playlist)
+        if delta.skipped_segments:
+            etag, body = f'{media.etag[:-1]}-skip"', render_media_playlist(delta).encode()
+    max_age = playlist.target_duration if directives.blocking else settings.HLS_PLAYLIST_MAX_AGE
+    cache_control = f"public, max-age={max_age}"
+    answered = MediaFile(body, media.modified, etag, media.content_type, cache_control)
+    return _media_response(answered, headers, cors)
+
+
+async def _hinted_part(real_path: str) -> MediaFile | None:
+    """Wait for a part the playlist announces with EXT-X-PRELOAD-HINT."""
+    folder = os.path.dirname(real_path)
+    name = os.path.basename(real_path)
+    loop = asyncio.get_running_loop()
+    deadline = None
+    while True:
+        woken = watcher().arm(folder)
+        media = read_media_file(real_path)
+        if media is not None:
+            watcher().disarm(folder, woken)
+            return media
+        playlist_path = os.path.join(folder, LIVE_PLAYLIST)
+        playlist_file = read_media_file(playlist_path)
+        playlist = playlist_file and _parsed_playlist(playlist_path, playlist_file)
+        if playlist is None or playlist.preload_hint != name or playlist.ended:
+            watcher().disarm(folder, woken)
+            return None
+        if deadline is None:
+            deadline = loop.time() + blocking_reload.wait_limit(playlist)
+        if not await watcher().wait(folder, woken, deadline - loop.time()):
+            return None
 
 
 def _cors_headers(origin: str | None) -> list[tuple[str, str]]:

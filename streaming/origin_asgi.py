@@ -33,7 +33,8 @@ class HlsOrigin:
             name.decode("latin-1").lower(): value.decode("latin-1")
             for name, value in scope["headers"]
         }
-        response = await origin.respond(scope["method"], scope["path"], headers)
+        query = scope.get("query_string", b"").decode("latin-1")
+        response = await origin.respond(scope["method"], scope["path"], headers, query)
         body = b"" if scope["method"] == "HEAD" else response.body
         length = str(len(response.body)) if response.status not in (204, 304) else None
         raw_headers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in response.headers]

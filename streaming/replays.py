@@ -31,8 +31,8 @@ from pathlib import Path
 from streaming.transcoder.master_playlist import MASTER_PLAYLIST
 from streaming.transcoder.playlist import parse_media_playlist, render_media_playlist
 from streaming.transcoder.rendition_playlist import (
-    LIVE_PLAYLIST,
     INIT_NAME,
+    LIVE_PLAYLIST,
     PART_NAME,
     RECORDING_LOG,
     SEGMENT_NAME,

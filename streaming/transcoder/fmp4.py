@@ -49,8 +49,9 @@ def top_level_boxes(data: bytes):
 
 
 def _boxes_of_kind(data: bytes, kinds: tuple[str, ...]) -> bytes:
-    return b"".join(data[start : start + size] for kind, start, size in top_level_boxes(data)
-                    if kind in kinds)
+    return b"".join(
+        data[start : start + size] for kind, start, size in top_level_boxes(data) if kind in kinds
+    )
 
 
 class FragmentMuxer:

@@ -79,8 +79,11 @@ class MediaPlaylist:
     @property
     def last_sequence(self) -> int:
         """The media sequence number the playlist's last (possibly partial) segment has."""
-        return self.media_sequence + len(self.segments) + self.skipped_segments + (
-            0 if self.pending_parts else -1
+        return (
+            self.media_sequence
+            + len(self.segments)
+            + self.skipped_segments
+            + (0 if self.pending_parts else -1)
         )
 
     @property
