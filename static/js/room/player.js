@@ -1,10 +1,23 @@
 // The room's video: hls.js (from npm) with a live badge, quality menu, live-edge,
 // unmute and fullscreen buttons; an offline poster until the room goes live.
 // With `config.replay` it plays a recording instead: no live badge, native seek bar.
+// Live rooms play in hls.js's low-latency mode: it reads the playlists' parts,
+// preload hints and blocking reloads, holds PART-HOLD-BACK (about 1 s) behind the
+// live edge, and plays up to 1.5x faster to get back there after a stall or a
+// broadcaster's reconnect instead of staying seconds behind.
 import Hls from "../../vendor/hls.js/dist/hls.min.mjs";
 
 const RETRY_MS = 2000;
-const BEHIND_LIVE_SECONDS = 8;
+// "Go live" shows when this far behind the latency hls.js aims for.
+const BEHIND_LIVE_SECONDS = 4;
+const LIVE_CONFIG = {
+  lowLatencyMode: true,
+  maxLiveSyncPlaybackRate: 1.5,
+  // Jump (rather than speed up) only when more than this many target latencies behind.
+  liveMaxLatencyDurationCount: 5,
+  backBufferLength: 30,
+  manifestLoadingMaxRetry: 2,
+};
 
 export function mountPlayer(root, config) {
   const player = root.querySelector("[data-player]");
@@ -43,7 +56,7 @@ export function mountPlayer(root, config) {
       video.play().catch(() => {});
       return;
     }
-    hls = new Hls(replay ? {} : { liveSyncDurationCount: 3, manifestLoadingMaxRetry: 2 });
+    hls = new Hls(replay ? {} : LIVE_CONFIG);
     hls.on(Hls.Events.MANIFEST_PARSED, () => {
       controls.fillQualities(hls.levels);
       video.play().catch(() => {});
@@ -78,8 +91,8 @@ export function mountPlayer(root, config) {
     else player.requestFullscreen().catch(() => {});
   });
   video.addEventListener("timeupdate", () => {
-    const edge = hls && hls.liveSyncPosition;
-    controls.liveEdge.hidden = !edge || edge - video.currentTime < BEHIND_LIVE_SECONDS;
+    const behind = hls && hls.liveSyncPosition ? hls.latency - hls.targetLatency : 0;
+    controls.liveEdge.hidden = replay || !(behind > BEHIND_LIVE_SECONDS);
   });
 
   document.addEventListener("room:status", (event) => {
