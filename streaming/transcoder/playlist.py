@@ -127,7 +127,7 @@ def render_media_playlist(playlist: MediaPlaylist) -> str:
         lines += [
             f"#EXT-X-PART-INF:PART-TARGET={playlist.part_target:.3f}",
             "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,"
-            f"PART-HOLD-BACK={part_hold_back(playlist.part_target):.3f},"
+            f"PART-HOLD-BACK={part_hold_back(playlist.part_target) + 0.0005:.3f},"
             f"CAN-SKIP-UNTIL={skip_until:.1f}",
         ]
     lines.append(f"#EXT-X-MEDIA-SEQUENCE:{playlist.media_sequence}")

@@ -72,7 +72,7 @@ INIT_NAME = re.compile(r"^init_\d+\.mp4$")
 # (RFC 8216bis asks for at least the last three target durations' worth)...
 SEGMENTS_WITH_PARTS = 3
 # ...and their files live this many segments longer, for players that just read them.
-PART_FILES_KEPT = SEGMENTS_WITH_PARTS + 3
+PART_FILES_KEPT = SEGMENTS_WITH_PARTS + 2
 
 
 def segment_name(sequence: int) -> str:
