@@ -15,6 +15,7 @@ from livesite.config import (
     BROKER_SCHEMES,
     REDIS_SCHEMES,
     env_bool,
+    env_float,
     env_int,
     env_list,
     env_str,
@@ -285,6 +286,8 @@ INGEST_BYTES_BEFORE_PUBLISH = env_int("INGEST_BYTES_BEFORE_PUBLISH", 65536, mini
 INGEST_HANDSHAKE_TIMEOUT = env_int("INGEST_HANDSHAKE_TIMEOUT", 5, minimum=1)
 INGEST_IDLE_TIMEOUT = env_int("INGEST_IDLE_TIMEOUT", 30, minimum=1)
 TRANSCODER_SEGMENT_SECONDS = env_int("TRANSCODER_SEGMENT_SECONDS", 2, minimum=1)
+# Low-Latency HLS part length; players stay about three parts behind the live edge.
+TRANSCODER_PART_SECONDS = env_float("TRANSCODER_PART_SECONDS", 0.333, minimum=0.1)
 TRANSCODER_LADDER = env_str("TRANSCODER_LADDER", "720,480,360")
 TRANSCODER_PRESET = env_str("TRANSCODER_PRESET", "veryfast")
 # Every stream's full recording is kept as a replay this long; 0 keeps none.

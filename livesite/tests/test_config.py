@@ -133,3 +133,12 @@ def test_debug_off_without_a_secret_key_refuses_to_start():
     result = start_django(DEBUG="0", SECRET_KEY="")
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize("raw", ["fast", "nan", "inf", "0.01", "-1"])
+def test_a_bad_part_length_names_the_variable(raw, monkeypatch):
+    from livesite.config import env_float
+
+    monkeypatch.setenv("TRANSCODER_PART_SECONDS", raw)
+    with pytest.raises(ImproperlyConfigured, match="TRANSCODER_PART_SECONDS"):
+        env_float("TRANSCODER_PART_SECONDS", 0.333, minimum=0.1)

@@ -71,6 +71,7 @@ class IngestSettings:
             keep_replays=settings.REPLAY_RETENTION_HOURS > 0,
             transcoder=TranscoderSettings(
                 segment_seconds=settings.TRANSCODER_SEGMENT_SECONDS,
+                part_seconds=settings.TRANSCODER_PART_SECONDS,
                 ladder=settings.TRANSCODER_LADDER,
                 preset=settings.TRANSCODER_PRESET,
                 keep_recording=settings.REPLAY_RETENTION_HOURS > 0,

@@ -27,6 +27,7 @@ class TranscoderGone(Exception):
 @dataclass(frozen=True)
 class TranscoderSettings:
     segment_seconds: int = 2
+    part_seconds: float = 0.333
     ladder: str = "720,480,360"
     preset: str = "veryfast"
     keep_recording: bool = True  # for the replay (streaming/replays.py)
@@ -36,6 +37,7 @@ class TranscoderSettings:
         argv = [
             sys.executable, "-m", "streaming.transcoder", "--output", str(output),
             "--segment-seconds", str(self.segment_seconds),
+            "--part-seconds", str(self.part_seconds),
             "--ladder", self.ladder, "--preset", self.preset,
         ]  # fmt: skip
         if self.keep_recording:
