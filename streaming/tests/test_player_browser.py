@@ -43,6 +43,39 @@ def test_viewer_sees_the_live_video_play(tmp_path, alice, alice_room):
             publisher.wait(timeout=10)
 
 
+def test_viewer_plays_parts_with_blocking_reloads_near_the_live_edge(
+    tmp_path, alice, alice_room
+):
+    key = services.rotate_stream_key(alice_room, alice)
+    with ingest_process(tmp_path, {"TRANSCODER_LADDER": "120"}) as ingest:
+        publisher = ffmpeg_publish(ingest.url(key), seconds=40)
+        try:
+            playlist = ingest.hls_root / alice_room.slug / "source" / "index.m3u8"
+            wait_for(lambda: playlist.exists() and playlist.read_text().count("#EXTINF") >= 1, 30)
+            env = {"HLS_ROOT": str(ingest.hls_root)}
+            with daphne_server(env) as server, chromium() as browser:
+                page = browser.new_page()
+                requested = []
+                page.on("request", lambda request: requested.append(request.url))
+                page.goto(f"{server.url}/rooms/{alice_room.slug}/")
+                page.wait_for_function(
+                    "() => { const v = document.querySelector('[data-player] video');"
+                    " return v && !v.hidden && v.currentTime > 3; }",
+                    timeout=30_000,
+                )
+                # Behind the newest part by about PART-HOLD-BACK, not segments.
+                behind = page.evaluate(
+                    "() => { const v = document.querySelector('[data-player] video');"
+                    " return v.buffered.end(v.buffered.length - 1) - v.currentTime; }"
+                )
+                assert behind < 2.0
+        finally:
+            publisher.terminate()
+            publisher.wait(timeout=10)
+    assert any("_HLS_msn=" in url and "_HLS_part=" in url for url in requested)
+    assert any("/part_" in url for url in requested)
+
+
 def test_offline_poster_turns_into_the_player_when_alice_goes_live(tmp_path, alice, alice_room):
     """`manage.py serve` (the one-command start): web and ingest share one process."""
     key = services.rotate_stream_key(alice_room, alice)

@@ -13,8 +13,8 @@ const BEHIND_LIVE_SECONDS = 4;
 const LIVE_CONFIG = {
   lowLatencyMode: true,
   maxLiveSyncPlaybackRate: 1.5,
-  // Jump (rather than speed up) only when more than this many target latencies behind.
-  liveMaxLatencyDurationCount: 5,
+  // No liveSync*/liveMaxLatency* settings: hls.js would then aim for them instead of the
+  // playlist's PART-HOLD-BACK (and insists on both or neither).
   backBufferLength: 30,
   manifestLoadingMaxRetry: 2,
 };
