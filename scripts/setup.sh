@@ -12,6 +12,7 @@ SYSTEM_PACKAGES=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   chromium chromium-driver                                            # browser tests
+  nginx-light                                                         # the shipped HLS edge, tested
 )
 
 missing=()
