@@ -121,18 +121,29 @@ class RenditionPlaylist:
         """Pick up where a previous transcoder of this stream stopped; False when there is
         nothing to continue."""
         live = self._read(LIVE_PLAYLIST)
-        if live is None or not live.segments:
+        if live is None or not (live.segments or live.pending_parts):
             return False
         self._live = deque(replace(segment, parts=()) for segment in live.segments)
         self._discontinuity_sequence = live.discontinuity_sequence
         self._target_duration = max(self._target_duration, live.target_duration)
-        self._next_sequence = live.segments[-1].sequence + 1
+        # A segment the previous run had only published parts of is never listed: its
+        # number goes to this run's first segment, so its parts must go.
+        self._next_sequence = (
+            live.segments[-1].sequence + 1 if live.segments else live.media_sequence
+        )
         self._next_is_discontinuity = True
+        self._delete_parts_from(self._next_sequence)
         if self._keep_recording:
             self._continue_recording(live)
         else:
-            self._expire_leftovers(live.segments[0].sequence)
+            self._expire_leftovers(self._live[0].sequence if self._live else self._next_sequence)
         return True
+
+    def _delete_parts_from(self, sequence: int) -> None:
+        for path in self.directory.glob("part_*.m4s"):
+            match = PART_NAME.match(path.name)
+            if match and int(match[1]) >= sequence:
+                path.unlink(missing_ok=True)
 
     def start_run(self, init_segment: bytes) -> None:
         """Publish this run's init segment; the segments that follow name it."""

@@ -87,3 +87,23 @@ def test_old_parts_are_neither_listed_nor_kept(one_second_keyframes_broadcast, t
     on_disk = {p.name for p in (tmp_path / "source").glob("part_*.m4s")}
     assert listed <= on_disk
     assert not any(name.startswith("part_0_") for name in on_disk)
+
+
+def test_a_run_killed_mid_segment_is_continued_with_a_discontinuity(tmp_path):
+    from streaming.transcoder.rendition_playlist import RenditionPlaylist
+
+    def run():
+        return RenditionPlaylist(tmp_path, window=6, keep_recording=True, segment_seconds=2)
+
+    killed = run()
+    killed.start_run(b"old init")
+    killed.publish_part(b"old", 0.333, independent=True, program_date_time="2026-12-03T07:00Z")
+    assert (tmp_path / "part_0_0.m4s").exists()
+    restarted = run()
+    assert restarted.continue_existing()
+    restarted.start_run(b"new init")
+    assert not (tmp_path / "part_0_0.m4s").exists()
+    restarted.publish_part(b"new", 2.0, independent=True, program_date_time="2026-12-03T07:01Z")
+    segment, _ = restarted.publish_segment(2.0)
+    assert (segment.sequence, segment.discontinuity) == (0, True)
+    assert (tmp_path / "seg_0.m4s").read_bytes() == b"new"
