@@ -60,7 +60,7 @@ async def run(port: int, folder: Path, pid: int, clients: int, hold: float) -> N
     before = cpu_seconds(pid)
     published = time.monotonic()
     temporary = folder / ".index.m3u8.tmp"
-    temporary.write_text(live_playlist(4, 2))
+    temporary.write_text(live_playlist(4, 2, target=4))
     os.replace(temporary, folder / "index.m3u8")
     answered = await asyncio.gather(*tasks)
     await asyncio.sleep(0.2)
@@ -83,7 +83,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         folder = Path(directory) / "hls" / "room" / "source"
         folder.mkdir(parents=True)
-        (folder / "index.m3u8").write_text(live_playlist(4, 1))
+        (folder / "index.m3u8").write_text(live_playlist(4, 1, target=4))
         env = {**os.environ, "HLS_ROOT": str(Path(directory) / "hls"), "LOG_LEVEL": "WARNING"}
         env.pop("REDIS_URL", None)
         env["DATABASE_URL"] = f"sqlite:///{directory}/bench.sqlite3"
