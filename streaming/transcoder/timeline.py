@@ -4,9 +4,9 @@ Timestamps are moved so that the first video keyframe sits at ``OUTPUT_START``. 
 run of the transcoder starts its timeline there (a continuing run is announced to
 players with EXT-X-DISCONTINUITY, which is what that tag is for). The start is one
 second rather than zero because a stream's earliest decode timestamps come before its
-first presentation timestamp (B-frames, AAC priming), and MPEG-TS cannot carry
-negative timestamps; libavformat would shift each segment file on its own, and the
-segments would no longer line up.
+first presentation timestamp (B-frames, AAC priming), and a fragment's base decode
+time (``tfdt``) cannot be negative; libavformat would shift each part's muxer on its
+own (see ``fmp4``), and the parts would no longer line up.
 
 A flipped byte in an FLV tag header can turn a timestamp into garbage. One packet
 with a timestamp an hour ahead would make every later packet look like it goes
