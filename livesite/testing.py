@@ -4,7 +4,10 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+import typing
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -85,6 +88,8 @@ def celery_worker(extra_env: dict | None = None, ready_timeout: float = 60.0):
                 break
         else:
             raise RuntimeError("celery worker did not become ready")
+        # Keep reading its log: a worker writing into a full pipe would stop working.
+        threading.Thread(target=process.stdout.read, daemon=True).start()
         yield queue
     finally:
         stop_process(process)
@@ -104,6 +109,15 @@ def stop_process(process: subprocess.Popen, timeout: float = 20.0) -> None:
 class RunningServer:
     url: str
     process: subprocess.Popen
+    log: typing.IO[str] | None = None
+
+    def log_text(self) -> str:
+        """What the server wrote to stderr so far."""
+        if self.log is None:
+            return ""
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
 
 
 def free_port() -> int:
@@ -129,6 +143,9 @@ def daphne_server(extra_env: dict | None = None, ready_timeout: float = 60.0):
     if test_database:
         env["DATABASE_URL"] = test_database
     env.setdefault("REDIS_KEY_PREFIX", settings.REDIS_KEY_PREFIX)
+    # A file, not a pipe nobody reads: a process logging errors (a fault test's Redis
+    # restart) would otherwise block on a full pipe after 64 KB and stop serving.
+    log = tempfile.TemporaryFile("w+")  # noqa: SIM115 -- closed in the finally below
     process = subprocess.Popen(  # noqa: S603 -- fixed argv, our own interpreter
         [
             sys.executable,
@@ -143,25 +160,25 @@ def daphne_server(extra_env: dict | None = None, ready_timeout: float = 60.0):
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
         text=True,
     )
     try:
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(
-                    f"daphne exited with {process.returncode}: {process.stderr.read()}"
-                )
+                log.seek(0)
+                raise RuntimeError(f"daphne exited with {process.returncode}: {log.read()}")
             with socket.socket() as probe:
                 if probe.connect_ex(("127.0.0.1", port)) == 0:
                     break
             time.sleep(0.2)
         else:
             raise RuntimeError("daphne did not start listening")
-        yield RunningServer(f"http://127.0.0.1:{port}", process)
+        yield RunningServer(f"http://127.0.0.1:{port}", process, log)
     finally:
         stop_process(process)
+        log.close()
 
 
 # Private servers that fault tests kill and restart listen in this block, never on the

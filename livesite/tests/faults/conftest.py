@@ -59,3 +59,23 @@ LOAD_ENV = {
     "CHAT_FRAMES_PER_SECOND": "200",
     "API_RATE_USER": "100000/min",
 }
+
+
+@pytest.fixture
+def gifting_viewers(viewers):
+    """The viewers with 100,000 coins each and the demo gift catalog."""
+    from gifts import services as gifts
+
+    gifts.seed_demo_catalog()
+    for user, _cookie in viewers:
+        gifts.grant_coins(user, 100_000, "fault test coins")
+    return viewers
+
+
+@pytest.fixture
+def live_alice_room(alice_room):
+    from rooms import services as rooms
+
+    rooms.start_stream(alice_room)
+    alice_room.refresh_from_db()
+    return alice_room

@@ -29,6 +29,7 @@ class RoomClient:
     seen_ids: set[str] = field(default_factory=set)
     connections: list[str] = field(default_factory=list)  # base URL of every (re)connection
     closed_sockets: int = 0
+    ack_times: list[float] = field(default_factory=list)  # loop time of each acknowledgement
 
     def __post_init__(self) -> None:
         self._unacked_messages: dict[str, str] = {}
@@ -136,9 +137,11 @@ class RoomClient:
             if event.get("nonce") in self._unacked_messages:
                 del self._unacked_messages[event["nonce"]]
                 self.acked_messages[event["nonce"]] = event["id"]
+                self.ack_times.append(asyncio.get_running_loop().time())
         elif kind == "gift.sent":
             key = event["idempotency_key"]
             self._unacked_gifts.pop(key, None)
             self.acked_gifts[key] = event
+            self.ack_times.append(asyncio.get_running_loop().time())
         elif kind == "error" and event.get("for") == "gift.send":
             self.gift_errors.append(event)

@@ -1,0 +1,146 @@
+"""Redis and MariaDB servers of a test's own, which it may kill and restart.
+
+The shared servers on 3306 and 6379 serve every other test and process on the machine,
+so a fault test never touches them: it starts a throwaway server on a free port in a
+temporary folder, points the processes under test at it, and kills only that PID.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from livesite.testing import free_port
+
+
+def wait_until_listening(port: int, process: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{process.args[0]} did not listen on {port} within {timeout} s")
+
+
+class PrivateServer:
+    """A server process that a test may SIGKILL and start again on the same port."""
+
+    def __init__(self, folder: Path, port: int) -> None:
+        self.folder = folder
+        self.port = port
+        self.process: subprocess.Popen | None = None
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def start(self, timeout: float = 30) -> None:
+        log = (self.folder / "server.log").open("a")
+        self.process = subprocess.Popen(
+            self.command(), cwd=self.folder, stdout=log, stderr=subprocess.STDOUT
+        )
+        wait_until_listening(self.port, self.process, timeout)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no flush, as a crash or an OOM kill would."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.kill()
+
+
+class PrivateRedis(PrivateServer):
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def command(self) -> list[str]:
+        return [
+            "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no", "--dir", str(self.folder),
+        ]  # fmt: skip
+
+
+class PrivateMariaDB(PrivateServer):
+    def url(self, database: str) -> str:
+        return f"mysql://root@127.0.0.1:{self.port}/{database}"
+
+    def command(self) -> list[str]:
+        return [
+            "mariadbd", "--no-defaults", f"--datadir={self.folder / 'data'}",
+            f"--socket={self.folder / 'sock'}", f"--port={self.port}",
+            "--bind-address=127.0.0.1", "--character-set-server=utf8mb4",
+            "--collation-server=utf8mb4_unicode_ci", "--user=root",
+            "--skip-log-bin", "--innodb-buffer-pool-size=64M",
+            f"--pid-file={self.folder / 'mariadbd.pid'}",
+        ]  # fmt: skip
+
+    def install(self) -> None:
+        subprocess.run(
+            [
+                "mariadb-install-db", "--no-defaults", "--user=root",
+                f"--datadir={self.folder / 'data'}", "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+            ],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120,
+        )  # fmt: skip
+
+    def sql(self, statement: str, database: str = "") -> str:
+        return subprocess.run(
+            ["mariadb", "-uroot", "-h127.0.0.1", f"-P{self.port}", "-N", "-B", "-e", statement]
+            + ([database] if database else []),
+            check=True, capture_output=True, text=True, timeout=60,
+        ).stdout  # fmt: skip
+
+    def copy_database(self, source: dict, name: str) -> None:
+        """Copy a database (schema and rows) from another server, e.g. the test database."""
+        self.sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        dump = subprocess.Popen(
+            [
+                "mariadb-dump", "-uroot", f"-h{source['HOST'] or '127.0.0.1'}",
+                f"-P{source['PORT'] or 3306}", "--single-transaction", source["NAME"],
+            ],
+            stdout=subprocess.PIPE,
+        )  # fmt: skip
+        subprocess.run(
+            ["mariadb", "-uroot", "-h127.0.0.1", f"-P{self.port}", name],
+            stdin=dump.stdout, check=True, timeout=120,
+        )  # fmt: skip
+        dump.stdout.close()
+        if dump.wait(timeout=60):
+            raise RuntimeError("mariadb-dump failed")
+
+
+@contextmanager
+def private_redis():
+    folder = Path(tempfile.mkdtemp(prefix="livesite-redis-"))
+    server = PrivateRedis(folder, free_port())
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def private_mariadb():
+    folder = Path(tempfile.mkdtemp(prefix="livesite-mariadb-"))
+    server = PrivateMariaDB(folder, free_port())
+    try:
+        server.install()
+        server.start(timeout=60)
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
