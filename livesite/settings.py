@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it is the first to see a view's exception: a lost database is a 503.
+    "livesite.database_unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "livesite.urls"

@@ -51,7 +51,7 @@ def celery_worker(extra_env: dict | None = None, ready_timeout: float = 60.0):
     queue = f"test-{uuid.uuid4().hex[:10]}"
     env = {**os.environ, **(extra_env or {})}
     test_database = database_url_of_test_database()
-    if test_database:
+    if test_database and "DATABASE_URL" not in (extra_env or {}):
         env["DATABASE_URL"] = test_database
     process = subprocess.Popen(  # noqa: S603 -- fixed argv, our own interpreter
         [
@@ -140,7 +140,7 @@ def daphne_server(extra_env: dict | None = None, ready_timeout: float = 60.0):
     port = free_port()
     env = {**os.environ, "DEBUG": "1", "LOG_LEVEL": "WARNING", **(extra_env or {})}
     test_database = database_url_of_test_database()
-    if test_database:
+    if test_database and "DATABASE_URL" not in (extra_env or {}):
         env["DATABASE_URL"] = test_database
     env.setdefault("REDIS_KEY_PREFIX", settings.REDIS_KEY_PREFIX)
     # A file, not a pipe nobody reads: a process logging errors (a fault test's Redis

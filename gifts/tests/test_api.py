@@ -110,3 +110,18 @@ def test_the_schema_lists_the_gift_endpoints(client, db):
     schema = client.get("/api/schema/").content
     assert b"/api/rooms/{slug}/gifts/" in schema
     assert b"/api/wallet/history/" in schema
+
+
+def test_a_send_that_meets_a_lost_database_answers_503_to_retry(
+    bob_client, live_room, catalog, monkeypatch
+):
+    from django.db import OperationalError
+
+    def database_gone(*args, **kwargs):
+        raise OperationalError(2013, "Lost connection to server during query")
+
+    monkeypatch.setattr(services, "send_gift", database_gone)
+    response = send(bob_client, live_room)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "2"
+    assert response.json()["code"] == "unavailable"

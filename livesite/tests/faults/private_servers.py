@@ -102,23 +102,32 @@ class PrivateMariaDB(PrivateServer):
             check=True, capture_output=True, text=True, timeout=60,
         ).stdout  # fmt: skip
 
-    def copy_database(self, source: dict, name: str) -> None:
+    def copy_database_from(self, source: dict, name: str) -> None:
         """Copy a database (schema and rows) from another server, e.g. the test database."""
         self.sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-        dump = subprocess.Popen(
-            [
-                "mariadb-dump", "-uroot", f"-h{source['HOST'] or '127.0.0.1'}",
-                f"-P{source['PORT'] or 3306}", "--single-transaction", source["NAME"],
-            ],
-            stdout=subprocess.PIPE,
-        )  # fmt: skip
-        subprocess.run(
-            ["mariadb", "-uroot", "-h127.0.0.1", f"-P{self.port}", name],
-            stdin=dump.stdout, check=True, timeout=120,
-        )  # fmt: skip
-        dump.stdout.close()
-        if dump.wait(timeout=60):
-            raise RuntimeError("mariadb-dump failed")
+        copy_database(source["HOST"], source["PORT"], source["NAME"], "127.0.0.1", self.port, name)
+
+    def copy_database_to(self, name: str, target: dict) -> None:
+        """Copy a database back over another server's, e.g. to check it with the ORM."""
+        copy_database("127.0.0.1", self.port, name, target["HOST"], target["PORT"], target["NAME"])
+
+
+def copy_database(from_host, from_port, from_name, to_host, to_port, to_name) -> None:
+    """mariadb-dump | mariadb: tables are dropped and created again, rows and all."""
+    dump = subprocess.Popen(
+        [
+            "mariadb-dump", "-uroot", f"-h{from_host or '127.0.0.1'}", f"-P{from_port or 3306}",
+            "--single-transaction", from_name,
+        ],
+        stdout=subprocess.PIPE,
+    )  # fmt: skip
+    subprocess.run(
+        ["mariadb", "-uroot", f"-h{to_host or '127.0.0.1'}", f"-P{to_port or 3306}", to_name],
+        stdin=dump.stdout, check=True, timeout=120,
+    )  # fmt: skip
+    dump.stdout.close()
+    if dump.wait(timeout=60):
+        raise RuntimeError("mariadb-dump failed")
 
 
 @contextmanager

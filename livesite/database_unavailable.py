@@ -1,0 +1,34 @@
+"""A request that meets an unreachable database answers 503, not a 500 page.
+
+While MariaDB restarts (or refuses connections when full), Django raises
+`OperationalError` or `InterfaceError` from whatever query the request made. That is
+the service being briefly unavailable, not a bug in the request: clients are told so
+with 503 and `Retry-After`, and REST clients get the JSON error shape of every other
+API answer, so a gift send can be retried with its idempotency key. Django closes a
+connection that raised such an error at the end of the request, so the next request
+connects again.
+"""
+
+import logging
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.utils.deprecation import MiddlewareMixin
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 2
+MESSAGE = "The service is briefly unavailable. Try again in a few seconds."
+
+
+class DatabaseUnavailableMiddleware(MiddlewareMixin):
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        log.warning("database unavailable for %s %s: %s", request.method, request.path, exception)
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"code": "unavailable", "detail": MESSAGE}, status=503)
+        else:
+            response = HttpResponse(MESSAGE, status=503, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
