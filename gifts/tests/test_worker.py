@@ -94,6 +94,7 @@ def test_a_worker_computes_a_streams_statistics(worker_services, rich_bob, live_
     assert (day.sends, day.coins, day.top_gift.slug) == (2, 549, "crown")
 
 
+@pytest.mark.faults  # listed in docs/reliability.md's fault-injection table
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_during_aggregation_loses_nothing_and_counts_nothing_twice(
     worker_services, bob, catalog
