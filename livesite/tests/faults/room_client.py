@@ -68,10 +68,14 @@ class RoomClient:
 
     async def settle(self, timeout: float) -> None:
         """Resend until everything sent is acknowledged, or `timeout` passes."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while self.unacknowledged and asyncio.get_running_loop().time() < deadline:
-            await self.resend_unacknowledged()
-            await asyncio.sleep(0.5)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        resend_at = loop.time() + 1
+        while self.unacknowledged and loop.time() < deadline:
+            if loop.time() >= resend_at:
+                await self.resend_unacknowledged()
+                resend_at = loop.time() + 1
+            await asyncio.sleep(0.02)
 
     async def close(self) -> None:
         self._stopping = True
