@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`.
-.PHONY: run test setup lint serve worker
+.PHONY: run test setup lint serve worker faults
 
 PY := .venv/bin/python
 HOST ?= 127.0.0.1
@@ -19,6 +19,11 @@ run: setup
 ## Install everything, then lint and run the whole test suite.
 test: setup lint
 	$(PY) -m pytest
+
+## The fault-injection suite alone (docs/reliability.md section 8); it is also part of `make test`.
+## Needs MariaDB and Redis: DATABASE_URL, REDIS_URL, and LIVESITE_REQUIRE_SERVICES=1 to fail, not skip.
+faults:
+	$(PY) -m pytest -m faults
 
 lint:
 	.venv/bin/ruff check .

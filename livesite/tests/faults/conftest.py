@@ -32,6 +32,15 @@ def shared_services():
     )
 
 
+@pytest.fixture
+def server_binaries():
+    """The redis-server and mariadbd binaries, for servers of the test's own."""
+    import shutil
+
+    for binary in ("redis-server", "mariadbd", "mariadb-install-db", "mariadb-dump"):
+        need_service(binary, shutil.which(binary) is not None, "a private server is started")
+
+
 def session_cookie(user) -> str:
     """A signed-in session stored in the database, so every process can read it."""
     session = SessionStore()

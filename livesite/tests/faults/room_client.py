@@ -39,13 +39,14 @@ class RoomClient:
         self._stopping = False
         self._next_url = 0
         self.last_id: str | None = None
+        self.connected_at = 0.0  # loop time of the latest (re)connection
 
     # --- what a test does ---------------------------------------------------------
     async def start(self) -> None:
         await self._connect()
 
-    async def send_chat(self, text: str) -> str:
-        nonce = uuid.uuid4().hex
+    async def send_chat(self, text: str, nonce: str | None = None) -> str:
+        nonce = nonce or uuid.uuid4().hex
         self._unacked_messages[nonce] = text
         await self._send({"type": "chat.send", "text": text, "nonce": nonce})
         return nonce
@@ -100,6 +101,7 @@ class RoomClient:
                 await asyncio.sleep(0.2)
                 continue
             self.connections.append(base)
+            self.connected_at = asyncio.get_running_loop().time()
             self._reader = asyncio.create_task(self._read(self._socket))
             if self.last_id is not None:
                 await self._send({"type": "resume", "last_id": self.last_id})

@@ -53,7 +53,9 @@ def post_gift(url: str, token: str, key: str) -> tuple[int, dict | None]:
         return 0, None
 
 
-def test_mariadb_restart_charges_no_gift_twice(shared_services, live_alice_room, gifting_viewers):
+def test_mariadb_restart_charges_no_gift_twice(
+    shared_services, server_binaries, live_alice_room, gifting_viewers
+):
     senders = [user for user, _cookie in gifting_viewers[:3]]
     tokens = [str(AccessToken.for_user(user)) for user in senders]
     answers: Counter = Counter()

@@ -25,7 +25,7 @@ BACK_WITHIN_SECONDS = 10
 
 
 def test_redis_restart_loses_no_acknowledged_message_or_coin(
-    shared_services, live_alice_room, gifting_viewers
+    shared_services, server_binaries, live_alice_room, gifting_viewers
 ):
     room = live_alice_room
 
