@@ -7,7 +7,6 @@ import sys
 import tempfile
 import threading
 import time
-import typing
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -109,15 +108,10 @@ def stop_process(process: subprocess.Popen, timeout: float = 20.0) -> None:
 class RunningServer:
     url: str
     process: subprocess.Popen
-    log: typing.IO[str] | None = None
+    log: Path | None = None  # the server's standard error
 
-    def log_text(self) -> str:
-        """What the server wrote to stderr so far."""
-        if self.log is None:
-            return ""
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
+    def log_tail(self, characters: int = 4000) -> str:
+        return self.log.read_text(errors="replace")[-characters:] if self.log else ""
 
 
 def free_port() -> int:
@@ -127,8 +121,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def daphne_server(extra_env: dict | None = None, ready_timeout: float = 60.0):
-    """A real `daphne livesite.asgi:application` on a free loopback port.
+def daphne_server(
+    extra_env: dict | None = None,
+    ready_timeout: float = 60.0,
+    application: str = "livesite.asgi:application",
+):
+    """A real `daphne livesite.asgi:application` (or `application`) on a free loopback port.
 
     Yields a RunningServer (base URL and the process, for tests that kill it).
 
@@ -143,9 +141,9 @@ def daphne_server(extra_env: dict | None = None, ready_timeout: float = 60.0):
     if test_database and "DATABASE_URL" not in (extra_env or {}):
         env["DATABASE_URL"] = test_database
     env.setdefault("REDIS_KEY_PREFIX", settings.REDIS_KEY_PREFIX)
-    # A file, not a pipe nobody reads: a process logging errors (a fault test's Redis
-    # restart) would otherwise block on a full pipe after 64 KB and stop serving.
-    log = tempfile.TemporaryFile("w+")  # noqa: SIM115 -- closed in the finally below
+    # A file, not a pipe: a pipe nobody reads fills up and stops a server that logs a lot.
+    log = Path(tempfile.mkstemp(prefix="daphne-", suffix=".log")[1])
+    log_file = log.open("w")
     process = subprocess.Popen(  # noqa: S603 -- fixed argv, our own interpreter
         [
             sys.executable,
@@ -155,30 +153,31 @@ def daphne_server(extra_env: dict | None = None, ready_timeout: float = 60.0):
             "127.0.0.1",
             "-p",
             str(port),
-            "livesite.asgi:application",
+            application,
         ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=log,
+        stderr=log_file,
         text=True,
     )
+    server = RunningServer(f"http://127.0.0.1:{port}", process, log)
     try:
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                log.seek(0)
-                raise RuntimeError(f"daphne exited with {process.returncode}: {log.read()}")
+                raise RuntimeError(f"daphne exited with {process.returncode}: {server.log_tail()}")
             with socket.socket() as probe:
                 if probe.connect_ex(("127.0.0.1", port)) == 0:
                     break
             time.sleep(0.2)
         else:
             raise RuntimeError("daphne did not start listening")
-        yield RunningServer(f"http://127.0.0.1:{port}", process, log)
+        yield server
     finally:
         stop_process(process)
-        log.close()
+        log_file.close()
+        log.unlink(missing_ok=True)
 
 
 # Private servers that fault tests kill and restart listen in this block, never on the
