@@ -43,10 +43,10 @@ class PrivateServer:
         raise NotImplementedError
 
     def start(self, timeout: float = 30) -> None:
-        log = (self.folder / "server.log").open("a")
-        self.process = subprocess.Popen(
-            self.command(), cwd=self.folder, stdout=log, stderr=subprocess.STDOUT
-        )
+        with (self.folder / "server.log").open("a") as log:  # the child keeps its own copy
+            self.process = subprocess.Popen(
+                self.command(), cwd=self.folder, stdout=log, stderr=subprocess.STDOUT
+            )
         wait_until_listening(self.port, self.process, timeout)
 
     def kill(self) -> None:
