@@ -102,6 +102,18 @@ class RawWebSocket:
             if self.close_code is None:
                 self.close_code = 1006  # dropped without a close frame
 
+    async def read_until(self, answered, limit: float = 10) -> None:
+        """Read server frames until `answered(self)` holds, the socket closes, or `limit`."""
+        try:
+            async with asyncio.timeout(limit):
+                while self.close_code is None and not answered(self):
+                    await self._read_frame()
+        except TimeoutError:
+            pass
+        except (asyncio.IncompleteReadError, ConnectionError, OSError):
+            if self.close_code is None:
+                self.close_code = 1006
+
     async def _read_frame(self) -> None:
         first, second = await self.reader.readexactly(2)
         length = second & 0x7F
