@@ -1,4 +1,4 @@
-"""Redis and MariaDB servers of a test's own, which it may kill and restart.
+"""A MariaDB server of a test's own, which it may kill and restart (Redis: livesite.testing).
 
 The shared servers on 3306 and 6379 serve every other test and process on the machine,
 so a fault test never touches them: it starts a throwaway server on a free port in a
@@ -59,18 +59,6 @@ class PrivateServer:
             self.kill()
 
 
-class PrivateRedis(PrivateServer):
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def command(self) -> list[str]:
-        return [
-            "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no", "--dir", str(self.folder),
-        ]  # fmt: skip
-
-
 class PrivateMariaDB(PrivateServer):
     def url(self, database: str) -> str:
         return f"mysql://root@127.0.0.1:{self.port}/{database}"
@@ -128,18 +116,6 @@ def copy_database(from_host, from_port, from_name, to_host, to_port, to_name) ->
     dump.stdout.close()
     if dump.wait(timeout=60):
         raise RuntimeError("mariadb-dump failed")
-
-
-@contextmanager
-def private_redis():
-    folder = Path(tempfile.mkdtemp(prefix="livesite-redis-"))
-    server = PrivateRedis(folder, free_port())
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager

@@ -12,11 +12,10 @@ import asyncio
 import pytest
 
 from chat.models import ChatMessage
-from livesite.testing import daphne_server
+from livesite.testing import daphne_server, private_redis
 
 from .conftest import LOAD_ENV
 from .ledger_checks import assert_ledger_consistent
-from .private_servers import private_redis
 from .room_client import RoomClient
 
 pytestmark = [pytest.mark.faults, pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -25,7 +24,7 @@ BACK_WITHIN_SECONDS = 10
 
 
 def test_redis_restart_loses_no_acknowledged_message_or_coin(
-    shared_services, server_binaries, live_alice_room, gifting_viewers
+    shared_services, server_binaries, tmp_path, live_alice_room, gifting_viewers
 ):
     room = live_alice_room
 
@@ -58,7 +57,7 @@ def test_redis_restart_loses_no_acknowledged_message_or_coin(
         after = [t for client in clients for t in client.ack_times if t > restarted_at]
         return clients, (min(after) - restarted_at) if after else float("inf")
 
-    with private_redis() as redis:
+    with private_redis(tmp_path) as redis:
         env = {**LOAD_ENV, "REDIS_URL": redis.url}
         with daphne_server(env) as server:
             clients, back_after = asyncio.run(scenario(server, redis))
