@@ -386,14 +386,17 @@ def forget_replay(stream: Stream) -> None:
     _changed(stream.room)
 
 
-def end_abandoned_streams(still_held) -> list[Stream]:
+def end_abandoned_streams(still_held, locks_kept_for=lambda: float("inf")) -> list[Stream]:
     """End live streams whose ingest vanished (killed, its machine lost) without ending
     them. `still_held(room_ids)` answers which of the rooms some ingest still holds the
-    live lock of. A room live longer than the lock's lifetime is abandoned only when its
-    lock is missing on two sweeps at least a lock lifetime apart: a Redis restart loses
-    every lock at once, and a live ingest takes its back at its next renewal (a third of
-    the lifetime), so one sweep's word is not enough. Called by a periodic task
-    (rooms/tasks.py)."""
+    live lock of; `locks_kept_for()` how many seconds the lock store has been keeping
+    locks (Redis's uptime). A missing lock ends its stream at once when the store has
+    been up for a whole lock lifetime: every live ingest renews its locks several times
+    a lifetime, so a lock gone that long was not renewed. Right after a Redis restart
+    every lock is gone at once, and a live ingest takes its back at its next renewal (a
+    third of the lifetime): then one sweep's word is not enough, and a stream ends only
+    when its lock is missing on two sweeps at least a lock lifetime apart. Called by a
+    periodic task (rooms/tasks.py)."""
     from django.conf import settings
 
     ttl = settings.INGEST_LOCK_TTL
@@ -406,10 +409,14 @@ def end_abandoned_streams(still_held) -> list[Stream]:
     held = still_held([room.pk for room in live])
     missing = [room for room in live if room.pk not in held]
     cache.forget_missing_locks([room.current_stream_id for room in live if room.pk in held])
+    if missing and locks_kept_for() < ttl:
+        missing = [
+            room
+            for room in missing
+            if cache.lock_missing_since(room.current_stream_id, older_than=ttl)
+        ]
     ended = []
     for room in missing:
-        if not cache.lock_missing_since(room.current_stream_id, older_than=ttl):
-            continue
         stream = end_stream(room, room.current_stream_id)
         if stream is not None:
             record_incident(

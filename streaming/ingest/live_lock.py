@@ -95,6 +95,19 @@ def held_live_locks(room_ids) -> set[int]:
     return {room_id for room_id, exists in zip(room_ids, found, strict=True) if exists}
 
 
+def live_locks_kept_for() -> float:
+    """Seconds the lock store has been keeping locks: Redis's uptime, so that a sweep
+    right after a restart (which lost every lock) ends nothing on a guess
+    (rooms.services.end_abandoned_streams). In-process locks live as long as the process
+    that asks, so they have always been kept."""
+    from livesite.redis_client import get_sync_redis
+
+    client = get_sync_redis()
+    if client is None:
+        return float("inf")
+    return float(client.info("server")["uptime_in_seconds"])
+
+
 class LocalLiveLock:
     def __init__(self, ttl_seconds: float) -> None:
         self._ttl = ttl_seconds
