@@ -50,6 +50,12 @@ class DuplicateMessage(ChatError):
         self.original_id = original_id
 
 
+class MessagePending(ChatError):
+    """A resent nonce whose first send is not stored yet: send it again after `retry_after`."""
+
+    code = "message_pending"
+
+
 class ResumeLimited(ChatError):
     """Too many `resume` frames on one socket: each can cost a database read."""
 

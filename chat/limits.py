@@ -24,6 +24,15 @@ redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 1)
 return wait
 """
 
+# KEYS[1] claim; ARGV: the value it must hold, the new value, seconds. 1 when taken over.
+TAKE_OVER_SCRIPT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', tonumber(ARGV[3]))
+  return 1
+end
+return 0
+"""
+
 _local_buckets: dict[str, tuple[float, float]] = {}
 _local_windows: dict[str, float] = {}
 LOCAL_LIMIT = 100_000  # entries before the in-process tables are swept
@@ -95,6 +104,19 @@ async def claim_once(key: str, value: int, seconds: int) -> int | None:
         return held
     _local_claims[key] = (now + seconds, value)
     return None
+
+
+async def take_over_claim(key: str, held: int, value: int, seconds: int) -> bool:
+    """Move `key`'s claim from `held` to `value`, only if `held` still holds it (atomic)."""
+    client = get_redis()
+    if client is not None:
+        script = client.register_script(TAKE_OVER_SCRIPT)
+        return bool(await script(keys=[redis_key("claim", key)], args=[held, value, seconds]))
+    until, current = _local_claims.get(key, (0.0, 0))
+    if until <= time.monotonic() or current != held:
+        return False
+    _local_claims[key] = (time.monotonic() + seconds, value)
+    return True
 
 
 async def release_claim(key: str) -> None:

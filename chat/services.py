@@ -20,6 +20,7 @@ from chat.broadcast import apublish, publish_on_commit
 from chat.errors import (
     DuplicateMessage,
     InvalidMessage,
+    MessagePending,
     NotAllowed,
     NotSignedIn,
     RateLimited,
@@ -37,6 +38,12 @@ from rooms.models import Room
 
 # A resend of the same nonce within this window is answered, not sent again.
 NONCE_SECONDS = 600
+# A nonce is claimed before its message is stored. A claim whose message is still not in
+# the database this long after its id was made was left by a process that died between
+# the two (kill -9, a lost machine): a resend takes the claim over and stores the message,
+# instead of being answered with an original that will never exist. Far above the
+# writer's batch time, so a live process's message is never stored twice.
+NONCE_ORPHAN_SECONDS = 3
 
 
 @dataclass
@@ -130,7 +137,9 @@ async def send_message(session: Session, hub, text: str, nonce: str | None) -> d
     claim = f"nonce:{session.user_id}:{nonce}" if nonce else None
     if claim:
         original = await limits.claim_once(claim, message_id, NONCE_SECONDS)
-        if original is not None:
+        if original is not None and not await _took_over_orphaned_claim(
+            claim, original, message_id
+        ):
             raise DuplicateMessage(original)
     try:
         return await _store_and_broadcast(session, hub, screening, message_id, nonce)
@@ -140,6 +149,16 @@ async def send_message(session: Session, hub, text: str, nonce: str | None) -> d
         if claim:  # not sent after all: the same nonce may try again
             await limits.release_claim(claim)
         raise
+
+
+async def _took_over_orphaned_claim(claim: str, original_id: int, message_id: int) -> bool:
+    age = (timestamp_ms(message_id) - timestamp_ms(original_id)) / 1000
+    if age < NONCE_ORPHAN_SECONDS:
+        return False
+    stored = await database_sync_to_async(ChatMessage.objects.filter(pk=original_id).exists)()
+    return not stored and await limits.take_over_claim(
+        claim, original_id, message_id, NONCE_SECONDS
+    )
 
 
 async def _store_and_broadcast(session: Session, hub, screening, message_id: int, nonce) -> dict:
@@ -165,9 +184,12 @@ async def _store_and_broadcast(session: Session, hub, screening, message_id: int
 
 
 def original_message_event(session: Session, message_id: int, nonce: str) -> dict | None:
-    """The sender's earlier message as its acknowledgement, or None if it is not visible.
+    """The sender's earlier message as its acknowledgement, or None if it is not visible
+    (a moderator deleted it).
 
-    Raises MessageHeld again when the earlier message is held for review.
+    Raises MessageHeld again when the earlier message is held for review, and
+    MessagePending when it is not stored yet: the client sends it again a little later,
+    by when it is stored, or its claim is orphaned and the resend stores it.
     """
     message = (
         ChatMessage.objects.filter(pk=message_id, user_id=session.user_id)
@@ -175,7 +197,11 @@ def original_message_event(session: Session, message_id: int, nonce: str) -> dic
         .first()
     )
     if message is None:
-        return None
+        age = (timezone.now().timestamp() * 1000 - timestamp_ms(message_id)) / 1000
+        retry_after = round(max(0.5, NONCE_ORPHAN_SECONDS - age), 1)
+        raise MessagePending(
+            "Your message is still on its way.", nonce=nonce, retry_after=retry_after
+        )
     if message.deleted_at is not None:
         held = moderation.held_again(message_id, nonce)
         if held is not None:

@@ -69,15 +69,6 @@ def test_killed_web_process_loses_no_acknowledged_message(shared_services, alice
     assert not duplicates  # a resent nonce was answered, never stored twice
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a chat nonce claim outlives a killed process. send_message claims the "
-    "nonce in Redis (10 minutes) before the message is stored; when the process dies in "
-    "between, every resend of that nonce is a 'duplicate' of a message that does not "
-    "exist (original_message_event returns None) and is dropped with no acknowledgement "
-    "and no error, so the sender can never deliver it. Seen in the kill test above as an "
-    "unacknowledged message with no row and its claim still in Redis.",
-)
 def test_a_message_claimed_by_a_killed_process_is_delivered_when_resent(
     shared_services, alice_room, viewers
 ):

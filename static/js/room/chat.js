@@ -107,6 +107,14 @@ export function mountChat(root, socket, config) {
   });
   socket.on("error", (event) => {
     if (event.for) return; // answers to other features (gifts) are shown by them
+    if (event.code === "message_pending" && pending.has(event.nonce)) {
+      // Its first send is not stored yet (or its process died): send it again shortly.
+      const sent = pending.get(event.nonce);
+      setTimeout(() => {
+        if (pending.has(event.nonce)) socket.send({ type: "chat.send", text: sent.text, nonce: event.nonce });
+      }, (event.retry_after || 1) * 1000);
+      return;
+    }
     if (event.nonce) pending.delete(event.nonce);
     // A held message is not a failure: it waits for a moderator.
     showStatus(event.message, event.code !== "message_held");
