@@ -7,6 +7,7 @@ operator never has to guess which of thirty variables is wrong. No other
 module reads `os.environ`.
 """
 
+import ipaddress
 import os
 from urllib.parse import urlsplit
 
@@ -69,6 +70,19 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_cidrs(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list of networks (10.0.0.0/8) or single addresses."""
+    items = env_list(name, default)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must be networks like 10.0.0.0/8, comma-separated (got {item!r})"
+            ) from None
+    return items
 
 
 def redact_url(url: str) -> str:

@@ -15,6 +15,7 @@ from livesite.config import (
     BROKER_SCHEMES,
     REDIS_SCHEMES,
     env_bool,
+    env_cidrs,
     env_float,
     env_int,
     env_list,
@@ -311,8 +312,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Failed log-ins allowed per user name and client address, and per address, in the window.
+# Failed log-ins per account before each further try waits LOGIN_DELAY_SECONDS, doubling
+# up to LOGIN_DELAY_MAX_SECONDS (accounts/services.py); failures per client address in the window.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_DELAY_SECONDS = env_int("LOGIN_DELAY_SECONDS", 30, minimum=1)
+LOGIN_DELAY_MAX_SECONDS = env_int("LOGIN_DELAY_MAX_SECONDS", 900, minimum=1)
 LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", 30, minimum=1)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900, minimum=1)
 SIGNUP_LIMIT_PER_ADDRESS = env_int("SIGNUP_LIMIT_PER_ADDRESS", 10, minimum=1)
@@ -330,8 +334,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        # DRF's own classes, with the client address from livesite.client_address.
+        "livesite.throttling.AnonRateThrottle",
+        "livesite.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_RATE_ANON", "120/min"),
@@ -409,6 +414,10 @@ if not DEBUG:
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
     # Health checks come from load balancers over plain HTTP.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# --- Trusted proxies: whose X-Forwarded-For to believe (livesite/client_address.py) ----
+# Loopback by default: the shipped deployment runs nginx on the same host. Empty: believe none.
+TRUSTED_PROXIES = env_cidrs("TRUSTED_PROXIES", ["127.0.0.0/8", "::1/128"])
 
 # --- Logging: one JSON object a line in production --------------------------
 LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
