@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from livesite.config import (
     BROKER_SCHEMES,
     REDIS_SCHEMES,
+    development_secret_key,
     env_bool,
     env_cidrs,
     env_float,
@@ -32,7 +33,14 @@ SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "insecure-development-key-set-SECRET_KEY-in-production"  # noqa: S105
+    # Random per install (var/secret_key), never a key anyone can read in the source.
+    SECRET_KEY = development_secret_key(VAR_DIR / "secret_key")
+
+# With DEBUG on, `manage.py serve` and `manage.py ingest` listen on loopback only, unless this.
+DEBUG_ALLOW_PUBLIC_BIND = env_bool("DEBUG_ALLOW_PUBLIC_BIND", False)
+
+# Debug pages and error reports hide service URLs (they carry passwords), not only *KEY*.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "livesite.error_reports.SettingsHidingFilter"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -273,7 +281,8 @@ ROOM_CACHE_SECONDS = env_int("ROOM_CACHE_SECONDS", 60, minimum=1)
 HLS_ROOT = Path(env_str("HLS_ROOT", str(VAR_DIR / "hls")))
 # Threads per web process reading HLS files for the origin (livesite/thread_pools.py).
 ORIGIN_READ_THREADS = env_int("ORIGIN_READ_THREADS", 4, minimum=1)
-INGEST_HOST = env_str("INGEST_HOST", "0.0.0.0")  # noqa: S104 -- encoders connect from anywhere
+# Loopback unless set: production sets 0.0.0.0 (or an interface) for encoders to reach it.
+INGEST_HOST = env_str("INGEST_HOST", "127.0.0.1")
 INGEST_PORT = env_int("INGEST_PORT", 1935, minimum=0)
 INGEST_APP = env_str("INGEST_APP", "live")
 # Shown on the dashboard as OBS's "Server"; empty means rtmp://<page host>:INGEST_PORT/INGEST_APP.
