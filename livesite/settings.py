@@ -245,6 +245,8 @@ GIFTS_PRICE_CURRENCY = env_str("GIFTS_PRICE_CURRENCY", "USD")
 GIFTS_PAYMENT_PROVIDER = env_str(
     "GIFTS_PAYMENT_PROVIDER", "gifts.payments.PlaceholderPaymentProvider"
 )
+# The placeholder provider gives coins away: it sells only on a declared demo (on with DEBUG).
+GIFTS_DEMO_PAYMENTS = env_bool("GIFTS_DEMO_PAYMENTS", DEBUG)
 GIFTS_MAX_GRANT = env_int("GIFTS_MAX_GRANT", 1_000_000, minimum=1)
 GIFTS_DEMO_COINS = env_int("GIFTS_DEMO_COINS", 5000, minimum=0)
 # Threads per web process for gift sends from the chat socket (each may hold a database
