@@ -430,6 +430,10 @@ if not DEBUG:
 # Loopback by default: the shipped deployment runs nginx on the same host. Empty: believe none.
 TRUSTED_PROXIES = env_cidrs("TRUSTED_PROXIES", ["127.0.0.0/8", "::1/128"])
 
+# --- Operator endpoints: /metrics and /readyz (accounts/permissions.py) -----------
+METRICS_ALLOWED_NETWORKS = env_cidrs("METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"])
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+
 # --- Logging: one JSON object a line in production --------------------------
 LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
 if LOG_FORMAT not in {"text", "json"}:
