@@ -77,3 +77,37 @@ def test_a_debug_page_never_shows_service_urls(db, settings):
     assert "DisallowedHost" in page  # the debug page it is
     for secret in ("hunter2", "db.internal", "hunter3", "cache.internal"):
         assert secret not in page
+
+
+async def serve_once(scope):
+    from livesite.listen_address import LoopbackOnlyInDebug
+
+    sent, reached = [], []
+
+    async def inner(scope, receive, send):
+        reached.append(scope["type"])
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "websocket.connect"}
+
+    await LoopbackOnlyInDebug(inner)(scope, receive, send)
+    return reached, sent
+
+
+@pytest.mark.parametrize("kind", ["http", "websocket"])
+async def test_a_debug_server_started_by_hand_answers_only_this_machine(settings, kind):
+    settings.DEBUG, settings.DEBUG_ALLOW_PUBLIC_BIND = True, False
+    reached, sent = await serve_once({"type": kind, "client": ["198.51.100.7", 5000]})
+    assert reached == []
+    assert sent[0].get("status") == 403 or sent[0].get("code") == 4403
+    reached, _ = await serve_once({"type": kind, "client": ["127.0.0.1", 5000]})
+    assert reached == [kind]
+
+
+async def test_without_debug_every_peer_is_answered(settings):
+    settings.DEBUG = False
+    reached, _ = await serve_once({"type": "http", "client": ["198.51.100.7", 5000]})
+    assert reached == ["http"]
