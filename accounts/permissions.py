@@ -7,6 +7,10 @@ They read room moderator grants through the room's relation, so a consumer
 calls them through `database_sync_to_async`.
 """
 
+import hmac
+import ipaddress
+
+from django.conf import settings
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 ROLE_ANONYMOUS = "anonymous"
@@ -121,11 +125,6 @@ def may_read_operator_endpoints(address: str, bearer_token: str) -> bool:
     They name the services behind the site and how busy it is; a load balancer or
     Prometheus reaches them from the operator's own network or with the token.
     """
-    import hmac
-    import ipaddress
-
-    from django.conf import settings
-
     expected = settings.METRICS_TOKEN
     if expected and bearer_token and hmac.compare_digest(bearer_token, expected):
         return True

@@ -62,7 +62,8 @@ class LoopbackOnlyInDebug:
     @staticmethod
     async def _refuse(scope, send) -> None:
         if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 4403})
+            # Closed before accept: the handshake is refused with HTTP 403.
+            await send({"type": "websocket.close"})
             return
         body = b"This is a development server (DEBUG on): it answers this machine only.\n"
         headers = [(b"content-type", b"text/plain; charset=utf-8")]
