@@ -49,13 +49,14 @@ def login_delay_seconds(failures: int) -> int:
     return min(delay, settings.LOGIN_DELAY_MAX_SECONDS)
 
 
-def _begin_login_attempt(account: str, address: str) -> int:
+def _begin_login_attempt(account: str, address: str) -> tuple[int, str]:
     """Count the attempt before checking the password, or raise TooManyAttempts.
 
     Counting first (an atomic increment) is what stops parallel attempts: each one
     sees the count including all those still in flight, so no more than the limit
     ever reach the password check at once. Past the limit, one attempt per delay
     claims the opening (an atomic add); the rest are refused and taken back.
+    Returns the count and the claim taken ("" within the limit).
     """
     window = settings.LOGIN_FAILURE_WINDOW
     by_address = ratelimit.hit(LOGIN_SCOPE_ADDRESS, address, window)
@@ -64,19 +65,33 @@ def _begin_login_attempt(account: str, address: str) -> int:
         raise TooManyAttempts(window)
     attempts = ratelimit.hit(LOGIN_SCOPE_ACCOUNT, account, _memory_seconds())
     if attempts <= settings.LOGIN_FAILURE_LIMIT:
-        return attempts
+        return attempts, ""
     now = time.time()
     opening = ratelimit.recall(LOGIN_SCOPE_OPENING, account)
+    claim = f"{account}:{opening}"
     if (
         opening is not None
         and now >= opening
-        and ratelimit.claim(LOGIN_SCOPE_CLAIM, f"{account}:{opening}", _memory_seconds())
+        and ratelimit.claim(LOGIN_SCOPE_CLAIM, claim, _memory_seconds())
     ):
-        return attempts
+        return attempts, claim
     ratelimit.release(LOGIN_SCOPE_ACCOUNT, account)
     ratelimit.release(LOGIN_SCOPE_ADDRESS, address)
-    # No opening yet means earlier attempts are still being checked: try again shortly.
-    raise TooManyAttempts(max(1, round(opening - now)) if opening is not None else 1)
+    if opening is None:
+        # Earlier attempts are still being checked; their failures will set the real
+        # opening. Set one now too (only if none), so a count whose attempts never
+        # finished cannot refuse the account until the count expires.
+        opening = now + login_delay_seconds(settings.LOGIN_FAILURE_LIMIT)
+        ratelimit.remember_once(LOGIN_SCOPE_OPENING, account, opening, _memory_seconds())
+    raise TooManyAttempts(max(1, round(opening - now)))
+
+
+def _abandon_login_attempt(account: str, address: str, claim: str) -> None:
+    """The password check itself failed (database down): the attempt does not count."""
+    ratelimit.release(LOGIN_SCOPE_ACCOUNT, account)
+    ratelimit.release(LOGIN_SCOPE_ADDRESS, address)
+    if claim:
+        ratelimit.reset(LOGIN_SCOPE_CLAIM, claim)
 
 
 def _record_login_failure(account: str, attempts: int) -> None:
@@ -100,8 +115,12 @@ def log_in(request, username: str, password: str, address: str) -> User | None:
     caller cannot tell which field was wrong; unknown names are throttled alike.
     """
     account = _account_identity(username)
-    attempts = _begin_login_attempt(account, address)
-    user = authenticate(request, username=username, password=password)
+    attempts, claim = _begin_login_attempt(account, address)
+    try:
+        user = authenticate(request, username=username, password=password)
+    except BaseException:
+        _abandon_login_attempt(account, address, claim)
+        raise
     if user is None:
         _record_login_failure(account, attempts)
         return None

@@ -61,5 +61,10 @@ def remember(scope: str, identity: str, value, window_seconds: int) -> None:
     cache.set(_key(scope, identity), value, timeout=window_seconds)
 
 
+def remember_once(scope: str, identity: str, value, window_seconds: int) -> bool:
+    """Store `value` unless something is stored already (atomic); True if it was stored."""
+    return cache.add(_key(scope, identity), value, timeout=window_seconds)
+
+
 def recall(scope: str, identity: str):
     return cache.get(_key(scope, identity))

@@ -153,3 +153,30 @@ def test_the_token_endpoint_has_the_same_limits_and_says_when_to_retry(bob, pass
     assert refused.status_code == 429
     assert refused["Retry-After"] == "30"
     assert "access" not in refused.json()
+
+
+def test_checks_that_crash_do_not_count_against_the_owner(client, bob, password, monkeypatch):
+    from django.db import OperationalError
+
+    def database_down(request, username, password):
+        raise OperationalError("database is down")
+
+    monkeypatch.setattr(services, "authenticate", database_down)
+    for _ in range(10):
+        with pytest.raises(OperationalError):
+            services.log_in(None, "bob", password, "198.51.100.1")
+    monkeypatch.undo()
+    assert services.log_in(None, "bob", password, "198.51.100.1") == bob
+
+
+def test_a_count_left_without_an_opening_heals_after_one_delay(bob, password, clock):
+    from livesite import ratelimit
+
+    account = services._account_identity("bob")
+    for _ in range(5):  # attempts whose process died before they finished
+        ratelimit.hit(services.LOGIN_SCOPE_ACCOUNT, account, 3600)
+    with pytest.raises(TooManyAttempts) as refused:
+        services.log_in(None, "bob", password, "198.51.100.1")
+    assert refused.value.retry_after_seconds == 30
+    clock[0] += 31
+    assert services.log_in(None, "bob", password, "198.51.100.1") == bob
