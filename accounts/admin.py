@@ -2,7 +2,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts import services
+from accounts.forms import ThrottledAdminLoginForm
 from accounts.models import User
+
+# /admin/login/ goes through the same throttled log-in as the site's form.
+admin.site.login_form = ThrottledAdminLoginForm
 
 
 @admin.register(User)

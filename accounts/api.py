@@ -1,14 +1,16 @@
 """REST endpoints of accounts: the signed-in user, and JWT tokens for apps."""
 
+from django.contrib.auth.models import update_last_login
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, permissions, serializers
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.views import TokenObtainPairView
 
 from accounts import services
 from accounts.errors import TooManyAttempts
-from accounts.forms import client_address
 from accounts.models import User
+from livesite import client_address
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -40,29 +42,30 @@ class MeView(generics.RetrieveUpdateAPIView):
         )
 
 
-class Throttled(exceptions.APIException):
-    status_code = 429
-    default_code = "throttled"
-
-
 class ThrottledTokenSerializer(TokenObtainPairSerializer):
+    """simplejwt's pair serializer, authenticating through accounts.services.log_in."""
+
     default_error_messages = {"no_active_account": "That user name and password do not match."}
 
     def validate(self, attrs):
         request = self.context["request"]
-        username = attrs.get(self.username_field, "")
-        address = client_address(request)
         try:
-            services.check_login_allowed(username, address)
+            self.user = services.log_in(
+                request,
+                attrs[self.username_field],
+                attrs["password"],
+                client_address.for_request(request),
+            )
         except TooManyAttempts as error:
-            raise Throttled(str(error)) from None
-        try:
-            data = super().validate(attrs)
-        except exceptions.AuthenticationFailed:
-            services.record_login_failure(username, address)
-            raise
-        services.clear_login_failures(username, address)
-        return data
+            raise exceptions.Throttled(wait=error.retry_after_seconds, detail=str(error)) from None
+        if not api_settings.USER_AUTHENTICATION_RULE(self.user):
+            raise exceptions.AuthenticationFailed(
+                self.error_messages["no_active_account"], "no_active_account"
+            )
+        refresh = self.get_token(self.user)
+        if api_settings.UPDATE_LAST_LOGIN:
+            update_last_login(None, self.user)
+        return {"refresh": str(refresh), "access": str(refresh.access_token)}
 
 
 @extend_schema(summary="Obtain an access and a refresh token (JWT) with a user name and password")

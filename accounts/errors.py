@@ -8,8 +8,11 @@ class AccountError(Exception):
 class TooManyAttempts(AccountError):
     def __init__(self, retry_after_seconds: int):
         self.retry_after_seconds = retry_after_seconds
-        minutes = max(1, round(retry_after_seconds / 60))
-        super().__init__(f"Too many attempts. Try again in {minutes} minute(s).")
+        if retry_after_seconds < 90:
+            wait = f"{max(1, retry_after_seconds)} second(s)"
+        else:
+            wait = f"{round(retry_after_seconds / 60)} minute(s)"
+        super().__init__(f"Too many attempts. Try again in {wait}.")
 
 
 class NotAllowed(AccountError):

@@ -1,16 +1,13 @@
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.exceptions import ValidationError
 
 from accounts import services
 from accounts.errors import TooManyAttempts
 from accounts.models import User
-
-
-def client_address(request) -> str:
-    # Behind a proxy, daphne's --proxy-headers puts the client's address in REMOTE_ADDR.
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+from livesite import client_address
 
 
 class SignUpForm(UserCreationForm):
@@ -27,17 +24,11 @@ class SignUpForm(UserCreationForm):
         return email
 
 
-class ThrottledLoginForm(AuthenticationForm):
-    """Django's log-in form, with the authentication step going through accounts.services.
+class ThrottledLogin:
+    """The authentication step of a Django log-in form, through accounts.services.log_in.
 
-    The error never says which of name or password was wrong, and repeated
-    failures are refused for a while.
+    Repeated failures are refused for a growing while (see services.login_delay_seconds).
     """
-
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "invalid_login": "That user name and password do not match an account.",
-    }
 
     def clean(self):
         username = self.cleaned_data.get("username")
@@ -46,7 +37,7 @@ class ThrottledLoginForm(AuthenticationForm):
             return self.cleaned_data
         try:
             self.user_cache = services.log_in(
-                self.request, username, password, client_address(self.request)
+                self.request, username, password, client_address.for_request(self.request)
             )
         except TooManyAttempts as error:
             raise ValidationError(str(error), code="throttled") from None
@@ -54,6 +45,19 @@ class ThrottledLoginForm(AuthenticationForm):
             raise self.get_invalid_login_error()
         self.confirm_login_allowed(self.user_cache)
         return self.cleaned_data
+
+
+class ThrottledLoginForm(ThrottledLogin, AuthenticationForm):
+    """The site's log-in: the error never says which of name or password was wrong."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That user name and password do not match an account.",
+    }
+
+
+class ThrottledAdminLoginForm(ThrottledLogin, AdminAuthenticationForm):
+    """/admin/login/, under the same limits as the site's log-in."""
 
 
 class ProfileForm(forms.Form):

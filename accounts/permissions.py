@@ -7,6 +7,10 @@ They read room moderator grants through the room's relation, so a consumer
 calls them through `database_sync_to_async`.
 """
 
+import hmac
+import ipaddress
+
+from django.conf import settings
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 ROLE_ANONYMOUS = "anonymous"
@@ -113,3 +117,24 @@ class CanManageRoomOrReadOnly(BasePermission):
 
     def has_object_permission(self, request, view, room) -> bool:
         return request.method in SAFE_METHODS or can_manage_room(request.user, room)
+
+
+def may_read_operator_endpoints(address: str, bearer_token: str) -> bool:
+    """/metrics and /readyz: from METRICS_ALLOWED_NETWORKS, or with METRICS_TOKEN.
+
+    They name the services behind the site and how busy it is; a load balancer or
+    Prometheus reaches them from the operator's own network or with the token.
+    """
+    expected = settings.METRICS_TOKEN
+    if expected and bearer_token and hmac.compare_digest(bearer_token, expected):
+        return True
+    try:
+        client = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if getattr(client, "ipv4_mapped", None):
+        client = client.ipv4_mapped
+    return any(
+        client in ipaddress.ip_network(network, strict=False)
+        for network in settings.METRICS_ALLOWED_NETWORKS
+    )

@@ -5,6 +5,7 @@ of them writes a user by itself.
 """
 
 import hashlib
+import time
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -15,61 +16,126 @@ from accounts.errors import NotAllowed, TooManyAttempts
 from accounts.models import User
 from livesite import ratelimit
 
-LOGIN_SCOPE_USER = "login-failures"
-LOGIN_SCOPE_ADDRESS = "login-failures-address"
+LOGIN_SCOPE_ACCOUNT = "login-account"
+LOGIN_SCOPE_OPENING = "login-opening"
+LOGIN_SCOPE_CLAIM = "login-claim"
+LOGIN_SCOPE_ADDRESS = "login-address"
 SIGNUP_SCOPE = "signups"
 
 
-def _login_identity(username: str, address: str) -> str:
-    # Hash so that user names typed into the form never land in cache keys verbatim.
-    digest = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
-    return f"{digest}:{address}"
+def _account_identity(username: str) -> str:
+    # One count per account, whatever address the attempts claim to come from. Hashed so
+    # that user names typed into the form never land in cache keys verbatim.
+    return hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
 
 
-def check_login_allowed(username: str, address: str) -> None:
-    """Raise TooManyAttempts once this name or address has failed too often."""
-    if ratelimit.exceeded(
-        LOGIN_SCOPE_USER, _login_identity(username, address), settings.LOGIN_FAILURE_LIMIT
-    ) or ratelimit.exceeded(LOGIN_SCOPE_ADDRESS, address, settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS):
-        raise TooManyAttempts(settings.LOGIN_FAILURE_WINDOW)
+def _memory_seconds() -> int:
+    # Failures are forgotten after this long without a new one; it outlives the longest
+    # delay, so waiting out a delay never also wipes the count.
+    return settings.LOGIN_FAILURE_WINDOW + settings.LOGIN_DELAY_MAX_SECONDS
 
 
-def record_login_failure(username: str, address: str) -> None:
+def login_delay_seconds(failures: int) -> int:
+    """How long the account waits after `failures` failed attempts in a row.
+
+    Nothing up to LOGIN_FAILURE_LIMIT - 1 failures; then LOGIN_DELAY_SECONDS, doubling
+    with each further failure up to LOGIN_DELAY_MAX_SECONDS. Never a permanent lock:
+    an attacker can slow an account's log-in down, not shut its owner out.
+    """
+    beyond = failures - settings.LOGIN_FAILURE_LIMIT
+    if beyond < 0:
+        return 0
+    delay = settings.LOGIN_DELAY_SECONDS * 2 ** min(beyond, 30)
+    return min(delay, settings.LOGIN_DELAY_MAX_SECONDS)
+
+
+def _begin_login_attempt(account: str, address: str) -> tuple[int, str]:
+    """Count the attempt before checking the password, or raise TooManyAttempts.
+
+    Counting first (an atomic increment) is what stops parallel attempts: each one
+    sees the count including all those still in flight, so no more than the limit
+    ever reach the password check at once. Past the limit, one attempt per delay
+    claims the opening (an atomic add); the rest are refused and taken back.
+    Returns the count and the claim taken ("" within the limit).
+    """
     window = settings.LOGIN_FAILURE_WINDOW
-    ratelimit.hit(LOGIN_SCOPE_USER, _login_identity(username, address), window)
-    ratelimit.hit(LOGIN_SCOPE_ADDRESS, address, window)
+    by_address = ratelimit.hit(LOGIN_SCOPE_ADDRESS, address, window)
+    if by_address > settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS:
+        ratelimit.release(LOGIN_SCOPE_ADDRESS, address)
+        raise TooManyAttempts(window)
+    attempts = ratelimit.hit(LOGIN_SCOPE_ACCOUNT, account, _memory_seconds())
+    if attempts <= settings.LOGIN_FAILURE_LIMIT:
+        return attempts, ""
+    now = time.time()
+    opening = ratelimit.recall(LOGIN_SCOPE_OPENING, account)
+    claim = f"{account}:{opening}"
+    if (
+        opening is not None
+        and now >= opening
+        and ratelimit.claim(LOGIN_SCOPE_CLAIM, claim, _memory_seconds())
+    ):
+        return attempts, claim
+    ratelimit.release(LOGIN_SCOPE_ACCOUNT, account)
+    ratelimit.release(LOGIN_SCOPE_ADDRESS, address)
+    if opening is None:
+        # Earlier attempts are still being checked; their failures will set the real
+        # opening. Set one now too (only if none), so a count whose attempts never
+        # finished cannot refuse the account until the count expires.
+        opening = now + login_delay_seconds(settings.LOGIN_FAILURE_LIMIT)
+        ratelimit.remember_once(LOGIN_SCOPE_OPENING, account, opening, _memory_seconds())
+    raise TooManyAttempts(max(1, round(opening - now)))
 
 
-def clear_login_failures(username: str, address: str) -> None:
-    ratelimit.reset(LOGIN_SCOPE_USER, _login_identity(username, address))
+def _abandon_login_attempt(account: str, address: str, claim: str) -> None:
+    """The password check itself failed (database down): the attempt does not count."""
+    ratelimit.release(LOGIN_SCOPE_ACCOUNT, account)
+    ratelimit.release(LOGIN_SCOPE_ADDRESS, address)
+    if claim:
+        ratelimit.reset(LOGIN_SCOPE_CLAIM, claim)
+
+
+def _record_login_failure(account: str, attempts: int) -> None:
+    ratelimit.extend(LOGIN_SCOPE_ACCOUNT, account, _memory_seconds())
+    delay = login_delay_seconds(attempts)
+    if delay:
+        ratelimit.remember(LOGIN_SCOPE_OPENING, account, time.time() + delay, _memory_seconds())
+
+
+def _clear_login_failures(account: str, address: str) -> None:
+    ratelimit.reset(LOGIN_SCOPE_ACCOUNT, account)
+    ratelimit.reset(LOGIN_SCOPE_OPENING, account)
+    ratelimit.release(LOGIN_SCOPE_ADDRESS, address)  # the address limit counts failures
 
 
 def log_in(request, username: str, password: str, address: str) -> User | None:
-    """The user these credentials name, or None; throttled per name and address.
+    """The user these credentials name, or None; throttled per account and per address.
 
+    Every log-in (the site's form, /admin/login/, /api/token/) comes through here.
     The same None is returned for an unknown name and a wrong password, so a
-    caller cannot tell which field was wrong.
+    caller cannot tell which field was wrong; unknown names are throttled alike.
     """
-    check_login_allowed(username, address)
-    user = authenticate(request, username=username, password=password)
+    account = _account_identity(username)
+    attempts, claim = _begin_login_attempt(account, address)
+    try:
+        user = authenticate(request, username=username, password=password)
+    except BaseException:
+        _abandon_login_attempt(account, address, claim)
+        raise
     if user is None:
-        record_login_failure(username, address)
+        _record_login_failure(account, attempts)
         return None
-    clear_login_failures(username, address)
+    _clear_login_failures(account, address)
     return user
-
-
-def check_signup_allowed(address: str) -> None:
-    if ratelimit.exceeded(SIGNUP_SCOPE, address, settings.SIGNUP_LIMIT_PER_ADDRESS):
-        raise TooManyAttempts(settings.SIGNUP_WINDOW)
 
 
 @transaction.atomic
 def sign_up(username: str, email: str, password: str, address: str = "") -> User:
     """Create a viewer account. Callers validate the form first (name taken, e-mail)."""
-    if address:
-        check_signup_allowed(address)
-        ratelimit.hit(SIGNUP_SCOPE, address, settings.SIGNUP_WINDOW)
+    # Counted before the check (atomic), so parallel sign-ups cannot all slip under the limit.
+    if address and ratelimit.hit(SIGNUP_SCOPE, address, settings.SIGNUP_WINDOW) > (
+        settings.SIGNUP_LIMIT_PER_ADDRESS
+    ):
+        raise TooManyAttempts(settings.SIGNUP_WINDOW)
     return User.objects.create_user(username=username, email=email, password=password)
 
 

@@ -7,8 +7,9 @@ from django.views.decorators.http import require_POST
 
 from accounts import services
 from accounts.errors import NotAllowed, TooManyAttempts
-from accounts.forms import ProfileForm, SignUpForm, ThrottledLoginForm, client_address
+from accounts.forms import ProfileForm, SignUpForm, ThrottledLoginForm
 from accounts.models import User
+from livesite import client_address
 from rooms import services as room_services
 
 
@@ -28,7 +29,7 @@ def signup(request):
                 form.cleaned_data["username"],
                 form.cleaned_data["email"],
                 form.cleaned_data["password1"],
-                address=client_address(request),
+                address=client_address.for_request(request),
             )
         except TooManyAttempts as error:
             form.add_error(None, str(error))

@@ -11,6 +11,7 @@ class GiftsConfig(AppConfig):
     def ready(self):
         from prometheus_client import REGISTRY
 
+        from gifts import checks  # noqa: F401 -- registers the system checks
         from gifts.catalog import forget_cached_catalog
         from gifts.metrics import LeaderboardDriftCollector
 

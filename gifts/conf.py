@@ -95,6 +95,11 @@ def max_grant() -> int:
     return int(getattr(settings, "GIFTS_MAX_GRANT", 1_000_000))
 
 
+def demo_payments() -> bool:
+    """Whether this site is a demo that may sell coins through the placeholder provider."""
+    return bool(getattr(settings, "GIFTS_DEMO_PAYMENTS", settings.DEBUG))
+
+
 def demo_coins() -> int:
     """Coins a demo account starts with."""
     return int(getattr(settings, "GIFTS_DEMO_COINS", 5000))

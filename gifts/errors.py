@@ -85,6 +85,11 @@ class UnknownPackage(GiftError):
     default_message = "This coin package is not on offer."
 
 
+class PaymentsNotSetUp(GiftError):
+    code = "payments_not_set_up"
+    default_message = "Coins cannot be bought on this site yet: payments are not set up."
+
+
 class PaymentFailed(GiftError):
     code = "payment_failed"
     default_message = "The payment did not go through; no coins were added."

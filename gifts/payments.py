@@ -8,7 +8,9 @@ setting; nothing else changes. It receives the purchase's idempotency key so
 that a retried purchase is never charged twice by the provider either.
 
 THE DEFAULT PROVIDER IS A PLACEHOLDER: it approves every charge and no money
-moves. The buy-coins page says so to the user while it is configured.
+moves. The buy-coins page says so to the user while it is configured. It sells
+only on a declared demo (`GIFTS_DEMO_PAYMENTS`, on by default only with DEBUG);
+otherwise `buy_coins` refuses and `manage.py check --deploy` reports gifts.E001.
 """
 
 import uuid
@@ -66,6 +68,11 @@ def _provider_class(path: str) -> type[PaymentProvider]:
 
 def provider() -> PaymentProvider:
     return _provider_class(conf.payment_provider_path())()
+
+
+def may_sell(chosen: PaymentProvider) -> bool:
+    """False for the placeholder on a site that has not said it is a demo: free coins."""
+    return not chosen.is_placeholder or conf.demo_payments()
 
 
 def packages() -> list[CoinPackage]:

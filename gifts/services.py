@@ -25,6 +25,7 @@ from gifts.errors import (
     InsufficientFunds,
     NotSignedIn,
     PaymentFailed,
+    PaymentsNotSetUp,
     RoomNotLive,
     SelfGift,
     SenderRestricted,
@@ -472,8 +473,11 @@ def buy_coins(user, package_id: str, idempotency_key) -> Purchase:
     earlier = _earlier_purchase(user, key, package)
     if earlier is not None:
         return earlier
+    provider = payments.provider()
+    if not payments.may_sell(provider):
+        raise PaymentsNotSetUp()
     # The provider gets the key too, so a retry is not charged twice on its side either.
-    result = payments.provider().charge(user, package, key)
+    result = provider.charge(user, package, key)
     if not result.approved:
         raise PaymentFailed(result.message or None)
     memo = f"{package.coins} coins for {package.price} {conf.currency_symbol()}"

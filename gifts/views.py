@@ -54,6 +54,7 @@ def buy_coins_page(request):
         "offers": [(package, uuid.uuid4().hex) for package in payments.packages()],
         "currency": conf.currency_symbol(),
         "provider": provider,
+        "selling": payments.may_sell(provider),
     }
     return render(request, "gifts/buy_coins.html", context)
 

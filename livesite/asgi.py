@@ -18,6 +18,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from livesite.direct_send import DirectSend  # noqa: E402
+from livesite.listen_address import LoopbackOnlyInDebug  # noqa: E402
 from livesite.routing import websocket_urlpatterns  # noqa: E402
 from streaming.origin_asgi import HlsOrigin  # noqa: E402
 
@@ -30,6 +31,8 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+# With DEBUG on, only this machine is answered (livesite/listen_address.py).
+application = LoopbackOnlyInDebug(application)
 
 # A web process holds thousands of long-lived socket objects; with CPython's default
 # thresholds the cyclic collector walks them all every few hundred allocations and

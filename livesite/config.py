@@ -7,7 +7,10 @@ operator never has to guess which of thirty variables is wrong. No other
 module reads `os.environ`.
 """
 
+import ipaddress
 import os
+import secrets
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -69,6 +72,42 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_cidrs(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list of networks (10.0.0.0/8) or single addresses."""
+    items = env_list(name, default)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must be networks like 10.0.0.0/8, comma-separated (got {item!r})"
+            ) from None
+    return items
+
+
+def development_secret_key(path: Path) -> str:
+    """This install's own random SECRET_KEY for DEBUG, created (mode 0600) on first start.
+
+    Never a key written in the source: anyone could sign sessions and JWTs with that.
+    """
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secrets.token_urlsafe(64))
+    try:
+        # A hard link appears whole or not at all: of two processes starting at once,
+        # both end up with whichever key was linked first.
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
 
 
 def redact_url(url: str) -> str:

@@ -1,8 +1,9 @@
 """Health endpoints for load balancers and orchestrators.
 
-`/healthz` answers as long as the process serves requests. `/readyz` checks
+`/healthz` answers anyone as long as the process serves requests. `/readyz` checks
 each backing service this process is configured to use and answers 503 with
-the failed check named, so an operator sees at once which service is down.
+the failed check named, so an operator sees at once which service is down;
+it answers only the operator's networks or token (livesite.operator_access).
 """
 
 import logging
@@ -18,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from livesite.celery import app as celery_app
+from livesite.operator_access import operator_only
 
 log = logging.getLogger(__name__)
 CHECK_TIMEOUT_SECONDS = 2
@@ -73,6 +75,7 @@ def healthz(request):
 
 @require_GET
 @never_cache
+@operator_only
 def readyz(request):
     results, failed = {}, []
     for name, check in configured_checks().items():

@@ -12,6 +12,8 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
+from livesite.operator_access import operator_only
+
 REQUESTS = Counter(
     "livesite_http_requests_total", "HTTP requests served", ["method", "route", "status"]
 )
@@ -62,5 +64,6 @@ class RequestMetricsMiddleware:
         return response
 
 
+@operator_only
 def metrics_view(request):
     return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)

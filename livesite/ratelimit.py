@@ -9,6 +9,8 @@ while these counters are also read by services, API views and async
 consumers. `cache.add` + `cache.incr` are atomic on Redis.
 """
 
+import contextlib
+
 from django.core.cache import cache
 
 
@@ -37,3 +39,32 @@ def exceeded(scope: str, identity: str, limit: int) -> bool:
 
 def reset(scope: str, identity: str) -> None:
     cache.delete(_key(scope, identity))
+
+
+def release(scope: str, identity: str) -> None:
+    """Take back one counted action (one that was refused, or turned out not to count)."""
+    with contextlib.suppress(ValueError):  # already expired: nothing to take back
+        cache.decr(_key(scope, identity))
+
+
+def extend(scope: str, identity: str, window_seconds: int) -> None:
+    """Keep the count for `window_seconds` from now (a sliding window of quiet)."""
+    cache.touch(_key(scope, identity), window_seconds)
+
+
+def claim(scope: str, identity: str, window_seconds: int) -> bool:
+    """True for exactly one caller per identity in the window, however many race."""
+    return cache.add(_key(scope, identity), 1, timeout=window_seconds)
+
+
+def remember(scope: str, identity: str, value, window_seconds: int) -> None:
+    cache.set(_key(scope, identity), value, timeout=window_seconds)
+
+
+def remember_once(scope: str, identity: str, value, window_seconds: int) -> bool:
+    """Store `value` unless something is stored already (atomic); True if it was stored."""
+    return cache.add(_key(scope, identity), value, timeout=window_seconds)
+
+
+def recall(scope: str, identity: str):
+    return cache.get(_key(scope, identity))

@@ -14,7 +14,9 @@ from django.core.exceptions import ImproperlyConfigured
 from livesite.config import (
     BROKER_SCHEMES,
     REDIS_SCHEMES,
+    development_secret_key,
     env_bool,
+    env_cidrs,
     env_float,
     env_int,
     env_list,
@@ -31,7 +33,14 @@ SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "insecure-development-key-set-SECRET_KEY-in-production"  # noqa: S105
+    # Random per install (var/secret_key), never a key anyone can read in the source.
+    SECRET_KEY = development_secret_key(VAR_DIR / "secret_key")
+
+# With DEBUG on, `manage.py serve` and `manage.py ingest` listen on loopback only, unless this.
+DEBUG_ALLOW_PUBLIC_BIND = env_bool("DEBUG_ALLOW_PUBLIC_BIND", False)
+
+# Debug pages and error reports hide service URLs (they carry passwords), not only *KEY*.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "livesite.error_reports.SettingsHidingFilter"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -50,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "corsheaders",
+    "csp",
     "rest_framework",
     "rest_framework_simplejwt",
     "rest_framework_simplejwt.token_blacklist",  # accounts.services.revoke_api_tokens
@@ -66,6 +76,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "livesite.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -236,6 +247,8 @@ GIFTS_PRICE_CURRENCY = env_str("GIFTS_PRICE_CURRENCY", "USD")
 GIFTS_PAYMENT_PROVIDER = env_str(
     "GIFTS_PAYMENT_PROVIDER", "gifts.payments.PlaceholderPaymentProvider"
 )
+# The placeholder provider gives coins away: it sells only on a declared demo (on with DEBUG).
+GIFTS_DEMO_PAYMENTS = env_bool("GIFTS_DEMO_PAYMENTS", DEBUG)
 GIFTS_MAX_GRANT = env_int("GIFTS_MAX_GRANT", 1_000_000, minimum=1)
 GIFTS_DEMO_COINS = env_int("GIFTS_DEMO_COINS", 5000, minimum=0)
 # Threads per web process for gift sends from the chat socket (each may hold a database
@@ -272,7 +285,8 @@ ROOM_CACHE_SECONDS = env_int("ROOM_CACHE_SECONDS", 60, minimum=1)
 HLS_ROOT = Path(env_str("HLS_ROOT", str(VAR_DIR / "hls")))
 # Threads per web process reading HLS files for the origin (livesite/thread_pools.py).
 ORIGIN_READ_THREADS = env_int("ORIGIN_READ_THREADS", 4, minimum=1)
-INGEST_HOST = env_str("INGEST_HOST", "0.0.0.0")  # noqa: S104 -- encoders connect from anywhere
+# Loopback unless set: production sets 0.0.0.0 (or an interface) for encoders to reach it.
+INGEST_HOST = env_str("INGEST_HOST", "127.0.0.1")
 INGEST_PORT = env_int("INGEST_PORT", 1935, minimum=0)
 INGEST_APP = env_str("INGEST_APP", "live")
 # Shown on the dashboard as OBS's "Server"; empty means rtmp://<page host>:INGEST_PORT/INGEST_APP.
@@ -311,8 +325,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Failed log-ins allowed per user name and client address, and per address, in the window.
+# Failed log-ins per account before each further try waits LOGIN_DELAY_SECONDS, doubling
+# up to LOGIN_DELAY_MAX_SECONDS (accounts/services.py); failures per client address in the window.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_DELAY_SECONDS = env_int("LOGIN_DELAY_SECONDS", 30, minimum=1)
+LOGIN_DELAY_MAX_SECONDS = env_int("LOGIN_DELAY_MAX_SECONDS", 900, minimum=1)
 LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", 30, minimum=1)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900, minimum=1)
 SIGNUP_LIMIT_PER_ADDRESS = env_int("SIGNUP_LIMIT_PER_ADDRESS", 10, minimum=1)
@@ -330,8 +347,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        # DRF's own classes, with the client address from livesite.client_address.
+        "livesite.throttling.AnonRateThrottle",
+        "livesite.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_RATE_ANON", "120/min"),
@@ -409,6 +427,34 @@ if not DEBUG:
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
     # Health checks come from load balancers over plain HTTP.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# --- Content-Security-Policy (django-csp): scripts only from our own files ----------
+# No inline script or style anywhere (data reaches scripts through json_script). hls.js
+# plays through MediaSource (blob: media) and may run its demuxer in a blob: worker.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "worker-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],  # 'self' covers same-host ws: and wss:
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# --- Trusted proxies: whose X-Forwarded-For to believe (livesite/client_address.py) ----
+# Loopback by default: the shipped deployment runs nginx on the same host. Empty: believe none.
+TRUSTED_PROXIES = env_cidrs("TRUSTED_PROXIES", ["127.0.0.0/8", "::1/128"])
+
+# --- Operator endpoints: /metrics and /readyz (accounts/permissions.py) -----------
+METRICS_ALLOWED_NETWORKS = env_cidrs("METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"])
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 # --- Logging: one JSON object a line in production --------------------------
 LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")

@@ -24,7 +24,7 @@ def test_a_message_typed_in_one_page_shows_in_the_other_as_text(alice_room, bob,
 
         for page in (sender, watcher):
             page.wait_for_function(
-                "document.querySelector('[data-viewer-count]').textContent === '2'"
+                "() => document.querySelector('[data-viewer-count]').textContent === '2'"
             )
 
         sender.fill("input[name=text]", "hello from bob 👋")
@@ -55,13 +55,13 @@ def test_hearts_float_and_the_total_reaches_the_other_page(alice_room, bob, caro
         watcher.goto(room_url)
         tapper.goto(room_url)
         tapper.wait_for_function(
-            "document.querySelector('[data-viewer-count]').textContent === '2'"
+            "() => document.querySelector('[data-viewer-count]').textContent === '2'"
         )
         for _ in range(3):
             tapper.click("[data-heart-button]")
         assert tapper.query_selector(".floating-heart") is not None
         watcher.wait_for_function(
-            "document.querySelector('[data-likes-total]').textContent === '3'", timeout=10_000
+            "() => document.querySelector('[data-likes-total]').textContent === '3'", timeout=10_000
         )
 
 
@@ -81,7 +81,7 @@ def test_the_room_page_runs_without_script_errors_for_every_role(alice_room, bob
                 log_in(page, server.url, username, password)
             page.goto(f"{server.url}/rooms/{alice_room.slug}/")
             page.wait_for_function(
-                "document.querySelector('[data-viewer-count]').textContent !== '0'"
+                "() => document.querySelector('[data-viewer-count]').textContent !== '0'"
             )
             page.click("[data-gift-toggle]")
             assert page.query_selector_all(".gift-choice"), "the gift tray lists the catalog"
@@ -106,7 +106,7 @@ def test_a_viewer_reports_a_message_from_the_room_page(alice_room, bob, carol, p
         reporter.goto(room_url)
         author.goto(room_url)
         author.wait_for_function(
-            "document.querySelector('[data-viewer-count]').textContent === '2'"
+            "() => document.querySelector('[data-viewer-count]').textContent === '2'"
         )
         author.fill("input[name=text]", "buy followers at spam.example")
         author.press("input[name=text]", "Enter")

@@ -61,7 +61,7 @@ def test_a_gift_animates_and_updates_the_gifters_board_in_another_page(
             # Both sockets joined the room, and the gift module is mounted (it fills the
             # tray only once its handlers' module has loaded).
             page.wait_for_function(
-                "document.querySelector('[data-viewer-count]').textContent === '2'",
+                "() => document.querySelector('[data-viewer-count]').textContent === '2'",
                 timeout=WAIT_MS,
             )
             page.wait_for_selector(".gift-choice", state="attached", timeout=WAIT_MS)
@@ -139,7 +139,7 @@ def test_the_boards_stay_exact_between_throttled_leaderboard_frames(
         sender.goto(room_url)
         for page in (sender, watcher):
             page.wait_for_function(
-                "document.querySelector('[data-viewer-count]').textContent === '2'",
+                "() => document.querySelector('[data-viewer-count]').textContent === '2'",
                 timeout=WAIT_MS,
             )
             page.wait_for_selector(".gift-choice", state="attached", timeout=WAIT_MS)

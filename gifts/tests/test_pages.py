@@ -163,3 +163,16 @@ def test_admin_lists_gifts_and_money_records(client, dave, rich_bob, live_room, 
     client.force_login(dave)
     for model in ("gift", "balance", "transfer", "ledgerentry", "giftsend"):
         assert client.get(reverse(f"admin:gifts_{model}_changelist")).status_code == 200
+
+
+def test_a_site_that_is_no_demo_sells_no_free_coins(client, bob, settings):
+    settings.GIFTS_DEMO_PAYMENTS = False
+    client.force_login(bob)
+    page = client.get(reverse("gifts:buy_coins")).content.decode()
+    assert "payments are not set up" in page
+    assert "Buy 70 coins" not in page
+    data = {"package": "coins-350", "idempotency_key": "a" * 32}
+    response = client.post(reverse("gifts:buy"), data, follow=True)
+    assert "payments are not set up" in response.content.decode()
+    assert services.wallet_of(bob).coins == 0
+    assert not Transfer.objects.filter(kind="purchase").exists()

@@ -106,7 +106,7 @@ def test_start_up_without_variables_uses_embedded_defaults():
     assert "started" in result.stdout
 
 
-def test_production_settings_pass_the_deploy_check():
+def deploy_check(**extra) -> subprocess.CompletedProcess:
     clean = {
         k: v
         for k, v in os.environ.items()
@@ -117,8 +117,9 @@ def test_production_settings_pass_the_deploy_check():
         "DEBUG": "0",
         "SECRET_KEY": "x" * 20 + "a-very-long-production-secret-key-0123456789",
         "ALLOWED_HOSTS": "live.example.com",
+        **extra,
     }
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=env,
@@ -126,7 +127,17 @@ def test_production_settings_pass_the_deploy_check():
         text=True,
         timeout=120,
     )
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = deploy_check(GIFTS_DEMO_PAYMENTS="1")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_deploy_check_fails_on_free_coins():
+    result = deploy_check()
+    assert result.returncode != 0
+    assert "gifts.E001" in result.stdout + result.stderr
 
 
 def test_debug_off_without_a_secret_key_refuses_to_start():

@@ -151,7 +151,7 @@ def test_a_replay_plays_from_its_page_and_can_seek(tmp_path, alice, alice_room):
         assert duration == pytest.approx(8, abs=1)  # a finished VOD, not a live window
         page.evaluate("document.querySelector('[data-player] video').currentTime = 6")
         page.wait_for_function(
-            "document.querySelector('[data-player] video').currentTime > 6.2", timeout=15_000
+            "() => document.querySelector('[data-player] video').currentTime > 6.2", timeout=15_000
         )
 
 
@@ -172,7 +172,7 @@ def test_the_stream_manager_shows_live_health_and_ends_the_stream(
         publisher = ffmpeg_publish(serve.url(key), seconds=60)
         try:
             page.wait_for_function(
-                "document.querySelector('[data-room-status]').textContent === 'Live'",
+                "() => document.querySelector('[data-room-status]').textContent === 'Live'",
                 timeout=20_000,
             )
             resolution = page.locator('[data-health-field="resolution"]')

@@ -6,6 +6,7 @@ import signal
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from livesite.listen_address import check_bind
 from streaming.ingest.live_lock import LocalLiveLock, RedisLiveLock
 from streaming.ingest.service import Ingest, IngestSettings
 
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=settings.INGEST_PORT)
 
     def handle(self, *args, host: str, port: int, **options):
+        check_bind(host, "the RTMP ingest")
         asyncio.run(self._serve(host, port))
 
     async def _serve(self, host: str, port: int) -> None:

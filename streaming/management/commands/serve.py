@@ -20,6 +20,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from livesite.listen_address import check_bind
+
 logger = logging.getLogger("livesite.ingest")
 
 
@@ -33,6 +35,8 @@ class Command(BaseCommand):
         parser.add_argument("--ingest-port", type=int, default=settings.INGEST_PORT)
 
     def handle(self, *args, host, port, ingest_host, ingest_port, **options):
+        check_bind(host, "the web")
+        check_bind(ingest_host, "the RTMP ingest")
         # daphne.server installs the asyncio Twisted reactor: import it before Twisted.
         from daphne.server import Server, twisted_loop
         from twisted.internet import defer, reactor
