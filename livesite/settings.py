@@ -20,6 +20,7 @@ from livesite.config import (
     env_list,
     env_str,
     parse_database_url,
+    parse_email_url,
     parse_service_url,
 )
 
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "chat",
     "gifts",
     "moderation",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -93,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "livesite.context_processors.site",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -409,6 +412,25 @@ if not DEBUG:
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
     # Health checks come from load balancers over plain HTTP.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# --- Email and go-live notifications ------------------------------------------
+# console:// prints mail (development); smtp://user:password@host:587 in production.
+_EMAIL = parse_email_url(env_str("EMAIL_URL", "console://"))
+EMAIL_BACKEND = _EMAIL["EMAIL_BACKEND"]
+EMAIL_HOST = _EMAIL.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _EMAIL.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _EMAIL.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _EMAIL.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _EMAIL.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _EMAIL.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = _EMAIL.get("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <noreply@localhost>")
+# Absolute links in emails (the unsubscribe link, the room): scheme and host, no slash.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+# A room that ends and goes live again within this many minutes notifies nobody again.
+NOTIFICATIONS_FLAP_MINUTES = env_int("NOTIFICATIONS_FLAP_MINUTES", 10, minimum=0)
+# Followers per fan-out task: one multi-row INSERT and one unread-count query each.
+NOTIFICATIONS_BATCH_SIZE = env_int("NOTIFICATIONS_BATCH_SIZE", 1000, minimum=1)
 
 # --- Logging: one JSON object a line in production --------------------------
 LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")

@@ -8,8 +8,14 @@ group send serves them, unlike the room sockets' per-message fan-out (chat.hub).
 `announce` is called by the services in rooms.services inside their transaction;
 the event leaves only once it commits, and a channel layer that is down costs a
 log line, never the status change itself.
+
+A signed-in user's directory sockets also join a group of their own
+(`user_group`), so apps above rooms can tell that user something on every page
+without rooms knowing what (the notifications app's bell): `send_to_users` takes
+ready frames, which the socket forwards as they are.
 """
 
+import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
@@ -21,6 +27,12 @@ from rooms import events
 log = logging.getLogger(__name__)
 
 GROUP = "directory"
+# Group sends in flight at once for `send_to_users`: each is two or three Redis round trips.
+PERSONAL_SENDS_IN_FLIGHT = 64
+
+
+def user_group(user_id: int) -> str:
+    return f"directory.user.{user_id}"
 
 
 def announce(room) -> None:
@@ -34,3 +46,25 @@ def _send(event: dict) -> None:
         async_to_sync(get_channel_layer().group_send)(GROUP, event)
     except Exception:
         log.exception("could not announce %s of room %s to the directory", event, event["room"])
+
+
+def send_to_users(frames: dict[int, dict]) -> None:
+    """Send each user's frame to every directory socket they have open (any page, any
+    process). Users with no socket open cost a round trip and receive nothing."""
+    if not frames:
+        return
+    try:
+        async_to_sync(_send_personal)(frames)
+    except Exception:
+        log.exception("could not send personal frames to %d users", len(frames))
+
+
+async def _send_personal(frames: dict[int, dict]) -> None:
+    layer = get_channel_layer()
+    in_flight = asyncio.Semaphore(PERSONAL_SENDS_IN_FLIGHT)
+
+    async def send(user_id: int, frame: dict) -> None:
+        async with in_flight:
+            await layer.group_send(user_group(user_id), {"type": "personal.frame", "frame": frame})
+
+    await asyncio.gather(*(send(user_id, frame) for user_id, frame in frames.items()))
