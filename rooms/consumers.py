@@ -14,6 +14,7 @@ import json
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from rooms import directory_feed
 from rooms.directory_feed import GROUP, user_group
 
 
@@ -26,7 +27,14 @@ class DirectoryConsumer(AsyncWebsocketConsumer):
             personal = user_group(user.pk)
             await self.channel_layer.group_add(personal, self.channel_name)
             self.groups = [*self.groups, personal]  # left again on disconnect
+            await directory_feed.page_opened(user.pk)
+            self.counted_user = user.pk
         await self.accept()
+
+    async def disconnect(self, code) -> None:
+        user_id = getattr(self, "counted_user", None)
+        if user_id is not None:
+            await directory_feed.page_closed(user_id)
 
     async def room_status(self, event: dict) -> None:
         await self.send(text_data=json.dumps(event, separators=(",", ":")))

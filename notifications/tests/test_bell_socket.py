@@ -89,3 +89,32 @@ async def _close_layer():
     layer = get_channel_layer()
     if hasattr(layer, "close_pools"):
         await layer.close_pools()
+
+
+async def test_followers_without_an_open_page_cost_no_group_send(
+    erin, bob, alice_room, monkeypatch
+):
+    """100,000 followers, a few hundred online: only those get a frame."""
+    from rooms import directory_feed
+    from rooms import services as room_services
+
+    await database_sync_to_async(room_services.follow_room)(bob, alice_room)
+    page = await open_directory_socket(erin)
+    sent_to = []
+    layer = get_channel_layer()
+    real_group_send = layer.group_send
+
+    async def counting_group_send(group, message):
+        sent_to.append(group)
+        await real_group_send(group, message)
+
+    monkeypatch.setattr(layer, "group_send", counting_group_send)
+    try:
+        await database_sync_to_async(go_live_and_commit)(alice_room)
+        await frames_until(page, "notifications.unread")
+        personal = [group for group in sent_to if group.startswith("directory.user.")]
+        assert personal == [directory_feed.user_group(erin.pk)]
+    finally:
+        await page.disconnect()
+        await _close_layer()
+    assert await database_sync_to_async(directory_feed.online_users)([erin.pk, bob.pk]) == set()
