@@ -7,8 +7,9 @@ Measures, in one run:
   with none, side by side (the baseline): the fan-out must not slow it;
 - fan-out: from the stream's commit to the last follower's notification row, the
   rows written a second and the INSERT statements a second, with every follower's
-  `notifications.unread` frame sent through the Redis channel layer and 1% of
-  followers sent an email (Django's dummy backend: no SMTP server in the loop);
+  `notifications.unread` frame sent through the Redis channel layer to the 5% of
+  followers counted as having a page open, and 1% of followers sent an email
+  (Django's dummy backend: no SMTP server in the loop);
 - baseline for the fan-out: the same 100,000 rows written by this process alone in
   batches of the same size with one `bulk_create` each and nothing else (no
   unread counts, no frames, no Celery), so the ratio is the pipeline's overhead.
@@ -121,6 +122,18 @@ def populate(followers: int):
     return busy, quiet
 
 
+def mark_online(every: int) -> int:
+    """Count every `every`-th follower as having a page open, as their sockets would."""
+    from livesite.redis_client import get_sync_redis
+    from rooms.directory_feed import _online_key
+    from rooms.models import Follow
+
+    user_ids = Follow.objects.values_list("user_id", flat=True)[::every]
+    if user_ids:
+        get_sync_redis().hset(_online_key(), mapping={str(uid): 1 for uid in user_ids})
+    return len(user_ids)
+
+
 def timed_start(room) -> float:
     from django.db import connection
 
@@ -180,6 +193,9 @@ def main() -> None:
     parser.add_argument("--followers", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--starts", type=int, default=5, help="timed starts of the quiet room")
+    parser.add_argument(
+        "--online-every", type=int, default=20, help="every Nth follower has a page open"
+    )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/8")
     parser.add_argument("--worker-queue", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -198,6 +214,7 @@ def main() -> None:
 
     print(f"populating {args.followers} followers …", flush=True)
     busy, quiet = populate(args.followers)
+    online = mark_online(args.online_every)
     queue = f"bench-notifications-{uuid.uuid4().hex[:8]}"
     app.conf.task_default_queue = queue
     worker = subprocess.Popen(
@@ -239,7 +256,10 @@ def main() -> None:
     rate = args.followers / writing if writing else float("inf")
     quiet_median = statistics.median(quiet_starts)
     busy_median = statistics.median(busy_starts)
-    print(f"followers: {args.followers}, batch size {batch}, worker processes {args.workers}")
+    print(
+        f"followers: {args.followers} ({online} with a page open), batch size {batch}, "
+        f"worker processes {args.workers}"
+    )
     print(f"start_stream, no followers (median of {args.starts}): {quiet_median * 1000:.1f} ms")
     print(
         f"start_stream, {args.followers} followers (median of {args.starts}): "

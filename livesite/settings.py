@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "gifts",
     "moderation",
     "notifications",
+    "discovery",
 ]
 
 MIDDLEWARE = [
@@ -272,6 +273,8 @@ CHAT_PRESENCE_TTL = env_int("CHAT_PRESENCE_TTL", 45, minimum=3)
 # Where transcoders write HLS, one folder per room slug; the origin serves it at /hls/.
 # Safety net of the room and directory cache (rooms/cache.py); changes invalidate at once.
 ROOM_CACHE_SECONDS = env_int("ROOM_CACHE_SECONDS", 60, minimum=1)
+# How long a search query's matches are reused (live status is laid over them fresh).
+SEARCH_CACHE_SECONDS = env_int("SEARCH_CACHE_SECONDS", 15, minimum=0)
 HLS_ROOT = Path(env_str("HLS_ROOT", str(VAR_DIR / "hls")))
 # Threads per web process reading HLS files for the origin (livesite/thread_pools.py).
 ORIGIN_READ_THREADS = env_int("ORIGIN_READ_THREADS", 4, minimum=1)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("gifts/", include("gifts.urls")),
     path("moderation/", include("moderation.urls")),
     path("notifications/", include("notifications.urls")),
+    path("", include("discovery.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("livesite.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
