@@ -11,6 +11,12 @@ from rooms import services as rooms
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Nothing here is about passwords: the cast signs up without the slow hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def eager_tasks(monkeypatch):
     monkeypatch.setitem(app.conf, "task_always_eager", True)
 

@@ -24,4 +24,6 @@ def drop_index(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("rooms", "0007_follow_notify")]
 
-    operations = [migrations.RunPython(add_index, drop_index)]
+    # MySQL cannot run DDL inside a transaction.
+    atomic = False
+    operations = [migrations.RunPython(add_index, drop_index, atomic=False)]
