@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from livesite import health, metrics
+from moderation.room_admin import site as room_moderation_admin
 
 urlpatterns = [
     path("", include("rooms.urls")),
@@ -13,6 +14,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("", include("discovery.urls")),
     path("admin/", admin.site.urls),
+    path("moderate/", room_moderation_admin.urls),
     path("api/", include("livesite.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
