@@ -187,6 +187,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "end-abandoned-streams": {"task": "rooms.end_abandoned_streams", "schedule": 60.0},
     "delete-expired-replays": {"task": "streaming.delete_expired_replays", "schedule": 900.0},
+    "expire-held-messages": {"task": "moderation.expire_held_messages", "schedule": 30.0},
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -415,6 +416,10 @@ if not DEBUG:
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
     # Health checks come from load balancers over plain HTTP.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# --- Moderation (the rest of MODERATION_* take their defaults in moderation/conf.py) ---
+# A held message nobody approves or removes within this many seconds is dropped (0: never).
+MODERATION_HELD_REVIEW_SECONDS = env_int("MODERATION_HELD_REVIEW_SECONDS", 300, minimum=0)
 
 # --- Email and go-live notifications ------------------------------------------
 # console:// prints mail (development); smtp://user:password@host:587 in production.
