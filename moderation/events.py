@@ -30,6 +30,11 @@ def held_outcome(item, outcome: str) -> dict:
     }
 
 
+def queue_changed(room_slug: str) -> dict:
+    """To the room's moderators and owner (their directory sockets): its queue changed."""
+    return {"type": "moderation.queue", "room": room_slug}
+
+
 def moderation_done(action: str, **fields) -> dict:
     """To the moderator's own socket only: their in-room action took effect."""
     return {"type": "mod.done", "action": action, **fields}

@@ -527,6 +527,13 @@ def set_follow_notifications(user_id: int, room_id: int, notify: str) -> bool:
     return bool(Follow.objects.filter(user_id=user_id, room_id=room_id).update(notify=notify))
 
 
+def moderator_ids(room_id: int) -> tuple[set[int], str]:
+    """The room's owner and appointed moderators (user ids), and the room's slug."""
+    owner_id, slug = Room.objects.filter(pk=room_id).values_list("owner_id", "slug").get()
+    appointed = RoomModerator.objects.filter(room_id=room_id).values_list("user_id", flat=True)
+    return {owner_id, *appointed}, slug
+
+
 def has_notified_followers(room_id: int) -> bool:
     return Follow.objects.filter(room_id=room_id, notify=Follow.Notify.ALL).exists()
 

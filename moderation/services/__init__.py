@@ -13,6 +13,7 @@ transaction, and publishes its events only once the transaction commits.
 - audit: the log every action above writes
 """
 
+from moderation.services import room_queue  # noqa: F401 -- moderation.services.room_queue
 from moderation.services.audit import record
 from moderation.services.reports import file_report
 from moderation.services.restrictions import (

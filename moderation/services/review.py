@@ -65,6 +65,7 @@ def hold_message(message_id: int, room_id: int, user_id: int, reasons: list[dict
         message_id=message_id,
         user_id=user_id,
     )
+    _queue_changed_on_commit(room_id)
     record(
         None,
         "hold",
@@ -97,6 +98,7 @@ def flag_message(message: ChatMessage, score: float, reasons: list[dict], retrac
         item.save(update_fields=["score", "reasons", "updated_at"])
     if retract:
         chat.retract_message(message)
+    _queue_changed_on_commit(message.room_id)
     record(
         None,
         "auto_retract" if retract else "flag",
@@ -135,6 +137,7 @@ def _resolve(by, item: ReviewItem, resolution: str, reason: str = "", **details)
     item.resolved_at = timezone.now()
     item.save()
     _tell_sender_on_commit(item, resolution)
+    _queue_changed_on_commit(item.room_id)
     record(
         by,
         f"review_{resolution}",
@@ -146,6 +149,12 @@ def _resolve(by, item: ReviewItem, resolution: str, reason: str = "", **details)
         **details,
     )
     return item
+
+
+def _queue_changed_on_commit(room_id: int | None) -> None:
+    from moderation.services.room_queue import queue_changed_on_commit  # it imports us
+
+    queue_changed_on_commit(room_id)
 
 
 def _tell_sender_on_commit(item: ReviewItem, resolution: str) -> None:
