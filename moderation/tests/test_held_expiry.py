@@ -17,9 +17,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def told(monkeypatch):
-    """Frames sent to users' directory sockets: (user id, frame)."""
+    """`moderation.held` frames sent to users' directory sockets: (user id, frame)."""
     sent = []
-    monkeypatch.setattr(directory_feed, "send_to_users", lambda frames: sent.extend(frames.items()))
+
+    def send_to_users(frames):
+        sent.extend(item for item in frames.items() if item[1]["type"] == "moderation.held")
+
+    monkeypatch.setattr(directory_feed, "send_to_users", send_to_users)
     return sent
 
 
