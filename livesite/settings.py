@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "moderation",
     "notifications",
     "discovery",
+    "clips",
 ]
 
 MIDDLEWARE = [
@@ -420,6 +421,12 @@ if not DEBUG:
 # --- Moderation (the rest of MODERATION_* take their defaults in moderation/conf.py) ---
 # A held message nobody approves or removes within this many seconds is dropped (0: never).
 MODERATION_HELD_REVIEW_SECONDS = env_int("MODERATION_HELD_REVIEW_SECONDS", 300, minimum=0)
+
+# --- Clips: the last seconds of a live stream (clips/services.py) -------------------
+CLIPS_MIN_SECONDS = env_int("CLIPS_MIN_SECONDS", 15, minimum=1)
+CLIPS_MAX_SECONDS = env_int("CLIPS_MAX_SECONDS", 60, minimum=CLIPS_MIN_SECONDS)
+CLIPS_PER_USER_LIMIT = env_int("CLIPS_PER_USER_LIMIT", 5, minimum=1)
+CLIPS_PER_USER_WINDOW = env_int("CLIPS_PER_USER_WINDOW", 600, minimum=1)
 
 # --- Email and go-live notifications ------------------------------------------
 # console:// prints mail (development); smtp://user:password@host:587 in production.

@@ -13,6 +13,7 @@ urlpatterns = [
     path("moderation/", include("moderation.urls")),
     path("notifications/", include("notifications.urls")),
     path("", include("discovery.urls")),
+    path("", include("clips.urls")),
     path("admin/", admin.site.urls),
     path("moderate/", room_moderation_admin.urls),
     path("api/", include("livesite.api_urls")),
