@@ -13,6 +13,7 @@ import secrets
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 
@@ -23,6 +24,7 @@ from clips.models import Clip, ClipChoice
 from livesite import ratelimit
 
 RATE_SCOPE = "clips"
+LATEST_KEY = "clips:latest"
 
 
 def _live_folder(room) -> Path:
@@ -71,6 +73,7 @@ def make_clip(by, room, seconds=30, title: str = "") -> Clip:
     length, has_thumbnail = made
     ratelimit.hit(RATE_SCOPE, str(by.pk), window)
     title = " ".join(str(title).split())[:100] or f"{room.title[:80]} clip"
+    _forget_latest_on_commit()
     return Clip.objects.create(
         public_id=public_id,
         room=room,
@@ -92,6 +95,7 @@ def delete_clip(by, clip: Clip) -> None:
         raise ClipNotAllowed("Only the room's owner and moderators may delete this clip.")
     with transaction.atomic():
         Clip.objects.filter(pk=clip.pk).delete()
+        _forget_latest_on_commit()
         folder, public_id = _live_folder(clip.room), clip.public_id
         transaction.on_commit(lambda: files.delete_clip(folder, public_id))
 
@@ -109,6 +113,24 @@ def clip_by_public_id(public_id: str) -> Clip | None:
 
 def recent_clips(room, limit: int = 12) -> list[Clip]:
     return list(Clip.objects.filter(room=room).order_by("-created_at")[:limit])
+
+
+def latest_clips(limit: int = 12, owner=None) -> list[Clip]:
+    """The newest clips of every room (the directory: cached like it, forgotten when a
+    clip is made or deleted, so an anonymous directory view still costs no query), or of
+    `owner`'s rooms (a profile)."""
+    found = Clip.objects.select_related("room__owner").order_by("-created_at")
+    if owner is not None:
+        return list(found.filter(room__owner=owner)[:limit])
+    latest = cache.get(LATEST_KEY)
+    if latest is None:
+        latest = list(found[:limit])
+        cache.set(LATEST_KEY, latest, settings.ROOM_CACHE_SECONDS)
+    return latest
+
+
+def _forget_latest_on_commit() -> None:
+    transaction.on_commit(lambda: cache.delete(LATEST_KEY))
 
 
 def disk_bytes(room) -> int:

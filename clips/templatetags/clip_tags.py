@@ -14,5 +14,10 @@ def room_clips(room) -> dict:
 
 
 @register.simple_tag
+def latest_clips(owner=None) -> list:
+    return services.latest_clips(owner=owner)
+
+
+@register.simple_tag
 def room_clip_settings(room) -> dict:
     return {"allowed": services.clips_allowed(room), "disk_bytes": services.disk_bytes(room)}

@@ -185,3 +185,14 @@ def test_the_stream_manager_turns_clips_off_and_shows_their_disk_use(
     assert "Viewers may clip this room" in page and "on disk" in page
     client.post(reverse("clips:allowed", args=[live_room.slug]), {})
     assert not services.clips_allowed(live_room)
+
+
+def test_clips_show_in_the_directory_and_on_the_broadcasters_profile(live_room, bob, client):
+    clip = services.make_clip(bob, live_room, 30, "Directory moment")
+    for url in ("/", reverse("accounts:profile", args=["alice"])):
+        page = client.get(url).content.decode()
+        assert "Directory moment" in page and clip.get_absolute_url() in page
+    assert (
+        "Directory moment"
+        not in client.get(reverse("accounts:profile", args=["bob"])).content.decode()
+    )
