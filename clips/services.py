@@ -22,6 +22,7 @@ from clips import files
 from clips.errors import ClipNotAllowed, ClipRefused, TooManyClips
 from clips.models import Clip, ClipChoice
 from livesite import ratelimit
+from livesite.after_commit import after_commit
 
 RATE_SCOPE = "clips"
 LATEST_KEY = "clips:latest"
@@ -97,7 +98,7 @@ def delete_clip(by, clip: Clip) -> None:
         Clip.objects.filter(pk=clip.pk).delete()
         _forget_latest_on_commit()
         folder, public_id = _live_folder(clip.room), clip.public_id
-        transaction.on_commit(lambda: files.delete_clip(folder, public_id))
+        after_commit(lambda: files.delete_clip(folder, public_id), "clip_files")
 
 
 def count_view(clip: Clip) -> None:
@@ -130,7 +131,7 @@ def latest_clips(limit: int = 12, owner=None) -> list[Clip]:
 
 
 def _forget_latest_on_commit() -> None:
-    transaction.on_commit(lambda: cache.delete(LATEST_KEY))
+    after_commit(lambda: cache.delete(LATEST_KEY), "clip_cache")
 
 
 def disk_bytes(room) -> int:

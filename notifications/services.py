@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import permissions
+from livesite.after_commit import after_commit
 from notifications import events
 from notifications.errors import BadUnsubscribeLink
 from notifications.models import EmailChoice, Notification
@@ -147,7 +148,7 @@ def mark_all_read(user) -> int:
         )
         if marked:
             frame = {user.pk: events.unread(0)}
-            transaction.on_commit(lambda: directory_feed.send_to_users(frame))
+            after_commit(lambda: directory_feed.send_to_users(frame), "notifications_unread")
     return marked
 
 

@@ -20,6 +20,7 @@ from django.utils.text import slugify
 from accounts import permissions
 from chat import events as chat_events
 from chat.broadcast import publish_on_commit
+from livesite.after_commit import after_commit
 from rooms import cache, directory_feed, events, signals
 from rooms.errors import InvalidRoom, NotAllowed
 from rooms.models import Follow, Room, RoomModerator, Stream, StreamIncident
@@ -210,7 +211,7 @@ def start_stream(room: Room, replace_stale: bool = False) -> Stream:
     room.status = Room.Status.LIVE
     room.save(update_fields=["current_stream", "status", "updated_at"])
     _changed(room, status_changed=True)
-    transaction.on_commit(lambda: signals.send_stream_started(room, stream))
+    after_commit(lambda: signals.send_stream_started(room, stream), "stream_started")
     return stream
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts import permissions
 from chat import services as chat
 from chat.models import ChatMessage
+from livesite.after_commit import after_commit
 from moderation import conf, events
 from moderation.errors import InvalidAction, NotAllowed
 from moderation.models import ReviewItem
@@ -163,7 +164,7 @@ def _tell_sender_on_commit(item: ReviewItem, resolution: str) -> None:
         return
     outcome = {"approved": "approved", "expired": "expired"}.get(resolution, "removed")
     frame = {item.user_id: events.held_outcome(item, outcome)}
-    transaction.on_commit(lambda: directory_feed.send_to_users(frame))
+    after_commit(lambda: directory_feed.send_to_users(frame), "held_outcome")
 
 
 def expire_held_messages(now=None) -> int:

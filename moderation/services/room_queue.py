@@ -7,9 +7,9 @@ resolved) its moderators' open pages hear `moderation.queue` over their director
 socket and refetch the queue.
 """
 
-from django.db import transaction
 
 from accounts import permissions
+from livesite.after_commit import after_commit
 from moderation import conf, events
 from moderation.errors import InvalidAction, NotAllowed, UnknownTarget
 from moderation.models import ReviewItem
@@ -59,7 +59,7 @@ def queue_changed_on_commit(room_id: int | None) -> None:
     """Tell the room's moderators' open pages to refetch its queue, after the commit."""
     if room_id is None:
         return
-    transaction.on_commit(lambda: _announce(room_id))
+    after_commit(lambda: _announce(room_id), "moderation_queue")
 
 
 def _announce(room_id: int) -> None:
