@@ -7,7 +7,7 @@ wildcards (Django escapes them). Every word must match the room's title, tags or
 category, or its broadcaster's name; each word is a prefix (`spee` finds "speedrun").
 
 On MySQL a word goes through the FULLTEXT index on (title, tags, category)
-(rooms migration 0008) when InnoDB can answer it: at least
+(rooms migration 0009) when InnoDB can answer it: at least
 `innodb_ft_min_token_size` (3) characters and not one of InnoDB's default stopwords,
 which FULLTEXT never finds. Shorter words, stopwords and every word on SQLite use
 `icontains`. We do not use SQLite's FTS5: it needs a shadow table kept in step by

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("rooms", "0008_room_fulltext"),
+        ("rooms", "0009_room_fulltext"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

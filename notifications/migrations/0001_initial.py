@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("accounts", "0001_initial"),
-        ("rooms", "0007_follow_notify"),
+        ("rooms", "0008_follow_notify"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

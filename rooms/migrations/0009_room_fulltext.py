@@ -22,7 +22,7 @@ def drop_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("rooms", "0007_follow_notify")]
+    dependencies = [("rooms", "0008_follow_notify")]
 
     # MySQL cannot run DDL inside a transaction.
     atomic = False

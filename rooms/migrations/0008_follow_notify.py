@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rooms', '0006_replays_incidents_room_controls'),
+        ('rooms', '0007_staff_revocations'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
