@@ -78,6 +78,27 @@ def rank_role(*, owner: bool, staff: bool, moderator: bool) -> str:
     return ROLE_VIEWER
 
 
+def rooms_moderated_by(user) -> set[int] | None:
+    """Ids of the rooms `user` moderates (owns, or was appointed to); None for staff, who
+    moderate every room. Empty for everyone else."""
+    if is_staff(user):
+        return None
+    if not is_signed_in(user):
+        return set()
+    # Imported here: rooms' models import this module's app.
+    from rooms.models import Room
+
+    owned = Room.objects.filter(owner_id=user.pk).values_list("pk", flat=True)
+    appointed = user.moderator_grants.values_list("room_id", flat=True)
+    return {*owned, *appointed}
+
+
+def can_use_room_moderation_admin(user) -> bool:
+    """The room moderation admin (/moderate/): staff, and anyone moderating a room."""
+    moderated = rooms_moderated_by(user)
+    return moderated is None or bool(moderated)
+
+
 def role_in_room(user, room) -> str:
     """The badge a user wears in a room's chat."""
     if not is_signed_in(user):

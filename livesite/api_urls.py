@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("gifts.api_urls")),
     path("", include("chat.api_urls")),
     path("", include("moderation.api_urls")),
+    path("", include("discovery.api_urls")),
 ]

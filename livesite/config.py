@@ -170,3 +170,51 @@ def parse_service_url(name: str, url: str, allowed: set[str]) -> str:
     if parts.scheme not in {"unix", "memory"} and not parts.hostname:
         raise ImproperlyConfigured(f"{name} names no host: {redact_url(url)!r}")
     return url
+
+
+EMAIL_SCHEMES = {"console", "smtp", "smtps", "locmem", "dummy"}
+_EMAIL_BACKENDS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+    "dummy": "django.core.mail.backends.dummy.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "smtps": "django.core.mail.backends.smtp.EmailBackend",
+}
+
+
+def parse_email_url(url: str, name: str = "EMAIL_URL") -> dict:
+    """Django's EMAIL_* settings for `url`.
+
+    `console://` prints mail (development); `smtp://user:password@host:587` uses
+    STARTTLS (`?tls=0` for a local relay without it), `smtps://…:465` implicit TLS;
+    `?timeout=10` sets the socket timeout.
+    User and password may be percent-encoded. Written here rather than taken from
+    dj-email-url: that package is unmaintained and this is a dozen lines.
+    """
+    from urllib.parse import parse_qs, unquote
+
+    scheme = _scheme_of(name, url, EMAIL_SCHEMES)
+    config = {"EMAIL_BACKEND": _EMAIL_BACKENDS[scheme]}
+    if scheme not in {"smtp", "smtps"}:
+        return config
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} is malformed ({redact_url(url)!r}): {error}") from None
+    if not parts.hostname:
+        raise ImproperlyConfigured(f"{name} names no host: {redact_url(url)!r}")
+    query = parse_qs(parts.query)
+    timeout = query.get("timeout", ["10"])[0]
+    if not timeout.isdigit():
+        raise ImproperlyConfigured(f"{name} has a bad timeout {timeout!r}; use whole seconds")
+    config.update(
+        EMAIL_HOST=parts.hostname,
+        EMAIL_PORT=port or (465 if scheme == "smtps" else 587),
+        EMAIL_HOST_USER=unquote(parts.username or ""),
+        EMAIL_HOST_PASSWORD=unquote(parts.password or ""),
+        EMAIL_USE_TLS=scheme == "smtp" and query.get("tls", ["1"])[0] != "0",
+        EMAIL_USE_SSL=scheme == "smtps",
+        EMAIL_TIMEOUT=int(timeout),
+    )
+    return config

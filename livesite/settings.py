@@ -22,6 +22,7 @@ from livesite.config import (
     env_list,
     env_str,
     parse_database_url,
+    parse_email_url,
     parse_service_url,
 )
 
@@ -71,6 +72,9 @@ INSTALLED_APPS = [
     "chat",
     "gifts",
     "moderation",
+    "notifications",
+    "discovery",
+    "clips",
 ]
 
 MIDDLEWARE = [
@@ -104,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "livesite.context_processors.site",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -194,6 +199,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "end-abandoned-streams": {"task": "rooms.end_abandoned_streams", "schedule": 60.0},
     "delete-expired-replays": {"task": "streaming.delete_expired_replays", "schedule": 900.0},
+    "expire-held-messages": {"task": "moderation.expire_held_messages", "schedule": 30.0},
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -282,6 +288,8 @@ CHAT_PRESENCE_TTL = env_int("CHAT_PRESENCE_TTL", 45, minimum=3)
 # Where transcoders write HLS, one folder per room slug; the origin serves it at /hls/.
 # Safety net of the room and directory cache (rooms/cache.py); changes invalidate at once.
 ROOM_CACHE_SECONDS = env_int("ROOM_CACHE_SECONDS", 60, minimum=1)
+# How long a search query's matches are reused (live status is laid over them fresh).
+SEARCH_CACHE_SECONDS = env_int("SEARCH_CACHE_SECONDS", 15, minimum=0)
 HLS_ROOT = Path(env_str("HLS_ROOT", str(VAR_DIR / "hls")))
 # Threads per web process reading HLS files for the origin (livesite/thread_pools.py).
 ORIGIN_READ_THREADS = env_int("ORIGIN_READ_THREADS", 4, minimum=1)
@@ -455,6 +463,35 @@ TRUSTED_PROXIES = env_cidrs("TRUSTED_PROXIES", ["127.0.0.0/8", "::1/128"])
 # --- Operator endpoints: /metrics and /readyz (accounts/permissions.py) -----------
 METRICS_ALLOWED_NETWORKS = env_cidrs("METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"])
 METRICS_TOKEN = env_str("METRICS_TOKEN")
+
+# --- Moderation (the rest of MODERATION_* take their defaults in moderation/conf.py) ---
+# A held message nobody approves or removes within this many seconds is dropped (0: never).
+MODERATION_HELD_REVIEW_SECONDS = env_int("MODERATION_HELD_REVIEW_SECONDS", 300, minimum=0)
+
+# --- Clips: the last seconds of a live stream (clips/services.py) -------------------
+CLIPS_MIN_SECONDS = env_int("CLIPS_MIN_SECONDS", 15, minimum=1)
+CLIPS_MAX_SECONDS = env_int("CLIPS_MAX_SECONDS", 60, minimum=CLIPS_MIN_SECONDS)
+CLIPS_PER_USER_LIMIT = env_int("CLIPS_PER_USER_LIMIT", 5, minimum=1)
+CLIPS_PER_USER_WINDOW = env_int("CLIPS_PER_USER_WINDOW", 600, minimum=1)
+
+# --- Email and go-live notifications ------------------------------------------
+# console:// prints mail (development); smtp://user:password@host:587 in production.
+_EMAIL = parse_email_url(env_str("EMAIL_URL", "console://"))
+EMAIL_BACKEND = _EMAIL["EMAIL_BACKEND"]
+EMAIL_HOST = _EMAIL.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _EMAIL.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _EMAIL.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _EMAIL.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _EMAIL.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _EMAIL.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = _EMAIL.get("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <noreply@localhost>")
+# Absolute links in emails (the unsubscribe link, the room): scheme and host, no slash.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+# A room that ends and goes live again within this many minutes notifies nobody again.
+NOTIFICATIONS_FLAP_MINUTES = env_int("NOTIFICATIONS_FLAP_MINUTES", 10, minimum=0)
+# Followers per fan-out task: one multi-row INSERT and one unread-count query each.
+NOTIFICATIONS_BATCH_SIZE = env_int("NOTIFICATIONS_BATCH_SIZE", 1000, minimum=1)
 
 # --- Logging: one JSON object a line in production --------------------------
 LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")

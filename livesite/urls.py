@@ -5,13 +5,18 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from livesite import health, metrics
+from moderation.room_admin import site as room_moderation_admin
 
 urlpatterns = [
     path("", include("rooms.urls")),
     path("accounts/", include("accounts.urls")),
     path("gifts/", include("gifts.urls")),
     path("moderation/", include("moderation.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("", include("discovery.urls")),
+    path("", include("clips.urls")),
     path("admin/", admin.site.urls),
+    path("moderate/", room_moderation_admin.urls),
     path("api/", include("livesite.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file (script-src 'self'); Swagger UI's

@@ -132,3 +132,77 @@ class RoomRestrictionView(APIView):
                 status=status.HTTP_404_NOT_FOUND,
             )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class QueueReportSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    details = serializers.CharField()
+
+
+class QueueItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    source = serializers.CharField()
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    report_count = serializers.IntegerField()
+    user_id = serializers.IntegerField(allow_null=True)
+    user_name = serializers.SerializerMethodField()
+    message_id = serializers.SerializerMethodField()
+    text = serializers.SerializerMethodField()
+    reports = QueueReportSerializer(many=True)
+
+    def get_user_name(self, item) -> str | None:
+        return item.user.public_name if item.user else None
+
+    def get_message_id(self, item) -> str | None:
+        return str(item.message_id) if item.message_id else None  # 63-bit: a string
+
+    def get_text(self, item) -> str | None:
+        return item.message.text if item.message else None
+
+
+class DecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=services.room_queue.DECISIONS)
+    minutes = serializers.IntegerField(required=False, min_value=1)
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class RoomQueueView(APIView):
+    """The room's open review items (held and flagged messages, reports), newest first:
+    its moderators, owner and staff only."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=QueueItemSerializer(many=True))
+    def get(self, request, slug: str):
+        room = get_object_or_404(Room, slug=slug)
+        try:
+            items = services.room_queue.open_items(request.user, room)
+        except ModerationError as error:
+            return error_response(error)
+        return Response(QueueItemSerializer(items, many=True).data)
+
+
+class RoomQueueDecisionView(APIView):
+    """Decide one item of the room's queue: approve, remove, timeout (minutes), ban."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=DecisionSerializer, responses={200: QueueItemSerializer})
+    def post(self, request, slug: str, item_id: int):
+        room = get_object_or_404(Room, slug=slug)
+        form = DecisionSerializer(data=request.data)
+        if not form.is_valid():
+            return Response(
+                {"code": "invalid_action", "message": "Check the fields.", "fields": form.errors},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        data = form.validated_data
+        try:
+            item = services.room_queue.decide(
+                request.user, room, item_id, data["decision"], data.get("minutes"), data["reason"]
+            )
+        except ModerationError as error:
+            return error_response(error)
+        return Response(QueueItemSerializer(item).data)

@@ -9,6 +9,12 @@ urlpatterns = [
         api.RoomRestrictionsView.as_view(),
         name="api-room-restrictions",
     ),
+    path("rooms/<slug:slug>/review-queue/", api.RoomQueueView.as_view(), name="api-room-queue"),
+    path(
+        "rooms/<slug:slug>/review-queue/<int:item_id>/",
+        api.RoomQueueDecisionView.as_view(),
+        name="api-room-queue-decision",
+    ),
     path(
         "rooms/<slug:slug>/restrictions/<int:user_id>/",
         api.RoomRestrictionView.as_view(),

@@ -23,6 +23,11 @@ def state_ttl_seconds() -> int:
     return int(_get("STATE_TTL_SECONDS", 3600))
 
 
+def held_review_seconds() -> int:
+    """How long a held message waits for a moderator before it is dropped (0: forever)."""
+    return int(_get("HELD_REVIEW_SECONDS", 300))
+
+
 def rules_cache_size() -> int:
     """Compiled room filters a process keeps (least recently used ones are dropped)."""
     return int(_get("RULES_CACHE_SIZE", 1000))

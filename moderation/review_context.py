@@ -32,7 +32,9 @@ def _around(message: ChatMessage, size: int) -> tuple[list, list]:
     return before[::-1], after
 
 
-def context_of(item: ReviewItem) -> ReviewContext:
+def context_of(item: ReviewItem, rooms: set[int] | None = None) -> ReviewContext:
+    """Everything around `item`; the user's record only in `rooms` when given (a room
+    moderator sees what the user did in the rooms they moderate, not elsewhere)."""
     context = ReviewContext(item=item)
     if item.message_id:
         context.message = (
@@ -41,18 +43,19 @@ def context_of(item: ReviewItem) -> ReviewContext:
         if context.message is not None:
             context.before, context.after = _around(context.message, conf.context_messages())
     if item.user_id:
+        scope = {} if rooms is None else {"room_id__in": rooms}
         context.user_messages = list(
-            ChatMessage.objects.filter(user_id=item.user_id)
+            ChatMessage.objects.filter(user_id=item.user_id, **scope)
             .select_related("room")
             .order_by("-pk")[:HISTORY_SIZE]
         )
         context.user_restrictions = list(
-            Restriction.objects.filter(user_id=item.user_id)
+            Restriction.objects.filter(user_id=item.user_id, **scope)
             .select_related("room", "created_by")
             .order_by("-created_at")[:HISTORY_SIZE]
         )
         context.user_items = list(
-            ReviewItem.objects.filter(user_id=item.user_id)
+            ReviewItem.objects.filter(user_id=item.user_id, **scope)
             .exclude(pk=item.pk)
             .order_by("-created_at")[:HISTORY_SIZE]
         )

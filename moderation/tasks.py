@@ -60,3 +60,9 @@ def score_messages(message_ids: list[int]) -> dict:
 @shared_task(name="moderation.keep_stream_snapshot")
 def keep_stream_snapshot(review_item_id: int) -> bool:
     return services.keep_stream_snapshot(review_item_id) is not None
+
+
+@shared_task(name="moderation.expire_held_messages")
+def expire_held_messages() -> int:
+    """Periodic (CELERY_BEAT_SCHEDULE): drop held messages nobody reviewed in time."""
+    return services.expire_held_messages()

@@ -23,6 +23,7 @@ from livesite.after_commit import after_commit
 from rooms.models import Room, Stream
 
 DIRECTORY_KEY = "rooms:directory"
+LIVE_KEY = "rooms:live"
 DIRECTORY_LIVE_ROOMS = 60
 DIRECTORY_OTHER_ROOMS = 12
 DIRECTORY_REPLAYS = 12
@@ -66,9 +67,24 @@ def directory() -> Directory:
     return found
 
 
+def live_rooms() -> list[Room]:
+    """Every live room, owner and stream loaded, newest stream first: one query at most
+    once per ROOM_CACHE_SECONDS, forgotten with the directory. Category pages and the
+    search results' live-first order read it (the discovery app)."""
+    found = cache.get(LIVE_KEY)
+    if found is None:
+        rooms = Room.objects.select_related("owner", "current_stream")
+        found = list(
+            rooms.filter(status=Room.Status.LIVE).order_by("-current_stream__started_at")
+        )
+        cache.set(LIVE_KEY, found, settings.ROOM_CACHE_SECONDS)
+    return found
+
+
 def invalidate(room: Room) -> None:
-    """Forget the room and the directory, after the current transaction commits."""
-    keys = [_room_key(room.slug), DIRECTORY_KEY]
+    """Forget the room, the directory and the live rooms, after the current transaction
+    commits."""
+    keys = [_room_key(room.slug), DIRECTORY_KEY, LIVE_KEY]
     after_commit(lambda: cache.delete_many(keys), "room_cache")
 
 

@@ -138,16 +138,24 @@ class Follow(models.Model):
     """A viewer following a room: the directory lists followed rooms first, and a room in
     followers-only mode lets followers chat."""
 
+    class Notify(models.TextChoices):
+        ALL = "all", "All: tell me when it goes live"
+        NONE = "none", "None"
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows"
     )
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="follows")
+    # Whether the follower hears of the room going live (the notifications app).
+    notify = models.CharField(max_length=4, choices=Notify.choices, default=Notify.ALL)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "room"], name="rooms_one_follow_per_user")
         ]
+        # The go-live fan-out reads a room's notified followers in user order.
+        indexes = [models.Index(fields=["room", "notify", "user"])]
 
     def __str__(self) -> str:
         return f"{self.user} follows {self.room}"

@@ -20,7 +20,8 @@ from django.utils.text import slugify
 from accounts import permissions
 from chat import events as chat_events
 from chat.broadcast import publish_on_commit
-from rooms import cache, directory_feed, events
+from livesite.after_commit import after_commit
+from rooms import cache, directory_feed, events, signals
 from rooms.errors import InvalidRoom, NotAllowed
 from rooms.models import Follow, Room, RoomModerator, Stream, StreamIncident
 from rooms.stream_keys import hash_stream_key, new_stream_key, stream_key_matches
@@ -210,6 +211,7 @@ def start_stream(room: Room, replace_stale: bool = False) -> Stream:
     room.status = Room.Status.LIVE
     room.save(update_fields=["current_stream", "status", "updated_at"])
     _changed(room, status_changed=True)
+    after_commit(lambda: signals.send_stream_started(room, stream), "stream_started")
     return stream
 
 
@@ -517,3 +519,42 @@ def unfollow_room(user, room: Room) -> None:
 
 def is_following(user_id: int, room_id: int) -> bool:
     return Follow.objects.filter(user_id=user_id, room_id=room_id).exists()
+
+
+def follow_of(user, room: Room) -> Follow | None:
+    if not permissions.is_signed_in(user):
+        return None
+    return Follow.objects.filter(user_id=user.pk, room=room).first()
+
+
+def set_follow_notifications(user_id: int, room_id: int, notify: str) -> bool:
+    """Whether the follower hears of the room going live (Follow.Notify); False when
+    `user_id` does not follow the room."""
+    if notify not in Follow.Notify.values:
+        raise InvalidRoom(f"Choose one of: {', '.join(Follow.Notify.values)}.", field="notify")
+    return bool(Follow.objects.filter(user_id=user_id, room_id=room_id).update(notify=notify))
+
+
+def moderator_ids(room_id: int) -> tuple[set[int], str]:
+    """The room's owner and appointed moderators (user ids), and the room's slug."""
+    owner_id, slug = Room.objects.filter(pk=room_id).values_list("owner_id", "slug").get()
+    appointed = RoomModerator.objects.filter(room_id=room_id).values_list("user_id", flat=True)
+    return {owner_id, *appointed}, slug
+
+
+def has_notified_followers(room_id: int) -> bool:
+    return Follow.objects.filter(room_id=room_id, notify=Follow.Notify.ALL).exists()
+
+
+def notified_follower_ids(room_id: int) -> list[int]:
+    """Ids of the room's followers who want to hear that it went live, in id order."""
+    rows = Follow.objects.filter(room_id=room_id, notify=Follow.Notify.ALL)
+    return list(rows.order_by("user_id").values_list("user_id", flat=True))
+
+
+def ended_recently(stream: Stream, minutes: int) -> bool:
+    """Whether another stream of the room ended within `minutes` before `stream` began:
+    the room flapped (an encoder reconnecting, a broadcaster restarting OBS)."""
+    since = stream.started_at - timedelta(minutes=minutes)
+    others = Stream.objects.filter(room_id=stream.room_id, ended_at__gte=since)
+    return minutes > 0 and others.exclude(pk=stream.pk).exists()

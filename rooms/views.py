@@ -54,6 +54,7 @@ def room_page(request, slug: str):
     if room is None:
         raise Http404("No such room.")
     can_moderate = permissions.can_moderate_room(request.user, room)
+    follow = services.follow_of(request.user, room)
     signed_in = permissions.is_signed_in(request.user)
     room_config = {
         "slug": room.slug,
@@ -77,7 +78,8 @@ def room_page(request, slug: str):
         "can_manage": permissions.can_manage_room(request.user, room),
         "likes_total": services.stream_likes(room.current_stream_id),
         "room_config": room_config,
-        "is_following": signed_in and services.is_following(request.user.pk, room.pk),
+        "follow": follow,
+        "is_following": follow is not None,
         "replays": [] if room.is_live else services.recent_replays(room),
     }
     return render(request, "rooms/room.html", context)

@@ -13,6 +13,7 @@ transaction, and publishes its events only once the transaction commits.
 - audit: the log every action above writes
 """
 
+from moderation.services import room_queue  # noqa: F401 -- moderation.services.room_queue
 from moderation.services.audit import record
 from moderation.services.reports import file_report
 from moderation.services.restrictions import (
@@ -33,6 +34,7 @@ from moderation.services.review import (
     ban_author_from_site,
     delete_reviewed_message,
     end_reviewed_stream,
+    expire_held_messages,
     flag_message,
     hold_message,
     keep_stream_snapshot,
@@ -59,6 +61,7 @@ __all__ = [
     "delete_message",
     "delete_reviewed_message",
     "end_reviewed_stream",
+    "expire_held_messages",
     "file_report",
     "flag_message",
     "hold_message",

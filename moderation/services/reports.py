@@ -18,6 +18,7 @@ from livesite.after_commit import after_commit
 from moderation import conf
 from moderation.errors import InvalidReport, NotAllowed, TooManyReports, UnknownTarget
 from moderation.models import Report, ReviewItem
+from moderation.services import room_queue
 from moderation.services.audit import record
 from moderation.services.review import message_key, open_item, room_key, user_key
 from rooms.models import Room
@@ -110,6 +111,7 @@ def _store(reporter, key: str, kind: str, fields: dict, reason: str, details: st
     except IntegrityError:
         return Report.objects.get(review_item=item, reporter=reporter), False
     ReviewItem.objects.filter(pk=item.pk).update(report_count=F("report_count") + 1)
+    room_queue.queue_changed_on_commit(item.room_id)
     record(
         reporter,
         "report",

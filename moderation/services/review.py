@@ -5,18 +5,27 @@ joins its item. Resolving an item frees the key, so later trouble opens a new
 item. Every outcome is an audit entry linked to the item.
 """
 
+import logging
+from datetime import timedelta
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import permissions
 from chat import services as chat
 from chat.models import ChatMessage
+from livesite.after_commit import after_commit
+from moderation import conf, events
 from moderation.errors import InvalidAction, NotAllowed
 from moderation.models import ReviewItem
 from moderation.services import restrictions
 from moderation.services.audit import record
+from rooms import directory_feed
 from rooms import services as rooms
 from rooms.models import Room
+
+log = logging.getLogger(__name__)
+EXPIRE_BATCH = 500
 
 
 def message_key(message_id: int) -> str:
@@ -57,6 +66,7 @@ def hold_message(message_id: int, room_id: int, user_id: int, reasons: list[dict
         message_id=message_id,
         user_id=user_id,
     )
+    _queue_changed_on_commit(room_id)
     record(
         None,
         "hold",
@@ -89,6 +99,7 @@ def flag_message(message: ChatMessage, score: float, reasons: list[dict], retrac
         item.save(update_fields=["score", "reasons", "updated_at"])
     if retract:
         chat.retract_message(message)
+    _queue_changed_on_commit(message.room_id)
     record(
         None,
         "auto_retract" if retract else "flag",
@@ -126,6 +137,8 @@ def _resolve(by, item: ReviewItem, resolution: str, reason: str = "", **details)
     item.resolved_by = by
     item.resolved_at = timezone.now()
     item.save()
+    _tell_sender_on_commit(item, resolution)
+    _queue_changed_on_commit(item.room_id)
     record(
         by,
         f"review_{resolution}",
@@ -137,6 +150,46 @@ def _resolve(by, item: ReviewItem, resolution: str, reason: str = "", **details)
         **details,
     )
     return item
+
+
+def _queue_changed_on_commit(room_id: int | None) -> None:
+    from moderation.services.room_queue import queue_changed_on_commit  # it imports us
+
+    queue_changed_on_commit(room_id)
+
+
+def _tell_sender_on_commit(item: ReviewItem, resolution: str) -> None:
+    """A held message's sender hears what became of it, whatever it was."""
+    if item.source != ReviewItem.Source.HELD or item.user_id is None or item.room_id is None:
+        return
+    outcome = {"approved": "approved", "expired": "expired"}.get(resolution, "removed")
+    frame = {item.user_id: events.held_outcome(item, outcome)}
+    after_commit(lambda: directory_feed.send_to_users(frame), "held_outcome")
+
+
+def expire_held_messages(now=None) -> int:
+    """Drop held messages nobody reviewed within MODERATION_HELD_REVIEW_SECONDS (they stay
+    hidden; the item is resolved `expired` in the audit log, the sender is told). Returns
+    how many; a periodic task calls it."""
+    seconds = conf.held_review_seconds()
+    if seconds <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(seconds=seconds)
+    due = ReviewItem.objects.filter(
+        state=ReviewItem.State.OPEN, source=ReviewItem.Source.HELD, created_at__lte=cutoff
+    )
+    expired = 0
+    for item in due.order_by("pk")[:EXPIRE_BATCH]:
+        with transaction.atomic():
+            try:
+                item = _locked(item)
+            except InvalidAction:
+                continue  # a moderator decided meanwhile
+            _resolve(None, item, "expired", f"Not reviewed within {seconds} s")
+            expired += 1
+    if expired:
+        log.info("dropped %d held messages nobody reviewed in %d s", expired, seconds)
+    return expired
 
 
 def _message_of(item: ReviewItem) -> ChatMessage | None:

@@ -13,7 +13,11 @@
  * Per-message buttons are added lazily (when the pointer or focus reaches a message)
  * through event delegation on the chat list, so the chat renderer needs to know
  * nothing about them: each message element carries data-message-id and data-user-id.
+ *
+ * Importing this module also starts the room's review queue (room-queue.js).
  */
+
+import "./room-queue.js";
 
 const CONFIRM_MS = 3000;
 

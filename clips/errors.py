@@ -1,0 +1,26 @@
+class ClipError(Exception):
+    """Base of the clips app's domain errors; `message` is for the person who asked."""
+
+    code = "clip_error"
+    status = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class ClipNotAllowed(ClipError):
+    code = "not_allowed"
+    status = 403
+
+
+class ClipRefused(ClipError):
+    """The room is offline, disallows clips, or nothing is recorded yet."""
+
+    code = "clip_refused"
+    status = 409
+
+
+class TooManyClips(ClipError):
+    code = "too_many_clips"
+    status = 429
