@@ -2,7 +2,7 @@
 
     HLS_ROOT/<slug>/replays/clips/<public id>/master.m3u8
     HLS_ROOT/<slug>/replays/clips/<public id>/<rendition>/index.m3u8   (VOD, ENDLIST)
-    HLS_ROOT/<slug>/replays/clips/<public id>/<rendition>/seg_<n>.ts
+    HLS_ROOT/<slug>/replays/clips/<public id>/<rendition>/seg_<n>.m4s, init_<n>.mp4
     HLS_ROOT/<slug>/replays/clips/<public id>/thumbnail.jpg
 
 served by the origin at /hls/<slug>/replays/clips/<id>/master.m3u8. Like replays
@@ -14,6 +14,7 @@ replay clean-up only touches numbered folders in it. The folder is built under a
 temporary name and renamed into place.
 """
 
+import contextlib
 import os
 import shutil
 from dataclasses import replace
@@ -104,9 +105,9 @@ def _link_last(source: Path, destination: Path, seconds: float) -> float:
     kept = []
     for segment in chosen:
         try:
-            os.link(source / segment.uri, destination / segment.uri)
-        except FileExistsError:
-            pass
+            _link(source, destination, segment.uri)
+            if segment.init:  # CMAF: the segment plays only with its init segment
+                _link(source, destination, segment.init)
         except OSError:
             continue  # pruned meanwhile: the clip is that much shorter
         kept.append(replace(segment, discontinuity=segment.discontinuity and bool(kept)))
@@ -121,6 +122,11 @@ def _link_last(source: Path, destination: Path, seconds: float) -> float:
     )
     (destination / LIVE_PLAYLIST).write_text(render_media_playlist(vod))
     return sum(segment.duration for segment in kept)
+
+
+def _link(source: Path, destination: Path, name: str) -> None:
+    with contextlib.suppress(FileExistsError):  # linked by an earlier segment
+        os.link(source / name, destination / name)
 
 
 def _variant_uris(master_text: str) -> list[str]:

@@ -65,6 +65,30 @@ def test_a_viewer_clips_the_last_30_seconds_without_re_encoding(live_room, bob, 
     assert (folder / "master.m3u8").exists() and (folder / "thumbnail.jpg").exists()
 
 
+def test_a_clip_of_a_low_latency_stream_carries_its_init_segment(alice_room, bob, hls_root):
+    """CMAF segments (LL-HLS) decode only with their EXT-X-MAP init segment."""
+    rooms.start_stream(alice_room)
+    alice_room.refresh_from_db()
+    folder = hls_root / alice_room.slug
+    (folder / "360p").mkdir(parents=True)
+    (folder / "master.m3u8").write_text(
+        "#EXTM3U\n#EXT-X-VERSION:9\n"
+        "#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360\n360p/index.m3u8\n"
+    )
+    (folder / "360p" / "init_0.mp4").write_bytes(b"ftypmoov")
+    lines = ["#EXTM3U", "#EXT-X-VERSION:9", "#EXT-X-TARGETDURATION:2", "#EXT-X-MEDIA-SEQUENCE:0"]
+    lines.append('#EXT-X-MAP:URI="init_0.mp4"')
+    for n in range(SEGMENTS):
+        (folder / "360p" / f"seg_{n}.m4s").write_bytes(b"moof" * (n + 1))
+        lines += ["#EXTINF:2.000,", f"seg_{n}.m4s"]
+    (folder / "360p" / "index.m3u8").write_text("\n".join(lines) + "\n")
+    clip = services.make_clip(bob, alice_room, 30, "Low latency")
+    clip_folder = files.clip_folder(folder, clip.public_id) / "360p"
+    assert (clip_folder / "init_0.mp4").read_bytes() == b"ftypmoov"
+    playlist = (clip_folder / "index.m3u8").read_text()
+    assert '#EXT-X-MAP:URI="init_0.mp4"' in playlist.split(f"seg_{SEGMENTS - 15}.m4s")[0]
+
+
 def test_a_clip_outlives_the_live_folder(live_room, bob, hls_root):
     clip = services.make_clip(bob, live_room, 15)
     for segment in (hls_root / live_room.slug / "360p").glob("seg_*.ts"):
