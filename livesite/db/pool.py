@@ -25,12 +25,18 @@ the response, so `request_finished` never came) gives it back when the thread's
 local state is cleared at thread exit, which is reference counting, not the
 collector: `Lease` objects are held only by a `threading.local` and sit in no cycle.
 
+What it does not do. A reused connection keeps whatever session variables its last user
+set; the site sets none beyond what every connection gets when it is opened (character
+set, sql_mode, time zone, isolation level), and a connection handed back inside a
+transaction, or after a database error, is closed rather than reused.
+
 Why no library. Django's own pool (5.1+) is for PostgreSQL only.
 django-db-connection-pool wraps SQLAlchemy's QueuePool, which returns a connection
 whose holder forgot it only when its wrapper object is garbage collected: the very
 dependence on the collector this module removes, for a large dependency.
 """
 
+import contextlib
 import logging
 import os
 import threading
@@ -66,7 +72,10 @@ class Lease:
         self.returned = False
 
     def __del__(self):
-        if not self.returned:
+        if self.returned:
+            return
+        # At interpreter exit the pool may be half torn down already: nothing left to free.
+        with contextlib.suppress(Exception):
             self.pool.check_in(self, reusable=False)
 
 
