@@ -62,12 +62,18 @@ class GroupCommit:
             return _answer(order)
         with self._lock:
             self._queue.append(order)
-            if self._leading:
+            following = self._leading
+            self._leading = True
+        if following:
+            # A caller that waits for the leader must not sit on a database connection:
+            # with every connection of the process held by waiters, a leader that has none
+            # yet would wait for one until DATABASE_CONNECTION_WAIT (livesite/db/pool.py).
+            transaction.get_connection().close()
+            with self._lock:
                 while not (order._answered or order._lead):
                     self._wake.wait()
                 if order._answered:
                     return _answer(order)
-            self._leading = True
         afterwards = []
         try:
             while not order._answered:

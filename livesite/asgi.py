@@ -34,10 +34,12 @@ application = ProtocolTypeRouter(
 # With DEBUG on, only this machine is answered (livesite/listen_address.py).
 application = LoopbackOnlyInDebug(application)
 
-# A web process holds thousands of long-lived socket objects; with CPython's default
-# thresholds the cyclic collector walks them all every few hundred allocations and
-# stalls the event loop for tens of milliseconds. Freeze what start-up built (it lives
-# as long as the process) and collect the young generation less often. Measured with
-# bench/chat_load.py: p99 at 500 viewers 286 -> 167 ms (docs/benchmarks.md).
+# Everything start-up built (Django, the URL map, templates' code) lives as long as the
+# process: collect once, then freeze it, so that the cyclic collector's full passes,
+# which a process holding thousands of sockets otherwise pays for on the event loop,
+# never walk it again. The thresholds stay CPython's: raising them (50,000 here before)
+# let every request's garbage, database connections included, wait for a rare full
+# pass (docs/reliability.md, section 1). Measured with bench/chat_load.py
+# (docs/benchmarks.md).
+gc.collect()
 gc.freeze()
-gc.set_threshold(50_000, 20, 10)

@@ -120,6 +120,11 @@ if not DATABASE_URL:
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded SQLite file lives here
     DATABASE_URL = f"sqlite:///{VAR_DIR / 'livesite.sqlite3'}"
 DATABASES = {"default": parse_database_url(DATABASE_URL)}
+# MySQL connections a process may hold, and how long a request waits for one before
+# a 503 (livesite/db/pool.py). 20 leaves room for several web processes, workers and
+# the ingest under MariaDB's default max_connections of 151.
+DATABASE_MAX_CONNECTIONS = env_int("DATABASE_MAX_CONNECTIONS", 20, minimum=1)
+DATABASE_CONNECTION_WAIT = env_int("DATABASE_CONNECTION_WAIT", 10, minimum=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache, sessions, Celery --------------------------

@@ -33,6 +33,8 @@ urlpatterns = [
     path("metrics", metrics.metrics_view, name="metrics"),
 ]
 
+handler500 = "livesite.db.views.server_error"
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

@@ -30,6 +30,7 @@ class CollectorClock:
         self.started: float | None = None
         self.seconds = [0.0, 0.0, 0.0]
         self.runs = [0, 0, 0]
+        self.longest = [0.0, 0.0, 0.0]  # one pass stalls the event loop: the tail's share
         self.last_report = time.monotonic()
 
     def install(self) -> None:
@@ -42,18 +43,22 @@ class CollectorClock:
         if self.started is None:
             return
         generation = info["generation"]
-        self.seconds[generation] += time.process_time() - self.started
+        spent = time.process_time() - self.started
+        self.seconds[generation] += spent
         self.runs[generation] += 1
+        self.longest[generation] = max(self.longest[generation], spent)
         self.started = None
         now = time.monotonic()
         if now - self.last_report >= REPORT_EVERY:
             logging.getLogger("bench.gc").warning(
-                "gc CPU in the last %.1f s: %s s in %s runs (generations 0, 1, 2)",
+                "gc CPU in the last %.1f s: %s s in %s runs, longest %s s (generations 0, 1, 2)",
                 now - self.last_report,
                 [round(s, 3) for s in self.seconds],
                 self.runs,
+                [round(s, 3) for s in self.longest],
             )
             self.seconds, self.runs, self.last_report = [0.0, 0.0, 0.0], [0, 0, 0], now
+            self.longest = [0.0, 0.0, 0.0]
 
 
 class HubTimings:

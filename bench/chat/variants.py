@@ -33,6 +33,9 @@ Changes (bench/chat/patches.py):
   Twisted's write path, not a change to make.
 - `gc_tuned`: a higher first-generation threshold, and `gc.freeze()` once the
   room has filled.
+- `old_thresholds`: the collector thresholds livesite/asgi.py set before issue 13
+  (50,000, 20, 10), on top of today's start-up `gc.freeze()`: the baseline of the
+  side-by-side run in docs/benchmarks.md.
 
 `proposed` stands for direct_pubsub+coalescing+yielding+draining_writer.
 
@@ -78,6 +81,7 @@ CHANGES = {
     "direct_pubsub": patches.use_direct_pubsub,
     "direct_send": None,  # a different middleware stack, not a patch
     "gc_tuned": tune_collector,
+    "old_thresholds": lambda: gc.set_threshold(50_000, 20, 10),
     "timing": lambda: instruments.HubTimings().install(),
     "gc_report": lambda: instruments.CollectorClock().install(),
 }

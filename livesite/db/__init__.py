@@ -1,0 +1,1 @@
+"""The database engine: Django's MySQL backend with a per-process connection cap (pool.py)."""
