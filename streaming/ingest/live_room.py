@@ -26,6 +26,7 @@ class LiveRoom:
     transcoder: TranscoderProcess | None = None
     transcoders_started: int = 0
     restarts: int = 0
+    publishes: int = 0  # accepted publishes (first one and reconnects)
     deaths: list[TranscoderExit] = field(default_factory=list)
     grace: asyncio.Task | None = None
     lock_lost: bool = False
@@ -54,3 +55,4 @@ class LiveRoom:
         """A (re)connected publisher starts a new FLV stream: forget the old set-up tags."""
         self.resume = FlvResume()
         self.restarts = 0
+        self.publishes += 1

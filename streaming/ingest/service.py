@@ -97,12 +97,37 @@ async def _db(function, *args):
     return await sync_to_async(call, thread_sensitive=True)()
 
 
+class PublishRefused(Exception):
+    """A publish the ingest refuses, whatever the protocol; `kind` picks the answer
+    (RTMP: NetStream.Publish.BadName; WHIP: 401, 403, 409 or 503)."""
+
+    UNKNOWN_KEY = "unknown_key"
+    NOT_ALLOWED = "not_allowed"
+    ALREADY_LIVE = "already_live"
+    UNAVAILABLE = "unavailable"
+
+    def __init__(self, kind: str, description: str) -> None:
+        super().__init__(description)
+        self.kind = kind
+        self.description = description
+
+
 class PublisherSession:
     """The `PublishSession` of one RTMP connection: hands its FLV to the room's transcoder."""
+
+    input_format = "flv"
+    connected = True
 
     def __init__(self, ingest: Ingest, live: LiveRoom) -> None:
         self.ingest = ingest
         self.live = live
+
+    async def drop(self, reason: str) -> None:
+        await self.ingest.server.drop(self, reason)
+
+    async def restart_input(self) -> None:
+        """A new transcoder: replay the FLV set-up tags it needs before the next tag."""
+        await self.live.transcoder.write(self.live.resume.restart())
 
     async def on_flv(self, data: bytes) -> None:
         data = self.live.resume.feed(data)
@@ -132,7 +157,7 @@ class Ingest:
 
     def _drop_later(self, session: PublisherSession, reason: str) -> None:
         """Drop a publisher without waiting for its on_close (which may take the guard)."""
-        task = asyncio.create_task(self.server.drop(session, reason))
+        task = asyncio.create_task(session.drop(reason))
         self._drops.add(task)
         task.add_done_callback(self._drops.discard)
 
@@ -157,34 +182,43 @@ class Ingest:
 
     async def authorize(self, app: str, stream_key: str, peer: str) -> PublisherSession:
         try:
-            return await self._authorize(app, stream_key)
-        except PublishRejected as rejected:
+            if app != self.settings.app:
+                raise PublishRefused(PublishRefused.UNKNOWN_KEY, "unknown application")
+            room = await self.room_for_publish(stream_key)
+            return await self.accept_publish(room, lambda live: PublisherSession(self, live))
+        except PublishRefused as refused:
             # The RTMP server logs a key fingerprint; this line says why (never the key).
-            logger.info("publish from %s refused: %s", peer, rejected.description)
-            raise
+            logger.info("publish from %s refused: %s", peer, refused.description)
+            raise PublishRejected(BAD_NAME, refused.description) from None
 
-    async def _authorize(self, app: str, stream_key: str) -> PublisherSession:
-        if app != self.settings.app:
-            raise PublishRejected(BAD_NAME, "unknown application")
+    async def room_for_publish(self, stream_key: str):
+        """The room this key publishes to, if it may go live now (any protocol)."""
         room = await _db(rooms.room_for_stream_key, stream_key)
         if room is None:
-            raise PublishRejected(BAD_NAME, "unknown stream key")
+            raise PublishRefused(PublishRefused.UNKNOWN_KEY, "unknown stream key")
+        # The one place the ingest asks whether a room may go live, for RTMP and WHIP.
         refusal = await _db(rooms.may_publish, room)
         if refusal is not None:
-            raise PublishRejected(BAD_NAME, f"{refusal.code}: {refusal.reason}")
+            raise PublishRefused(PublishRefused.NOT_ALLOWED, f"{refusal.code}: {refusal.reason}")
+        return room
+
+    async def accept_publish(self, room, make_session):
+        """Make `room` live (or continue it within its reconnect grace) for the session
+        `make_session(live)` returns, and start its transcoder."""
+        busy = PublishRefused.ALREADY_LIVE
         async with self._guard:
             live = self.live.get(room.pk)
             if live is not None and live.session is not None:
-                raise PublishRejected(BAD_NAME, "this room is already live from another connection")
+                raise PublishRefused(busy, "this room is already live from another connection")
             if live is None:
                 if room.pk in self._finishing:
-                    raise PublishRejected(BAD_NAME, "the last stream is still being saved")
+                    raise PublishRefused(busy, "the last stream is still being saved")
                 live = await self._go_live(room)
             else:
                 live.cancel_grace()
                 logger.info("room %s: publisher reconnected, stream continues", room.slug)
             live.key_hash = room.stream_key_hash
-            session = PublisherSession(self, live)
+            session = make_session(live)
             live.session = session
             live.new_publish()
             try:
@@ -193,13 +227,17 @@ class Ingest:
                 live.session = None
                 live.grace = asyncio.create_task(self._end_after_grace(live))
                 logger.error("room %s: cannot start a transcoder: %s", room.slug, error)
-                raise PublishRejected(BAD_NAME, "the server cannot transcode right now") from None
+                raise PublishRefused(
+                    PublishRefused.UNAVAILABLE, "the server cannot transcode right now"
+                ) from None
             return session
 
     async def _go_live(self, room) -> LiveRoom:
         token = secrets.token_hex(16)
         if not await self.lock.acquire(room.pk, token):
-            raise PublishRejected(BAD_NAME, "this room is already live from another ingest")
+            raise PublishRefused(
+                PublishRefused.ALREADY_LIVE, "this room is already live from another ingest"
+            )
         output = self.settings.hls_root / room.slug
         # A new stream starts from an empty folder: no segment of the last one may leak in.
         await asyncio.to_thread(_empty_folder, output)
@@ -220,12 +258,14 @@ class Ingest:
     async def _start_transcoder(self, live: LiveRoom) -> None:
         if live.transcoder is not None:
             await live.transcoder.finish()  # never two transcoders writing one folder
-        argv = self.settings.transcoder.argv(live.output, discontinuity=live.continuing)
+        argv = self.settings.transcoder.argv(
+            live.output, discontinuity=live.continuing, input_format=live.session.input_format
+        )
         live.transcoder = TranscoderProcess(argv, on_event=lambda e: self._on_event(live, e))
         await live.transcoder.start()
         live.transcoders_started += 1
 
-    async def transcoder_died(self, live: LiveRoom, session: PublisherSession) -> None:
+    async def transcoder_died(self, live: LiveRoom, session) -> None:
         exit_ = live.transcoder.exit or await live.transcoder.wait()
         live.deaths.append(exit_)
         logger.warning(
@@ -240,16 +280,16 @@ class Ingest:
             "\n".join([exit_.describe(), *exit_.stderr_tail[-10:]]),
         )
         if gave_up:
-            await self.server.drop(session, "transcoder keeps failing")
+            await session.drop("transcoder keeps failing")
             return
         live.restarts += 1
         await self._start_transcoder(live)
         try:
-            await live.transcoder.write(live.resume.restart())
+            await session.restart_input()
         except TranscoderGone:
-            await self.server.drop(session, "transcoder failed to restart")
+            await session.drop("transcoder failed to restart")
 
-    async def publisher_left(self, live: LiveRoom, session: PublisherSession, reason: str) -> None:
+    async def publisher_left(self, live: LiveRoom, session, reason: str) -> None:
         async with self._guard:
             if live.session is session:
                 live.session = None
@@ -258,7 +298,10 @@ class Ingest:
             logger.warning("room %s: transcoder ended badly (%s)", live.slug, exit_.describe())
         if live.lock_lost or live.session is not None:
             return
-        if live.stopped:
+        # A WebRTC publisher that never connected sent nothing: no grace holds the room
+        # (and its live lock) for a browser that went away before ICE finished.
+        never_sent = not session.connected and live.publishes == 1
+        if live.stopped or never_sent:
             async with self._guard:
                 if self.live.get(live.room_id) is live and live.session is None:
                     await self._end_stream(live)

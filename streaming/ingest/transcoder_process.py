@@ -1,4 +1,5 @@
-"""One transcoder child process: FLV into its stdin, JSON events out of its stdout.
+"""One transcoder child process: FLV (RTMP) or Matroska (WHIP) into its stdin, JSON
+events out of its stdout.
 
 Writes wait for the pipe to drain, so a transcoder that falls behind slows down reading
 from its own publisher (TCP backpressure up to OBS) and nothing else; a transcoder that
@@ -33,9 +34,10 @@ class TranscoderSettings:
     keep_recording: bool = True  # for the replay (streaming/replays.py)
     max_recording_seconds: int = 0  # 0: the whole stream
 
-    def argv(self, output: Path, discontinuity: bool) -> list[str]:
+    def argv(self, output: Path, discontinuity: bool, input_format: str = "flv") -> list[str]:
         argv = [
             sys.executable, "-m", "streaming.transcoder", "--output", str(output),
+            "--input-format", input_format,
             "--segment-seconds", str(self.segment_seconds),
             "--part-seconds", str(self.part_seconds),
             "--ladder", self.ladder, "--preset", self.preset,

@@ -1,6 +1,7 @@
-"""The broadcaster's FLV on stdin: open it, describe it, read it without dying.
+"""The broadcaster's stream on stdin: open it, describe it, read it without dying.
 
-The input is a live byte stream from our RTMP server, possibly damaged, and it ends by
+The input is a live byte stream, FLV from our RTMP server or Matroska from a WHIP
+publisher (streaming/webrtc/matroska.py), possibly damaged, and it ends by
 EOF or by a failed read (PyAV reports a closed RTMP connection as ``OSError(EIO)``).
 Either end is normal and must let the transcoder flush and publish the last segment,
 so ``PacketReader`` turns every way the input can end into an ``end_reason`` instead
@@ -49,15 +50,15 @@ class UnusableInput(Exception):
         self.reason = reason
 
 
-def open_flv_input(file: BinaryIO) -> av.container.InputContainer:
+def open_live_input(file: BinaryIO, input_format: str = "flv") -> av.container.InputContainer:
     try:
         return av.open(
             file,
-            format="flv",
+            format=input_format,
             options={"analyzeduration": str(ANALYZE_DURATION_MICROSECONDS)},
         )
     except (av.error.FFmpegError, OSError) as error:
-        raise UnusableInput("input_error", f"cannot open the FLV input: {error}") from error
+        raise UnusableInput("input_error", f"cannot open the {input_format} input: {error}") from error
 
 
 def describe_source(container: av.container.InputContainer) -> SourceInfo:

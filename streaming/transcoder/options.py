@@ -23,6 +23,9 @@ X264_PRESETS = (
 )
 
 
+INPUT_FORMATS = ("flv", "matroska")
+
+
 @dataclass(frozen=True)
 class TranscodeOptions:
     output: Path
@@ -36,6 +39,7 @@ class TranscodeOptions:
     max_recording_seconds: float = 0.0  # 0: the whole stream
     discontinuity: bool = False
     health_every: float = 2.0
+    input_format: str = "flv"  # "matroska" from a WHIP publisher (streaming/webrtc/)
 
 
 def parse_options(argv: list[str] | None = None) -> TranscodeOptions:
@@ -53,13 +57,21 @@ def parse_options(argv: list[str] | None = None) -> TranscodeOptions:
         max_recording_seconds=args.max_recording_seconds,
         discontinuity=args.discontinuity,
         health_every=args.health_every,
+        input_format=args.input_format,
     )
 
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m streaming.transcoder",
-        description="Read one live stream as FLV on stdin and publish it as HLS in --output.",
+        description="Read one live stream (FLV or Matroska) on stdin and publish it as HLS "
+        "in --output.",
+    )
+    parser.add_argument(
+        "--input-format",
+        choices=INPUT_FORMATS,
+        default="flv",
+        help="flv from the RTMP ingest, matroska from a WHIP (WebRTC) publisher",
     )
     parser.add_argument("--output", required=True, help="directory for playlists and segments")
     parser.add_argument(

@@ -29,7 +29,7 @@ from streaming.transcoder.input_source import (
     SourceInfo,
     UnusableInput,
     describe_source,
-    open_flv_input,
+    open_live_input,
 )
 from streaming.transcoder.ladder import AUDIO_BITRATE, Rendition, plan_renditions
 from streaming.transcoder.master_playlist import MasterPlaylistWriter
@@ -52,7 +52,7 @@ FALLBACK_VIDEO_CODEC = "avc1.640028"
 
 def run_transcoder(options: TranscodeOptions, input_file: BinaryIO, events: EventStream) -> int:
     try:
-        container = open_flv_input(input_file)
+        container = open_live_input(input_file, options.input_format)
         source = describe_source(container)
     except UnusableInput as error:
         events.emit(ended_event(error.reason, detail=str(error)))
