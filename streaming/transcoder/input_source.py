@@ -58,7 +58,8 @@ def open_live_input(file: BinaryIO, input_format: str = "flv") -> av.container.I
             options={"analyzeduration": str(ANALYZE_DURATION_MICROSECONDS)},
         )
     except (av.error.FFmpegError, OSError) as error:
-        raise UnusableInput("input_error", f"cannot open the {input_format} input: {error}") from error
+        detail = f"cannot open the {input_format} input: {error}"
+        raise UnusableInput("input_error", detail) from error
 
 
 def describe_source(container: av.container.InputContainer) -> SourceInfo:

@@ -73,13 +73,11 @@ def test_a_stream_starts_at_the_first_video_keyframe():
 @pytest.mark.parametrize("codec", ["h264", "vp8"])
 def test_the_transcoder_reads_a_webrtc_stream(tmp_path, codec):
     data = mux(encoded_video(codec), encoded_audio(3))
-    result = subprocess.run(
-        [
-            sys.executable, "-m", "streaming.transcoder", "--output", str(tmp_path),
-            "--input-format", "matroska", "--ladder", "none", "--segment-seconds", "1",
-        ],  # fmt: skip
-        input=data, capture_output=True, cwd=ROOT, timeout=60,
-    )  # fmt: skip
+    command = [
+        sys.executable, "-m", "streaming.transcoder", "--output", str(tmp_path),
+        "--input-format", "matroska", "--ladder", "none", "--segment-seconds", "1",
+    ]  # fmt: skip
+    result = subprocess.run(command, input=data, capture_output=True, cwd=ROOT, timeout=60)
     assert result.returncode == 0, result.stderr.decode()[-2000:]
     events = {event["event"]: event for event in map(json.loads, result.stdout.splitlines())}
     assert events["ended"]["segments"] >= 1
