@@ -324,6 +324,17 @@ REPLAY_RETENTION_HOURS = env_int("REPLAY_RETENTION_HOURS", 168, minimum=0)
 # A replay keeps at most about the last this many hours of its stream (0: all of it), so a
 # stream that never ends cannot fill the disk.
 REPLAY_MAX_HOURS = env_int("REPLAY_MAX_HOURS", 12, minimum=0)
+# WebRTC (WHIP ingest): STUN/TURN servers (stun:HOST:PORT, turn:HOST:PORT?transport=udp)
+# used for our candidates and offered to publishers in Link headers; none by default (host
+# candidates only). The public address is announced beside host candidates behind a 1:1 NAT.
+WEBRTC_ICE_SERVERS = env_list("WEBRTC_ICE_SERVERS")
+WEBRTC_TURN_USERNAME = env_str("WEBRTC_TURN_USERNAME")
+WEBRTC_TURN_CREDENTIAL = env_str("WEBRTC_TURN_CREDENTIAL")
+WEBRTC_PUBLIC_ADDRESS = env_str("WEBRTC_PUBLIC_ADDRESS")
+# A WHIP session that has not connected by then ends, and releases its room.
+WEBRTC_CONNECT_TIMEOUT = env_int("WEBRTC_CONNECT_TIMEOUT", 10, minimum=1)
+# WHIP offers one client address may send per minute (a burst of 5 is allowed).
+WHIP_OFFERS_PER_MINUTE = env_int("WHIP_OFFERS_PER_MINUTE", 12, minimum=1)
 HLS_PLAYLIST_MAX_AGE = env_int("HLS_PLAYLIST_MAX_AGE", 1, minimum=0)
 HLS_SEGMENT_MAX_AGE = env_int("HLS_SEGMENT_MAX_AGE", 31_536_000, minimum=0)
 

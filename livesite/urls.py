@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from livesite import health, metrics
 from moderation.room_admin import site as room_moderation_admin
+from streaming import whip_views
 
 urlpatterns = [
     path("", include("rooms.urls")),
@@ -28,6 +29,8 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
+    path("whip/", whip_views.whip_endpoint, name="whip"),
+    path("whip/<str:session_id>/", whip_views.whip_session, name="whip_session"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),

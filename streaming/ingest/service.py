@@ -29,6 +29,8 @@ from rooms import cache as room_cache
 from rooms import events as room_events
 from rooms import services as rooms
 from rooms.models import StreamIncident
+from streaming.ingest.errors import PublishRefused
+from streaming.ingest.handover import Handover
 from streaming.ingest.live_lock import LiveLock
 from streaming.ingest.live_room import LiveRoom
 from streaming.ingest.transcoder_process import (
@@ -36,9 +38,11 @@ from streaming.ingest.transcoder_process import (
     TranscoderProcess,
     TranscoderSettings,
 )
+from streaming.ingest.whip import WhipPublishers
 from streaming.replays import REPLAYS, make_replay, prune_live_folder
 from streaming.rtmp.server import PublishRejected, RtmpServer, ServerLimits
 from streaming.transcoder.rendition_playlist import end_live_playlists
+from streaming.webrtc.network import IceSettings
 
 logger = logging.getLogger("livesite.ingest")
 
@@ -56,6 +60,7 @@ class IngestSettings:
     keep_replays: bool = True
     transcoder: TranscoderSettings = field(default_factory=TranscoderSettings)
     limits: ServerLimits = field(default_factory=ServerLimits)
+    ice: IceSettings = field(default_factory=IceSettings)
 
     @classmethod
     def from_django(cls) -> IngestSettings:
@@ -84,6 +89,7 @@ class IngestSettings:
                 handshake_timeout=settings.INGEST_HANDSHAKE_TIMEOUT,
                 idle_timeout=settings.INGEST_IDLE_TIMEOUT,
             ),
+            ice=IceSettings.from_django(),
         )
 
 
@@ -97,19 +103,6 @@ async def _db(function, *args):
     return await sync_to_async(call, thread_sensitive=True)()
 
 
-class PublishRefused(Exception):
-    """A publish the ingest refuses, whatever the protocol; `kind` picks the answer
-    (RTMP: NetStream.Publish.BadName; WHIP: 401, 403, 409 or 503)."""
-
-    UNKNOWN_KEY = "unknown_key"
-    NOT_ALLOWED = "not_allowed"
-    ALREADY_LIVE = "already_live"
-    UNAVAILABLE = "unavailable"
-
-    def __init__(self, kind: str, description: str) -> None:
-        super().__init__(description)
-        self.kind = kind
-        self.description = description
 
 
 class PublisherSession:
@@ -154,6 +147,8 @@ class Ingest:
         # Streams being closed (playlists, replay, database, lock), by room id: slow work
         # kept out of the guard, so one long replay never holds up other publishers.
         self._finishing: dict[int, asyncio.Task] = {}
+        self.whip = WhipPublishers(self, settings.ice)
+        self._handover = Handover(self.whip)
 
     def _drop_later(self, session: PublisherSession, reason: str) -> None:
         """Drop a publisher without waiting for its on_close (which may take the guard)."""
@@ -165,12 +160,15 @@ class Ingest:
         self.server = RtmpServer(host, port, self.authorize, limits or self.settings.limits)
         await self.server.start()
         self._watch = asyncio.create_task(self._watch_keys_and_locks())
+        await self._handover.start()
         return self.server.port
 
     async def close(self) -> None:
         """Stop: end every connection, then every stream at once (no grace on shutdown)."""
         if self._watch:
             self._watch.cancel()
+        await self._handover.close()
+        await self.whip.close()
         if self.server:
             await self.server.close()
         for live in list(self.live.values()):

@@ -1,0 +1,159 @@
+"""How a WHIP request reaches the ingest process, where WebRTC media terminates.
+
+Browsers and OBS send WHIP to the site (`POST /whip/`), but the media must end next to
+the transcoders, in `manage.py ingest`. The web view hands each request over:
+
+- with Redis, through lists: offers go on one shared list that every ingest pops
+  (`BLPOP`), so any free ingest takes a new publisher, and each session's later
+  requests (DELETE) go on the list of the ingest that holds it, named in the session
+  id; the answer comes back on a one-off reply list. No new port, no service
+  discovery, and an ingest that dies simply stops popping;
+- with no Redis (the one-process install, `manage.py serve`), by a direct call to the
+  ingest running in the same process.
+
+Requests carry a deadline: an ingest never answers an offer whose web request gave up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import logging
+import secrets
+import time
+
+from streaming.ingest.errors import PublishRefused
+
+logger = logging.getLogger("livesite.ingest")
+
+HANDOVER_SECONDS = 10.0
+REPLY_KEEP_SECONDS = 30
+NO_INGEST = {"status": 503, "reason": "no ingest is taking WebRTC publishers right now"}
+REFUSAL_STATUS = {
+    PublishRefused.UNKNOWN_KEY: 401,
+    PublishRefused.NOT_ALLOWED: 403,
+    PublishRefused.ALREADY_LIVE: 409,
+    PublishRefused.UNAVAILABLE: 503,
+}
+
+_local_publishers = None  # the WhipPublishers of an ingest in this process, if any
+
+
+def _key(*parts) -> str:
+    from livesite.redis_client import redis_key
+
+    return redis_key("whip", *parts)
+
+
+async def answer_request(whip, request: dict) -> dict:
+    """Run one handed-over request on this ingest; the reply is JSON-ready."""
+    if request.get("op") == "publish":
+        try:
+            session_id, answer = await whip.publish(request["key"], request["sdp"])
+        except PublishRefused as refused:
+            return {"status": REFUSAL_STATUS[refused.kind], "reason": refused.description}
+        except ValueError as error:
+            return {"status": 400, "reason": str(error)}
+        return {"status": 201, "session": session_id, "sdp": answer}
+    if request.get("op") == "end":
+        return {"status": 200 if await whip.end(request["session"]) else 404}
+    return {"status": 400, "reason": "unknown request"}
+
+
+# --- the web side -----------------------------------------------------------------
+
+
+async def hand_over(request: dict, session_id: str | None = None) -> dict:
+    """Send `request` to an ingest (the one holding `session_id`, if given)."""
+    from livesite.redis_client import get_redis
+
+    client = get_redis()
+    if client is None:
+        if _local_publishers is None:
+            return NO_INGEST
+        if session_id and not session_id.startswith(f"{_local_publishers.ingest_id}-"):
+            return {"status": 404}
+        # In a fresh context: the session's tasks outlive this web request, and must not
+        # inherit its asgiref thread executor (gone once the response is sent).
+        task = asyncio.get_running_loop().create_task(
+            answer_request(_local_publishers, request), context=contextvars.Context()
+        )
+        return await task
+    reply_key = _key("reply", secrets.token_hex(12))
+    deadline = time.time() + HANDOVER_SECONDS
+    queue = _key("ingest", session_id.split("-", 1)[0]) if session_id else _key("offers")
+    await client.rpush(queue, json.dumps({**request, "reply": reply_key, "deadline": deadline}))
+    while time.time() < deadline:
+        # Short blocking pops: the shared client's socket timeout is 5 s.
+        popped = await client.blpop([reply_key], timeout=2)
+        if popped is not None:
+            return json.loads(popped[1])
+    return {"status": 404} if session_id else NO_INGEST
+
+
+# --- the ingest side --------------------------------------------------------------
+
+
+class Handover:
+    """Runs in the ingest: takes requests for this ingest's `WhipPublishers`."""
+
+    def __init__(self, whip) -> None:
+        self.whip = whip
+        self._loop_task: asyncio.Task | None = None
+        self._requests: set[asyncio.Task] = set()
+
+    async def start(self) -> None:
+        global _local_publishers
+        from django.conf import settings
+
+        _local_publishers = self.whip
+        if settings.REDIS_URL:
+            self._loop_task = asyncio.create_task(self._take_requests())
+
+    async def close(self) -> None:
+        global _local_publishers
+        if _local_publishers is self.whip:
+            _local_publishers = None
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            await asyncio.gather(self._loop_task, return_exceptions=True)
+
+    async def _take_requests(self) -> None:
+        import redis.asyncio as redis
+        from django.conf import settings
+
+        # A client of its own: a blocking pop must not hold up the ingest's other calls.
+        client = redis.from_url(settings.REDIS_URL, socket_timeout=10)
+        queues = [_key("ingest", self.whip.ingest_id), _key("offers")]
+        try:
+            while True:
+                try:
+                    popped = await client.blpop(queues, timeout=2)
+                except (OSError, redis.RedisError):
+                    logger.warning("WHIP handover: Redis unavailable; retrying", exc_info=True)
+                    await asyncio.sleep(1)
+                    continue
+                if popped is not None:
+                    task = asyncio.create_task(self._answer(client, json.loads(popped[1])))
+                    self._requests.add(task)
+                    task.add_done_callback(self._requests.discard)
+        finally:
+            await client.aclose()
+
+    async def _answer(self, client, request: dict) -> None:
+        if request.get("deadline", 0) < time.time():
+            return  # the web request gave up already
+        try:
+            reply = await answer_request(self.whip, request)
+        except Exception:
+            logger.exception("WHIP handover: request failed")
+            reply = {"status": 500, "reason": "the ingest failed to answer"}
+        if reply.get("status") == 201 and request.get("deadline", 0) < time.time():
+            # Too late for the web request: nobody will ever use this session.
+            await self.whip.end(reply["session"])
+            return
+        async with client.pipeline(transaction=True) as pipe:
+            pipe.rpush(request["reply"], json.dumps(reply))
+            pipe.expire(request["reply"], REPLY_KEEP_SECONDS)
+            await pipe.execute()

@@ -1,0 +1,152 @@
+"""A WHIP publisher for tests: aiortc sending a moving test pattern and a tone.
+
+Runs its own event loop on a thread, so synchronous tests (and the ORM they use) can
+drive it: `publisher = WhipPublisher(url, key); response = publisher.start(); ...;
+publisher.delete(); publisher.close()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+
+import av
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCSessionDescription,
+)
+
+VIDEO_CLOCK = 90000
+FPS = 30
+
+
+class TestPatternTrack(MediaStreamTrack):
+    """320x240 frames whose brightness changes every frame (an encoder cannot skip them)."""
+
+    kind = "video"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._index = 0
+        self._start = None
+
+    async def recv(self):
+        loop = asyncio.get_running_loop()
+        if self._start is None:
+            self._start = loop.time()
+        self._index += 1
+        wait = self._start + self._index / FPS - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        frame = av.VideoFrame(320, 240, "yuv420p")
+        luma = bytes([(self._index * 4) % 220 + 16]) * frame.planes[0].buffer_size
+        frame.planes[0].update(luma)
+        for plane in frame.planes[1:]:
+            plane.update(bytes([128]) * plane.buffer_size)
+        frame.pts = self._index * VIDEO_CLOCK // FPS
+        frame.time_base = fractions.Fraction(1, VIDEO_CLOCK)
+        return frame
+
+
+class ToneTrack(MediaStreamTrack):
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._samples = 0
+        self._start = None
+
+    async def recv(self):
+        loop = asyncio.get_running_loop()
+        if self._start is None:
+            self._start = loop.time()
+        wait = self._start + self._samples / 48000 - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        frame = av.AudioFrame(format="s16", layout="mono", samples=960)
+        frame.planes[0].update(bytes(frame.planes[0].buffer_size))
+        frame.pts, frame.sample_rate = self._samples, 48000
+        frame.time_base = fractions.Fraction(1, 48000)
+        self._samples += 960
+        return frame
+
+
+@dataclass
+class WhipResponse:
+    status: int
+    headers: dict = field(default_factory=dict)
+    body: str = ""
+
+
+def http(method: str, url: str, body: bytes = b"", headers: dict | None = None) -> WhipResponse:
+    request = urllib.request.Request(url, data=body or None, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return WhipResponse(response.status, dict(response.headers), response.read().decode())
+    except urllib.error.HTTPError as error:
+        return WhipResponse(error.code, dict(error.headers), error.read().decode())
+
+
+class WhipPublisher:
+    def __init__(self, endpoint: str, key: str, codec: str = "H264", audio: bool = True) -> None:
+        self.endpoint = endpoint
+        self.key = key
+        self.codec = codec
+        self.audio = audio
+        self.location: str | None = None
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+        self.pc: RTCPeerConnection | None = None
+
+    def _run(self, coroutine, timeout: float = 60):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def offer(self) -> str:
+        return self._run(self._offer())
+
+    def start(self) -> WhipResponse:
+        """Offer, POST, and (on 201) apply the answer; ICE then connects on its own."""
+        offer = self.offer()
+        response = http("POST", self.endpoint, offer.encode(), {
+            "Content-Type": "application/sdp", "Authorization": f"Bearer {self.key}",
+        })  # fmt: skip
+        if response.status == 201:
+            self.location = response.headers["Location"]
+            self._run(self._answer(response.body))
+        return response
+
+    @property
+    def connection_state(self) -> str:
+        return self.pc.connectionState if self.pc else "new"
+
+    def delete(self, base_url: str) -> WhipResponse:
+        return http("DELETE", base_url + self.location)
+
+    def close(self) -> None:
+        if self.pc is not None:
+            self._run(self.pc.close())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=5)
+
+    async def _offer(self) -> str:
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        video = self.pc.addTransceiver(TestPatternTrack(), direction="sendonly")
+        codecs = RTCRtpSender.getCapabilities("video").codecs
+        video.setCodecPreferences(
+            [c for c in codecs if c.mimeType.lower() in (f"video/{self.codec.lower()}", "video/rtx")]
+        )
+        if self.audio:
+            self.pc.addTransceiver(ToneTrack(), direction="sendonly")
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        return self.pc.localDescription.sdp
+
+    async def _answer(self, sdp: str) -> None:
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))

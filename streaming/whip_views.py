@@ -1,0 +1,103 @@
+"""WHIP (RFC 9725): a browser or OBS 30+ goes live with an SDP offer over HTTP.
+
+    POST   /whip/                 Bearer <stream key>, application/sdp -> 201, Location, answer
+    DELETE /whip/<session>/       ends the session
+    PATCH  /whip/<session>/       405: no trickle ICE; the answer carries every candidate
+    OPTIONS (either)              CORS preflight, Accept-Post, ICE servers in Link headers
+
+Thin: the offer is checked here (streaming/webrtc/offer.py), rate limited per client
+address, and handed to the ingest where the media ends (streaming/ingest/handover.py).
+CORS is open to every origin: the stream key in the Authorization header, never a
+cookie, is what authorizes a publish.
+"""
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+
+from accounts.forms import client_address
+from chat.limits import take_token
+from streaming.ingest.handover import hand_over
+from streaming.webrtc.network import IceSettings
+from streaming.webrtc.offer import MAX_OFFER_BYTES, BadOffer, check_offer
+
+SDP = "application/sdp"
+OFFER_BURST = 5
+
+
+def _cors(response: HttpResponse, methods: str) -> HttpResponse:
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Access-Control-Allow-Methods"] = methods
+    response["Access-Control-Allow-Headers"] = "Authorization, Content-Type, If-Match"
+    response["Access-Control-Expose-Headers"] = "Location, Link, ETag, Retry-After"
+    return response
+
+
+def _refusal(status: int, reason: str, **headers) -> HttpResponse:
+    response = HttpResponse(reason + "\n", status=status, content_type="text/plain")
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return _cors(response, "POST, OPTIONS")
+
+
+def _with_ice_servers(response: HttpResponse) -> HttpResponse:
+    links = IceSettings.from_django().link_headers()
+    if links:
+        response["Link"] = ", ".join(links)
+    return response
+
+
+def _bearer(request) -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+@csrf_exempt
+async def whip_endpoint(request):
+    if request.method == "OPTIONS":
+        response = _cors(HttpResponse(status=204), "POST, OPTIONS")
+        response["Accept-Post"] = SDP
+        return _with_ice_servers(response)
+    if request.method != "POST":
+        return _refusal(405, "POST an SDP offer here", Allow="POST, OPTIONS")
+    if request.content_type != SDP:
+        return _refusal(415, f"the offer must be sent as {SDP}", Accept_Post=SDP)
+    key = _bearer(request)
+    if not key:
+        return _refusal(401, "send the stream key as Authorization: Bearer <key>",
+                        WWW_Authenticate="Bearer")  # fmt: skip
+    wait = await take_token(
+        f"whip-offers:{client_address(request)}", settings.WHIP_OFFERS_PER_MINUTE / 60, OFFER_BURST
+    )
+    if wait:
+        return _refusal(429, "too many offers; wait and retry", Retry_After=str(int(wait) + 1))
+    if int(request.headers.get("Content-Length") or 0) > MAX_OFFER_BYTES:
+        return _refusal(413, f"the offer is larger than {MAX_OFFER_BYTES} bytes")
+    try:
+        offer = check_offer(request.body)
+    except BadOffer as bad:
+        return _refusal(bad.status, bad.reason)
+    reply = await hand_over({"op": "publish", "key": key, "sdp": offer})
+    if reply["status"] != 201:
+        extra = {"WWW_Authenticate": "Bearer"} if reply["status"] == 401 else {}
+        return _refusal(reply["status"], reply.get("reason", "refused"), **extra)
+    response = HttpResponse(reply["sdp"], status=201, content_type=SDP)
+    response["Location"] = reverse("whip_session", args=[reply["session"]])
+    response["ETag"] = f'"{reply["session"]}"'
+    return _with_ice_servers(_cors(response, "POST, OPTIONS"))
+
+
+@csrf_exempt
+async def whip_session(request, session_id: str):
+    methods = "DELETE, OPTIONS"
+    if request.method == "OPTIONS":
+        return _cors(HttpResponse(status=204), methods)
+    if request.method != "DELETE":
+        # Trickle ICE and ICE restarts (PATCH) are not supported: RFC 9725 section 4.3.
+        response = HttpResponse("trickle ICE is not supported\n", status=405)
+        response["Allow"] = methods
+        return _cors(response, methods)
+    reply = await hand_over({"op": "end", "session": session_id}, session_id=session_id)
+    status = 200 if reply["status"] == 200 else 404
+    return _cors(HttpResponse(status=status), methods)
