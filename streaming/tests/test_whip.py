@@ -4,9 +4,10 @@ with Redis between them)."""
 
 import pytest
 
+from livesite.testing import daphne_server
 from rooms import services
 from rooms.models import Room, Stream
-from streaming.tests.live_ingest import ffmpeg_publish, serve_process, wait_for
+from streaming.tests.live_ingest import ffmpeg_publish, ingest_process, serve_process, wait_for
 from streaming.tests.whip_client import WhipPublisher, http
 
 pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True)]
@@ -122,3 +123,37 @@ def test_a_session_that_never_connects_releases_the_room_within_seconds(
             second.close()
     finally:
         publisher.close()
+
+
+def test_a_rotated_key_drops_a_whip_publisher(site, alice, alice_room, alice_key):
+    publisher = WhipPublisher(site.web_url + "/whip/", alice_key)
+    try:
+        assert publisher.start().status == 201
+        wait_for(lambda: room_status(alice_room) == "live", timeout=15)
+        services.rotate_stream_key(alice_room, alice)
+        wait_for(lambda: "stream key rotated" in site.log_text(), timeout=10)
+        wait_for(lambda: publisher.connection_state == "closed", timeout=10)
+    finally:
+        publisher.close()
+
+
+def test_whip_through_daphne_and_a_separate_ingest(tmp_path, redis_url, alice_room, alice_key):
+    """The production layout: the web process hands the offer to `manage.py ingest`."""
+    with (
+        ingest_process(tmp_path) as ingest,
+        daphne_server({"HLS_ROOT": str(ingest.hls_root)}) as web,
+    ):
+        publisher = WhipPublisher(web.url + "/whip/", alice_key)
+        try:
+            assert publisher.start().status == 201
+            wait_for(lambda: room_status(alice_room) == "live", timeout=15)
+            wait_for(lambda: len(segments(ingest, alice_room)) >= 1, timeout=30)
+            second = WhipPublisher(web.url + "/whip/", alice_key)
+            try:
+                assert second.start().status == 409
+            finally:
+                second.close()
+            assert publisher.delete(web.url).status == 200
+            wait_for(lambda: room_status(alice_room) == "ended", timeout=20)
+        finally:
+            publisher.close()
