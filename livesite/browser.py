@@ -28,14 +28,19 @@ def chromium_path() -> str:
     raise RuntimeError("Chromium is not installed: run scripts/setup.sh as root")
 
 
+# A fake camera (a moving test pattern with a beep) and no permission prompt: a
+# broadcaster on the go-live page.
+FAKE_MEDIA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+
+
 @contextmanager
-def chromium():
+def chromium(extra_args: list[str] | None = None):
     """A headless Chromium (Playwright Browser); each `new_page()` is a separate visitor."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
+            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS + (extra_args or [])
         )
         try:
             yield browser

@@ -1,4 +1,4 @@
-"""The RTMP address a broadcaster types into OBS as "Server"."""
+"""The addresses a broadcaster types into OBS as "Server": RTMP, and WHIP (OBS 30+)."""
 
 from django.conf import settings
 
@@ -11,3 +11,8 @@ def obs_server_url(request) -> str:
     # Drop the web port; an IPv6 literal keeps its brackets.
     name = host.split("]")[0] + "]" if host.startswith("[") else host.split(":")[0]
     return f"rtmp://{name}:{settings.INGEST_PORT}/{settings.INGEST_APP}"
+
+
+def whip_url(request) -> str:
+    """The WHIP endpoint (streaming/whip_views.py), on the site's own address."""
+    return request.build_absolute_uri("/whip/")

@@ -6,12 +6,15 @@ or the directory shows goes through `_changed`, which invalidates the cached roo
 transaction commits.
 """
 
+import hashlib
+import hmac
 import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -31,6 +34,9 @@ MAX_TAGS = 5
 TAG_LENGTH = 25
 _TAG = re.compile(r"[^\w-]+")
 _CHOSEN_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{1,58})[a-z0-9]")
+GO_LIVE_TOKEN_PREFIX = "golive_"  # noqa: S105 -- a marker, not a secret
+GO_LIVE_TOKEN_SALT = "rooms.go_live"  # noqa: S105 -- a namespace, not a secret
+GO_LIVE_TOKEN_SECONDS = 12 * 3600
 RESERVED_SLUGS = {"new", "api", "admin", "static", "media", "hls", "ws", "live", "directory"}
 
 
@@ -482,6 +488,42 @@ def room_for_stream_key(key: str) -> Room | None:
     # The lookup is by hash; compare again in constant time so no code path ever
     # depends on a non-constant-time comparison of key material.
     if room is None or not stream_key_matches(key, room.stream_key_hash):
+        return None
+    return room
+
+
+def go_live_token(room: Room, by) -> str:
+    """A Bearer for the go-live page's WHIP offer. Only the key's hash is stored, so the
+    owner's browser cannot send the key itself; this signed token names the room and the
+    key it stands for, so rotating (or revoking) the key ends it, as it ends the key."""
+    if not permissions.can_see_stream_key(by, room):
+        raise NotAllowed("Only the room's owner may go live from the browser.")
+    if not room.stream_key_hash:
+        raise InvalidRoom("This room has no stream key yet: make one in the stream manager.")
+    payload = {"room": room.pk, "key": _key_tag(room.stream_key_hash)}
+    return GO_LIVE_TOKEN_PREFIX + signing.dumps(payload, salt=GO_LIVE_TOKEN_SALT)
+
+
+def _key_tag(stream_key_hash: str) -> str:
+    return hashlib.sha256(stream_key_hash.encode()).hexdigest()[:32]
+
+
+def room_for_publish_credential(credential: str) -> Room | None:
+    """The room a stream key, or a go-live token, publishes to (None if neither is valid)."""
+    if not credential.startswith(GO_LIVE_TOKEN_PREFIX):
+        return room_for_stream_key(credential)
+    try:
+        payload = signing.loads(
+            credential.removeprefix(GO_LIVE_TOKEN_PREFIX),
+            salt=GO_LIVE_TOKEN_SALT,
+            max_age=GO_LIVE_TOKEN_SECONDS,
+        )
+    except signing.BadSignature:
+        return None
+    room = Room.objects.filter(pk=payload.get("room")).first()
+    if room is None or not room.stream_key_hash:
+        return None
+    if not hmac.compare_digest(_key_tag(room.stream_key_hash), str(payload.get("key"))):
         return None
     return room
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("rooms/<slug:slug>/", views.room_page, name="room"),
     path("rooms/<slug:slug>/follow/", views.follow, name="follow"),
     path("rooms/<slug:slug>/manage/", views.manage_room, name="manage"),
+    path("rooms/<slug:slug>/go-live/", views.go_live, name="go_live"),
     path("rooms/<slug:slug>/stop/", views.stop_room, name="stop"),
     path("rooms/<slug:slug>/start/", views.start_room, name="start"),
     path("rooms/<slug:slug>/replays/<int:stream_id>/", views.replay_page, name="replay"),

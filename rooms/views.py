@@ -16,7 +16,7 @@ from moderation.models import Report
 from rooms import cache, services
 from rooms.errors import InvalidRoom, NotAllowed
 from rooms.forms import NewRoomForm, RoomForm
-from rooms.ingest_address import obs_server_url
+from rooms.ingest_address import obs_server_url, whip_url
 from rooms.models import Follow, Room
 
 
@@ -153,6 +153,29 @@ def manage_room(request, slug: str):
         },
     }
     return render(request, "rooms/manage.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@never_cache
+def go_live(request, slug: str):
+    """Go live from the browser: camera or screen, sent over WHIP with a go-live token."""
+    room = get_object_or_404(Room.objects.select_related("owner"), slug=slug)
+    if not permissions.can_see_stream_key(request.user, room):
+        raise PermissionDenied("Only the room's owner may go live in it.")
+    try:
+        token = services.go_live_token(room, request.user)
+    except InvalidRoom as error:
+        token, problem = "", str(error)
+    else:
+        problem = ""
+    config = {
+        "slug": room.slug,
+        "whipUrl": whip_url(request),
+        "token": token,
+        "roomUrl": room.get_absolute_url(),
+    }
+    context = {"room": room, "problem": problem, "go_live_config": config}
+    return render(request, "rooms/go_live.html", context)
 
 
 @login_required

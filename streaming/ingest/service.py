@@ -191,7 +191,7 @@ class Ingest:
 
     async def room_for_publish(self, stream_key: str):
         """The room this key publishes to, if it may go live now (any protocol)."""
-        room = await _db(rooms.room_for_stream_key, stream_key)
+        room = await _db(rooms.room_for_publish_credential, stream_key)
         if room is None:
             raise PublishRefused(PublishRefused.UNKNOWN_KEY, "unknown stream key")
         # The one place the ingest asks whether a room may go live, for RTMP and WHIP.
