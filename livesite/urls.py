@@ -31,6 +31,8 @@ urlpatterns = [
     ),
     path("whip/", whip_views.whip_endpoint, name="whip"),
     path("whip/<str:session_id>/", whip_views.whip_session, name="whip_session"),
+    path("whep/<slug:slug>/", whip_views.whep_endpoint, name="whep"),
+    path("whep/<slug:slug>/<str:session_id>/", whip_views.whep_session, name="whep_session"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),

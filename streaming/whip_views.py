@@ -1,9 +1,12 @@
-"""WHIP (RFC 9725): a browser or OBS 30+ goes live with an SDP offer over HTTP.
+"""WHIP (RFC 9725) and WHEP: go live, or watch in real time, with an SDP offer over HTTP.
 
     POST   /whip/                 Bearer <stream key>, application/sdp -> 201, Location, answer
     DELETE /whip/<session>/       ends the session
     PATCH  /whip/<session>/       405: no trickle ICE; the answer carries every candidate
     OPTIONS (either)              CORS preflight, Accept-Post, ICE servers in Link headers
+
+    POST   /whep/<slug>/            a real-time viewer's offer -> 201, Location, answer
+    DELETE /whep/<slug>/<session>/  ends the viewer's session
 
 Thin: the offer is checked here (streaming/webrtc/offer.py), rate limited per client
 address, and handed to the ingest where the media ends (streaming/ingest/handover.py).
@@ -18,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.forms import client_address
 from chat.limits import take_token
-from streaming.ingest.handover import hand_over
+from streaming.ingest.handover import hand_over, hand_over_watch
 from streaming.webrtc.network import IceSettings
 from streaming.webrtc.offer import MAX_OFFER_BYTES, BadOffer, check_offer
 
@@ -101,3 +104,38 @@ async def whip_session(request, session_id: str):
     reply = await hand_over({"op": "end", "session": session_id}, session_id=session_id)
     status = 200 if reply["status"] == 200 else 404
     return _cors(HttpResponse(status=status), methods)
+
+
+@csrf_exempt
+async def whep_endpoint(request, slug: str):
+    """WHEP: a real-time viewer's offer for a live room; 201 with the answer."""
+    if request.method == "OPTIONS":
+        response = _cors(HttpResponse(status=204), "POST, OPTIONS")
+        response["Accept-Post"] = SDP
+        return _with_ice_servers(response)
+    if request.method != "POST":
+        return _refusal(405, "POST an SDP offer here", Allow="POST, OPTIONS")
+    if request.content_type != SDP:
+        return _refusal(415, f"the offer must be sent as {SDP}", Accept_Post=SDP)
+    wait = await take_token(
+        f"whep-offers:{client_address(request)}", settings.WHIP_OFFERS_PER_MINUTE / 60, OFFER_BURST
+    )
+    if wait:
+        return _refusal(429, "too many offers; wait and retry", Retry_After=str(int(wait) + 1))
+    if int(request.headers.get("Content-Length") or 0) > MAX_OFFER_BYTES:
+        return _refusal(413, f"the offer is larger than {MAX_OFFER_BYTES} bytes")
+    try:
+        offer = check_offer(request.body)
+    except BadOffer as bad:
+        return _refusal(bad.status, bad.reason)
+    reply = await hand_over_watch(slug, offer)
+    if reply["status"] != 201:
+        return _refusal(reply["status"], reply.get("reason", "refused"))
+    response = HttpResponse(reply["sdp"], status=201, content_type=SDP)
+    response["Location"] = reverse("whep_session", args=[slug, reply["session"]])
+    return _with_ice_servers(_cors(response, "POST, OPTIONS"))
+
+
+@csrf_exempt
+async def whep_session(request, slug: str, session_id: str):
+    return await whip_session(request, session_id)

@@ -24,6 +24,7 @@ import secrets
 import time
 
 from streaming.ingest.errors import PublishRefused
+from streaming.ingest.whep import WatchRefused
 
 logger = logging.getLogger("livesite.ingest")
 
@@ -56,23 +57,47 @@ async def answer_request(whip, request: dict) -> dict:
         except ValueError as error:
             return {"status": 400, "reason": str(error)}
         return {"status": 201, "session": session_id, "sdp": answer}
+    if request.get("op") == "watch":
+        try:
+            session_id, answer = await whip.viewers.watch(request["slug"], request["sdp"])
+        except WatchRefused as refused:
+            return {"status": refused.status, "reason": refused.reason}
+        return {"status": 201, "session": session_id, "sdp": answer}
     if request.get("op") == "end":
-        return {"status": 200 if await whip.end(request["session"]) else 404}
+        ended = await whip.end(request["session"]) or await whip.viewers.end(request["session"])
+        return {"status": 200 if ended else 404}
     return {"status": 400, "reason": "unknown request"}
 
 
 # --- the web side -----------------------------------------------------------------
 
 
-async def hand_over(request: dict, session_id: str | None = None) -> dict:
-    """Send `request` to an ingest (the one holding `session_id`, if given)."""
+async def hand_over_watch(slug: str, offer: str) -> dict:
+    """A real-time viewer's offer, to the ingest holding the room's WHIP publisher."""
+    from livesite.redis_client import get_redis
+    from streaming.ingest.whip import room_ingest_key
+
+    request = {"op": "watch", "slug": slug, "sdp": offer}
+    client = get_redis()
+    if client is None:
+        return await hand_over(request)
+    ingest_id = await client.get(room_ingest_key(slug))
+    if ingest_id is None:
+        return {"status": 404, "reason": "the room is not live from WebRTC; use HLS"}
+    return await hand_over(request, ingest_id=ingest_id.decode())
+
+
+async def hand_over(request: dict, session_id: str = "", ingest_id: str = "") -> dict:
+    """Send `request` to an ingest: the one holding `session_id` or named `ingest_id`,
+    else any."""
     from livesite.redis_client import get_redis
 
+    ingest_id = ingest_id or session_id.split("-", 1)[0]
     client = get_redis()
     if client is None:
         if _local_publishers is None:
             return NO_INGEST
-        if session_id and not session_id.startswith(f"{_local_publishers.ingest_id}-"):
+        if ingest_id and ingest_id != _local_publishers.ingest_id:
             return {"status": 404}
         # In a fresh context: the session's tasks outlive this web request, and must not
         # inherit its asgiref thread executor (gone once the response is sent).
@@ -82,14 +107,14 @@ async def hand_over(request: dict, session_id: str | None = None) -> dict:
         return await task
     reply_key = _key("reply", secrets.token_hex(12))
     deadline = time.time() + HANDOVER_SECONDS
-    queue = _key("ingest", session_id.split("-", 1)[0]) if session_id else _key("offers")
+    queue = _key("ingest", ingest_id) if ingest_id else _key("offers")
     await client.rpush(queue, json.dumps({**request, "reply": reply_key, "deadline": deadline}))
     while time.time() < deadline:
         # Short blocking pops: the shared client's socket timeout is 5 s.
         popped = await client.blpop([reply_key], timeout=2)
         if popped is not None:
             return json.loads(popped[1])
-    return {"status": 404} if session_id else NO_INGEST
+    return {"status": 404} if ingest_id else NO_INGEST
 
 
 # --- the ingest side --------------------------------------------------------------

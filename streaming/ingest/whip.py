@@ -13,6 +13,7 @@ import logging
 import secrets
 
 from streaming.ingest.transcoder_process import TranscoderGone
+from streaming.ingest.whep import WhepViewers
 from streaming.webrtc.network import IceSettings
 from streaming.webrtc.publisher import WhipPeer
 
@@ -42,10 +43,16 @@ class WhipSession:
         except TranscoderGone:
             await self.whip.ingest.transcoder_died(self.live, self)
 
+    def on_frame(self, frame) -> None:
+        if self.live is not None:
+            self.whip.viewers.relay_for(self.live.room_id).push(frame)
+
     async def on_end(self, reason: str) -> None:
         self.whip.sessions.pop(self.session_id, None)
         logger.info("WHIP session %s closed: %s", self.session_id, reason)
         if self.live is not None:
+            await self.whip.viewers.source_ended(self.live.room_id)
+            await self.whip.forget_room(self.live.slug)
             await self.whip.ingest.publisher_left(self.live, self, reason)
 
     async def drop(self, reason: str) -> None:
@@ -63,6 +70,7 @@ class WhipPublishers:
         self.ice = ice
         self.ingest_id = secrets.token_hex(6)
         self.sessions: dict[str, WhipSession] = {}
+        self.viewers = WhepViewers(ingest, ice, self.ingest_id)
 
     async def publish(self, stream_key: str, offer: str) -> tuple[str, str]:
         """(session id, SDP answer); raises service.PublishRefused, or ValueError for an
@@ -70,7 +78,12 @@ class WhipPublishers:
         room = await self.ingest.room_for_publish(stream_key)
         session_id = f"{self.ingest_id}-{secrets.token_urlsafe(12)}"
         session = None
-        peer = WhipPeer(self.ice, lambda data: session.on_media(data), lambda r: session.on_end(r))
+        peer = WhipPeer(
+            self.ice,
+            on_media=lambda data: session.on_media(data),
+            on_end=lambda reason: session.on_end(reason),
+            on_frame=lambda frame: session.on_frame(frame),
+        )
         session = WhipSession(self, session_id, peer)
         try:
             answer = await peer.answer(offer)
@@ -89,6 +102,8 @@ class WhipPublishers:
             await peer.close("refused")
             raise
         self.sessions[session_id] = session
+        self.viewers.relay_for(room.pk).request_keyframe = peer.request_keyframe
+        await self._announce_room(room.slug)
         logger.info("room %s: WHIP session %s accepted", room.slug, session_id)
         return session_id, answer
 
@@ -100,5 +115,32 @@ class WhipPublishers:
         return True
 
     async def close(self) -> None:
+        await self.viewers.close()
         for session in list(self.sessions.values()):
             await session.drop("server shutting down")
+
+    async def _announce_room(self, slug: str) -> None:
+        """Say which ingest holds the room, so real-time viewers' offers come here."""
+        from livesite.redis_client import get_redis
+
+        client = get_redis()
+        if client is not None:
+            await client.set(room_ingest_key(slug), self.ingest_id, ex=ROOM_ANNOUNCE_SECONDS)
+
+    async def forget_room(self, slug: str) -> None:
+        from livesite.redis_client import get_redis
+
+        client = get_redis()
+        if client is None:
+            return
+        if await client.get(room_ingest_key(slug)) == self.ingest_id.encode():
+            await client.delete(room_ingest_key(slug))
+
+
+ROOM_ANNOUNCE_SECONDS = 24 * 3600
+
+
+def room_ingest_key(slug: str) -> str:
+    from livesite.redis_client import redis_key
+
+    return redis_key("whip", "room", slug)

@@ -151,3 +151,56 @@ class WhipPublisher:
 
     async def _answer(self, sdp: str) -> None:
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+
+
+class WhepViewer:
+    """A real-time viewer: offers to receive video and audio, counts decoded frames."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self.location: str | None = None
+        self.frames = {"video": 0, "audio": 0}
+        self.sizes: set[tuple[int, int]] = set()
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+        self.pc: RTCPeerConnection | None = None
+
+    def _run(self, coroutine, timeout: float = 60):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def start(self) -> WhipResponse:
+        offer = self._run(self._offer())
+        response = http("POST", self.endpoint, offer.encode(), {"Content-Type": "application/sdp"})
+        if response.status == 201:
+            self.location = response.headers["Location"]
+            answer = RTCSessionDescription(sdp=response.body, type="answer")
+            self._run(self.pc.setRemoteDescription(answer))
+        return response
+
+    def delete(self, base_url: str) -> WhipResponse:
+        return http("DELETE", base_url + self.location)
+
+    def close(self) -> None:
+        if self.pc is not None:
+            self._run(self.pc.close())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=5)
+
+    async def _offer(self) -> str:
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc.addTransceiver("video", direction="recvonly")
+        self.pc.addTransceiver("audio", direction="recvonly")
+        self.pc.on("track", lambda track: asyncio.ensure_future(self._count(track)))
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        return self.pc.localDescription.sdp
+
+    async def _count(self, track) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except Exception:
+                return
+            self.frames[track.kind] += 1
+            if track.kind == "video":
+                self.sizes.add((frame.width, frame.height))

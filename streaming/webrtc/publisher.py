@@ -30,10 +30,12 @@ OnEnd = Callable[[str], Awaitable[None]]
 
 
 class WhipPeer:
-    def __init__(self, ice: IceSettings, on_media: OnMedia, on_end: OnEnd) -> None:
+    def __init__(self, ice: IceSettings, on_media: OnMedia, on_end: OnEnd, on_frame=None) -> None:
         self.ice = ice
         self.on_media = on_media
         self.on_end = on_end
+        # Each encoded frame as received (the room's real-time viewers, relay.py).
+        self.on_frame = on_frame or (lambda frame: None)
         self.connected = False
         self.ended = False
         self._pc = RTCPeerConnection(ice.configuration())
@@ -75,6 +77,11 @@ class WhipPeer:
         """A new transcoder takes over: start a new container at the next keyframe,
         and ask the browser for one now rather than at its next periodic keyframe."""
         self._muxer = LiveMatroskaMuxer(with_audio=self._with_audio)
+        self.request_keyframe()
+
+    def request_keyframe(self) -> None:
+        if self.ended:
+            return
         for receiver in self._pc.getReceivers():
             if receiver.track.kind == "video":
                 for source in receiver.getSynchronizationSources():
@@ -110,6 +117,7 @@ class WhipPeer:
                 frame = await track.recv()
             except MediaStreamError:
                 break
+            self.on_frame(frame)
             async with self._write:
                 muxer = self._muxer
                 try:

@@ -1,0 +1,116 @@
+"""Real-time viewers (WHEP) of the rooms this ingest holds from a WHIP publisher.
+
+Each viewer gets its own peer connection whose tracks forward the room's encoded source
+frames (streaming/webrtc/relay.py): H.264 or VP8 as the publisher sent it, Opus as the
+publisher sent it, no encode per viewer or per room. Rooms live from RTMP are refused
+for now (their H.264 would need repackaging and their AAC an Opus encode per room);
+the room page then stays on HLS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+
+from streaming.webrtc.network import IceSettings, announce_public_address
+from streaming.webrtc.relay import EncodedRelay
+
+logger = logging.getLogger("livesite.ingest")
+
+
+class WatchRefused(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class WhepViewers:
+    def __init__(self, ingest, ice: IceSettings, ingest_id: str) -> None:
+        self.ingest = ingest
+        self.ice = ice
+        self.ingest_id = ingest_id
+        self.relays: dict[int, EncodedRelay] = {}
+        self.sessions: dict[str, tuple[int, RTCPeerConnection]] = {}
+        self._ending: set[asyncio.Task] = set()
+
+    def relay_for(self, room_id: int) -> EncodedRelay:
+        relay = self.relays.get(room_id)
+        if relay is None:
+            relay = self.relays[room_id] = EncodedRelay()
+        return relay
+
+    async def watch(self, slug: str, offer: str) -> tuple[str, str]:
+        live = next((v for v in self.ingest.live.values() if v.slug == slug), None)
+        if live is None or live.session is None:
+            raise WatchRefused(404, "the room is not live on this server")
+        relay = self.relays.get(live.room_id)
+        if relay is None or "video" not in relay.codecs:
+            raise WatchRefused(409, "real-time viewing needs a room live from WebRTC; use HLS")
+        pc = RTCPeerConnection(self.ice.configuration())
+        session_id = f"{self.ingest_id}-{secrets.token_urlsafe(12)}"
+        try:
+            # Our transceivers first, limited to the source's codec: aiortc picks the
+            # codecs when it applies the offer, and the viewer must get the codec the
+            # publisher sends (there is no encoder on this path).
+            for kind, codec in relay.codecs.items():
+                transceiver = pc.addTransceiver(relay.subscribe(kind), direction="sendonly")
+                transceiver.setCodecPreferences(_codecs(kind, codec))
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+            await pc.setLocalDescription(await pc.createAnswer())
+        except Exception as error:
+            await self._close(pc)
+            raise WatchRefused(400, f"the offer cannot be answered: {error}") from None
+        self.sessions[session_id] = (live.room_id, pc)
+        pc.on("connectionstatechange", lambda: self._on_state(session_id, pc))
+        asyncio.get_running_loop().call_later(
+            self.ice.connect_timeout, self._end_if_unconnected, session_id, pc
+        )
+        return session_id, announce_public_address(pc.localDescription.sdp, self.ice.public_address)
+
+    async def end(self, session_id: str) -> bool:
+        found = self.sessions.pop(session_id, None)
+        if found is None:
+            return False
+        await self._close(found[1])
+        return True
+
+    async def source_ended(self, room_id: int) -> None:
+        """The room's publisher left: its viewers go back to HLS."""
+        relay = self.relays.pop(room_id, None)
+        if relay is not None:
+            relay.close()
+        for session_id, (viewed, _) in list(self.sessions.items()):
+            if viewed == room_id:
+                await self.end(session_id)
+
+    async def close(self) -> None:
+        for session_id in list(self.sessions):
+            await self.end(session_id)
+
+    async def _on_state(self, session_id: str, pc: RTCPeerConnection) -> None:
+        if pc.connectionState in ("failed", "closed"):
+            await self.end(session_id)
+
+    def _end_if_unconnected(self, session_id: str, pc: RTCPeerConnection) -> None:
+        if pc.connectionState != "connected" and session_id in self.sessions:
+            task = asyncio.ensure_future(self.end(session_id))
+            self._ending.add(task)
+            task.add_done_callback(self._ending.discard)
+
+    async def _close(self, pc: RTCPeerConnection) -> None:
+        for sender in pc.getSenders():
+            if sender.track is not None:
+                sender.track.stop()
+        try:
+            await pc.close()
+        except Exception:
+            logger.debug("closing a WHEP peer failed", exc_info=True)
+
+
+def _codecs(kind: str, codec: str) -> list:
+    wanted = (f"{kind}/{codec}", f"{kind}/rtx")
+    return [c for c in RTCRtpSender.getCapabilities(kind).codecs if c.mimeType.lower() in wanted]

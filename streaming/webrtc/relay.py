@@ -1,0 +1,92 @@
+"""One room's encoded source frames, forwarded to every real-time (WHEP) viewer.
+
+No viewer costs an encode: each received frame becomes one `av.Packet`, shared by every
+viewer's track, and aiortc only packetizes it into RTP for each peer (its senders send
+an `av.Packet` as it is). Audio is the publisher's Opus, forwarded the same way, so a
+room's audio is never encoded at all on this path.
+
+A viewer starts at a video keyframe (the relay asks the publisher for one when a viewer
+joins), and a viewer too slow to keep up loses its queue and waits for the next
+keyframe rather than slowing the others down or growing without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from fractions import Fraction
+
+import av
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from streaming.webrtc.encoded_frames import EncodedFrame
+from streaming.webrtc.matroska import is_keyframe
+
+VIEWER_QUEUE_FRAMES = 60  # about 2 s of video; more means the viewer fell behind
+
+
+class ForwardedTrack(MediaStreamTrack):
+    def __init__(self, relay: EncodedRelay, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self._relay = relay
+        self._queue: asyncio.Queue = asyncio.Queue(maxsize=VIEWER_QUEUE_FRAMES)
+        self._need_keyframe = kind == "video"
+
+    def offer(self, packet: av.Packet, keyframe: bool) -> None:
+        if self._need_keyframe:
+            if not keyframe:
+                return
+            self._need_keyframe = False
+        try:
+            self._queue.put_nowait(packet)
+        except asyncio.QueueFull:
+            while not self._queue.empty():
+                self._queue.get_nowait()
+            if self.kind == "video":
+                self._need_keyframe = True
+                self._relay.request_keyframe()
+
+    async def recv(self):
+        if self.readyState != "live":
+            raise MediaStreamError
+        packet = await self._queue.get()
+        if packet is None:
+            raise MediaStreamError
+        return packet
+
+    def stop(self) -> None:
+        super().stop()
+        self._relay.tracks.discard(self)
+
+
+class EncodedRelay:
+    def __init__(self) -> None:
+        self.tracks: set[ForwardedTrack] = set()
+        self.codecs: dict[str, str] = {}  # kind -> codec of the source ("h264", "opus")
+        self.request_keyframe: Callable[[], None] = lambda: None
+
+    def push(self, frame: EncodedFrame) -> None:
+        kind = "audio" if frame.codec == "opus" else "video"
+        self.codecs[kind] = frame.codec
+        if not self.tracks:
+            return
+        packet = av.Packet(frame.data)
+        packet.pts = frame.timestamp
+        packet.time_base = Fraction(1, frame.clock_rate)
+        keyframe = is_keyframe(frame)
+        for track in list(self.tracks):
+            if track.kind == kind:
+                track.offer(packet, keyframe)
+
+    def subscribe(self, kind: str) -> ForwardedTrack:
+        track = ForwardedTrack(self, kind)
+        self.tracks.add(track)
+        if kind == "video":
+            self.request_keyframe()
+        return track
+
+    def close(self) -> None:
+        for track in list(self.tracks):
+            track._queue.put_nowait(None) if not track._queue.full() else None
+            track.stop()
