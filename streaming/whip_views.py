@@ -14,6 +14,7 @@ CORS is open to every origin: the stream key in the Authorization header, never 
 cookie, is what authorizes a publish.
 """
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpResponse
 from django.urls import reverse
@@ -21,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.forms import client_address
 from chat.limits import take_token
+from rooms import cache as room_cache
 from streaming.ingest.handover import hand_over, hand_over_watch
 from streaming.webrtc.network import IceSettings
 from streaming.webrtc.offer import MAX_OFFER_BYTES, BadOffer, check_offer
@@ -128,6 +130,9 @@ async def whep_endpoint(request, slug: str):
         offer = check_offer(request.body)
     except BadOffer as bad:
         return _refusal(bad.status, bad.reason)
+    room = await sync_to_async(room_cache.room)(slug)
+    if room is None or not room.is_live:
+        return _refusal(404, "the room is not live")
     reply = await hand_over_watch(slug, offer)
     if reply["status"] != 201:
         return _refusal(reply["status"], reply.get("reason", "refused"))

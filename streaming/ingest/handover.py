@@ -83,7 +83,7 @@ async def hand_over_watch(slug: str, offer: str) -> dict:
         return await hand_over(request)
     ingest_id = await client.get(room_ingest_key(slug))
     if ingest_id is None:
-        return {"status": 404, "reason": "the room is not live from WebRTC; use HLS"}
+        return {"status": 409, "reason": "real-time viewing needs a room live from WebRTC; use HLS"}
     return await hand_over(request, ingest_id=ingest_id.decode())
 
 
