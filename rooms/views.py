@@ -62,6 +62,7 @@ def room_page(request, slug: str):
         "stream": room.current_stream_id,
         "status": room.status,
         "hlsUrl": f"/hls/{room.slug}/master.m3u8",
+        "whepUrl": f"/whep/{room.slug}/",
         "ownerName": room.owner.public_name,
         "user": {"id": request.user.pk, "name": request.user.public_name} if signed_in else None,
         "loginUrl": f"{reverse('accounts:login')}?next={request.path}",

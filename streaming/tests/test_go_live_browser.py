@@ -46,6 +46,21 @@ def test_alice_goes_live_from_the_browser_and_viewers_get_hls(
         wait_for(lambda: room_status(alice_room) == "live", timeout=15)
         source = site.hls_root / alice_room.slug / "source"
         wait_for(lambda: len(list(source.glob("seg_*"))) >= 2, timeout=40)
+        # A viewer switches to real time: the publisher's own WebRTC video plays.
+        viewer = browser.new_page()
+        viewer.goto(f"{site.web_url}/rooms/{alice_room.slug}/")
+        viewer.wait_for_function(
+            "() => { const v = document.querySelector('[data-player] video');"
+            " return v && !v.hidden && v.currentTime > 0.5; }",
+            timeout=30_000,
+        )
+        viewer.click("[data-realtime]")
+        viewer.wait_for_function(
+            "() => { const v = document.querySelector('[data-player] video');"
+            " return v.srcObject && v.videoWidth > 0 && v.currentTime > 1; }",
+            timeout=20_000,
+        )
+        assert viewer.locator("[data-realtime]").get_attribute("aria-pressed") == "true"
         page.click("[data-testid=stop]")
         wait_for(lambda: room_status(alice_room) == "ended", timeout=20)
         assert page.locator("[data-status]").text_content() == "Stream ended."

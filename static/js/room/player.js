@@ -6,6 +6,7 @@
 // live edge, and plays up to 1.5x faster to get back there after a stall or a
 // broadcaster's reconnect instead of staying seconds behind.
 import Hls from "../../vendor/hls.js/dist/hls.min.mjs";
+import { watchRealtime } from "./realtime.js";
 
 const RETRY_MS = 2000;
 // "Go live" shows when this far behind the latency hls.js aims for.
@@ -31,6 +32,7 @@ export function mountPlayer(root, config) {
   const controls = buildControls(player);
   let hls = null;
   let retry = null;
+  let realtime = null;
 
   function show(live) {
     video.hidden = !live;
@@ -39,8 +41,15 @@ export function mountPlayer(root, config) {
     controls.bar.hidden = !live;
   }
 
+  function stopRealtime() {
+    if (realtime) { realtime.stop(); realtime = null; }
+    controls.realtime.textContent = "⚡ Real-time";
+    controls.realtime.setAttribute("aria-pressed", "false");
+  }
+
   function stop(message) {
     clearTimeout(retry);
+    stopRealtime();
     if (hls) { hls.destroy(); hls = null; }
     video.removeAttribute("src");
     poster.querySelector("p").textContent = message;
@@ -74,6 +83,27 @@ export function mountPlayer(root, config) {
     hls.loadSource(config.hlsUrl);
     hls.attachMedia(video);
   }
+
+  function backToHls(reason) {
+    stopRealtime();
+    controls.realtime.title = `${reason} Back on the regular stream.`;
+    if (root.dataset.status === "live") start();
+  }
+
+  controls.realtime.addEventListener("click", async () => {
+    if (realtime) { backToHls("You left real-time viewing."); return; }
+    if (hls) { hls.destroy(); hls = null; }
+    video.removeAttribute("src");
+    controls.realtime.textContent = "⚡ Real-time (on)";
+    controls.realtime.setAttribute("aria-pressed", "true");
+    try {
+      realtime = await watchRealtime(video, config.whepUrl, backToHls);
+      controls.realtime.title = "Real-time: the broadcaster's own video, under a second behind.";
+    } catch (error) {
+      backToHls(`Real-time viewing is not available: ${error.message}.`);
+    }
+  });
+  controls.realtime.hidden = replay || !config.whepUrl || !window.RTCPeerConnection;
 
   controls.quality.addEventListener("change", () => {
     if (hls) hls.currentLevel = Number(controls.quality.value);
@@ -123,7 +153,9 @@ function buildControls(player) {
   quality.setAttribute("aria-label", "Quality");
   const fullscreen = button("⛶", "fullscreen");
   fullscreen.setAttribute("aria-label", "Fullscreen");
-  bar.append(unmute, liveEdge, quality, fullscreen);
+  const realtime = button("⚡ Real-time", "realtime");
+  realtime.setAttribute("aria-pressed", "false");
+  bar.append(unmute, liveEdge, quality, realtime, fullscreen);
   player.append(bar);
 
   function fillQualities(levels) {
@@ -132,5 +164,5 @@ function buildControls(player) {
       quality.append(new Option(level.height ? `${level.height}p` : `Level ${index + 1}`, String(index)));
     });
   }
-  return { bar, unmute, liveEdge, quality, fullscreen, fillQualities };
+  return { bar, unmute, liveEdge, quality, realtime, fullscreen, fillQualities };
 }
