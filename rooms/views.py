@@ -175,7 +175,14 @@ def go_live(request, slug: str):
         "token": token,
         "roomUrl": room.get_absolute_url(),
     }
-    context = {"room": room, "problem": problem, "go_live_config": config}
+    context = {
+        "room": room,
+        "problem": problem,
+        "go_live_config": config,
+        "health": cache.health(room.pk) if room.is_live else None,
+        # Stream health and status, as on the stream manager (a monitor, not a viewer).
+        "manager_config": {"slug": room.slug, "socketPath": f"/ws/rooms/{room.slug}/?monitor=1"},
+    }
     return render(request, "rooms/go_live.html", context)
 
 
