@@ -44,6 +44,11 @@ def test_alice_goes_live_from_the_browser_and_viewers_get_hls(
             timeout=20_000,
         )
         wait_for(lambda: room_status(alice_room) == "live", timeout=15)
+        # The page's own status badge follows the room over its monitor socket.
+        page.wait_for_function(
+            "() => document.querySelector('[data-room-status]').textContent.trim() === 'Live'",
+            timeout=15_000,
+        )
         source = site.hls_root / alice_room.slug / "source"
         wait_for(lambda: len(list(source.glob("seg_*"))) >= 2, timeout=40)
         # A viewer switches to real time: the publisher's own WebRTC video plays.
