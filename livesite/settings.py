@@ -333,7 +333,7 @@ WEBRTC_TURN_CREDENTIAL = env_str("WEBRTC_TURN_CREDENTIAL")
 WEBRTC_PUBLIC_ADDRESS = env_str("WEBRTC_PUBLIC_ADDRESS")
 # A WHIP session that has not connected by then ends, and releases its room.
 WEBRTC_CONNECT_TIMEOUT = env_int("WEBRTC_CONNECT_TIMEOUT", 10, minimum=1)
-# WHIP offers one client address may send per minute (a burst of 5 is allowed).
+# WHIP (and WHEP) offers one client address may send per minute.
 WHIP_OFFERS_PER_MINUTE = env_int("WHIP_OFFERS_PER_MINUTE", 12, minimum=1)
 HLS_PLAYLIST_MAX_AGE = env_int("HLS_PLAYLIST_MAX_AGE", 1, minimum=0)
 HLS_SEGMENT_MAX_AGE = env_int("HLS_SEGMENT_MAX_AGE", 31_536_000, minimum=0)

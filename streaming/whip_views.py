@@ -21,14 +21,19 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.forms import client_address
-from chat.limits import take_token
+from livesite import ratelimit
 from rooms import cache as room_cache
 from streaming.ingest.handover import hand_over, hand_over_watch
 from streaming.webrtc.network import IceSettings
 from streaming.webrtc.offer import MAX_OFFER_BYTES, BadOffer, check_offer
 
 SDP = "application/sdp"
-OFFER_BURST = 5
+OFFER_WINDOW_SECONDS = 60
+
+
+async def _too_many_offers(request, scope: str) -> bool:
+    hits = await sync_to_async(ratelimit.hit)(scope, client_address(request), OFFER_WINDOW_SECONDS)
+    return hits > settings.WHIP_OFFERS_PER_MINUTE
 
 
 def _cors(response: HttpResponse, methods: str) -> HttpResponse:
@@ -72,11 +77,10 @@ async def whip_endpoint(request):
     if not key:
         return _refusal(401, "send the stream key as Authorization: Bearer <key>",
                         WWW_Authenticate="Bearer")  # fmt: skip
-    wait = await take_token(
-        f"whip-offers:{client_address(request)}", settings.WHIP_OFFERS_PER_MINUTE / 60, OFFER_BURST
-    )
-    if wait:
-        return _refusal(429, "too many offers; wait and retry", Retry_After=str(int(wait) + 1))
+    if await _too_many_offers(request, "whip-offers"):
+        return _refusal(
+            429, "too many offers; wait and retry", Retry_After=str(OFFER_WINDOW_SECONDS)
+        )
     if int(request.headers.get("Content-Length") or 0) > MAX_OFFER_BYTES:
         return _refusal(413, f"the offer is larger than {MAX_OFFER_BYTES} bytes")
     try:
@@ -119,11 +123,10 @@ async def whep_endpoint(request, slug: str):
         return _refusal(405, "POST an SDP offer here", Allow="POST, OPTIONS")
     if request.content_type != SDP:
         return _refusal(415, f"the offer must be sent as {SDP}", Accept_Post=SDP)
-    wait = await take_token(
-        f"whep-offers:{client_address(request)}", settings.WHIP_OFFERS_PER_MINUTE / 60, OFFER_BURST
-    )
-    if wait:
-        return _refusal(429, "too many offers; wait and retry", Retry_After=str(int(wait) + 1))
+    if await _too_many_offers(request, "whep-offers"):
+        return _refusal(
+            429, "too many offers; wait and retry", Retry_After=str(OFFER_WINDOW_SECONDS)
+        )
     if int(request.headers.get("Content-Length") or 0) > MAX_OFFER_BYTES:
         return _refusal(413, f"the offer is larger than {MAX_OFFER_BYTES} bytes")
     try:

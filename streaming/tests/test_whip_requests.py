@@ -3,7 +3,6 @@
 import pytest
 from django.test import AsyncClient
 
-from chat import limits
 from streaming.webrtc.offer import MAX_OFFER_BYTES
 
 pytestmark = pytest.mark.django_db
@@ -14,12 +13,6 @@ GOOD_OFFER = "\r\n".join([
     "m=video 9 UDP/TLS/RTP/SAVPF 96", "c=IN IP4 0.0.0.0", "a=rtpmap:96 H264/90000",
     "a=sendonly", "",
 ])  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    """Each test is a new client address's first minute (the in-process buckets)."""
-    limits._local_buckets.clear()
 
 
 async def post_offer(body: str | bytes, key: str = "live_some-key", **headers):
@@ -88,9 +81,8 @@ async def test_an_offer_over_64_kb_gets_413():
 
 async def test_offers_flooding_from_one_address_are_rate_limited(settings):
     settings.WHIP_OFFERS_PER_MINUTE = 1
-    statuses = [(await post_offer("hello")).status_code for _ in range(8)]
-    assert statuses[0] == 400
-    assert statuses[-1] == 429
+    statuses = [(await post_offer("hello")).status_code for _ in range(3)]
+    assert statuses == [400, 429, 429]
 
 
 async def test_with_no_ingest_running_an_offer_gets_503():
