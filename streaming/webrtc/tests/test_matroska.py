@@ -85,3 +85,19 @@ def test_the_transcoder_reads_a_webrtc_stream(tmp_path, codec):
     # A browser's H.264 is copied into the source rendition; VP8 must be encoded.
     assert events["started"]["renditions"][0]["copy"] is (codec == "h264")
     assert (tmp_path / "master.m3u8").exists()
+
+
+def test_garbage_frames_never_start_a_stream_nor_break_one():
+    import os
+
+    muxer = LiveMatroskaMuxer(with_audio=True)
+    for _ in range(50):
+        muxer.add(EncodedFrame("h264", os.urandom(200), 0, 90000))
+        muxer.add(EncodedFrame("opus", os.urandom(50), 0, 48000))
+    assert muxer.frames == 0 and muxer.take() == b""
+    video = encoded_video("h264", 10)
+    muxer.add(video[0])
+    for index in range(1, 30):
+        muxer.add(EncodedFrame("h264", os.urandom(300), index * 3000, 90000))
+        muxer.add(EncodedFrame("opus", os.urandom(40), index * 1600, 48000))
+    assert muxer.frames > 1 and muxer.take()
