@@ -50,7 +50,10 @@ def test_a_whip_publisher_goes_live_and_becomes_hls(site, alice_room, alice_key,
         assert publisher.delete(site.web_url).status == 404
     finally:
         publisher.close()
-    assert Stream.objects.get(room=alice_room).ended_at is not None
+    stream = Stream.objects.get(room=alice_room)
+    assert stream.ended_at is not None
+    # As for RTMP, the recording stays as a replay.
+    assert stream.replay_ready and stream.replay_seconds > 1
     assert alice_key not in site.log_text()
 
 
