@@ -29,6 +29,7 @@ from streaming.ingest.whep import WatchRefused
 logger = logging.getLogger("livesite.ingest")
 
 HANDOVER_SECONDS = 10.0
+POP_SECONDS = 1
 REPLY_KEEP_SECONDS = 30
 NO_INGEST = {"status": 503, "reason": "no ingest is taking WebRTC publishers right now"}
 REFUSAL_STATUS = {
@@ -110,8 +111,8 @@ async def hand_over(request: dict, session_id: str = "", ingest_id: str = "") ->
     queue = _key("ingest", ingest_id) if ingest_id else _key("offers")
     await client.rpush(queue, json.dumps({**request, "reply": reply_key, "deadline": deadline}))
     while time.time() < deadline:
-        # Short blocking pops: the shared client's socket timeout is 5 s.
-        popped = await client.blpop([reply_key], timeout=2)
+        # Short blocking pops: the shared client's socket timeout (REDIS_SOCKET_TIMEOUT).
+        popped = await client.blpop([reply_key], timeout=POP_SECONDS)
         if popped is not None:
             return json.loads(popped[1])
     return {"status": 404} if ingest_id else NO_INGEST
@@ -148,13 +149,18 @@ class Handover:
         import redis.asyncio as redis
         from django.conf import settings
 
+        from livesite.redis_client import client_options
+
         # A client of its own: a blocking pop must not hold up the ingest's other calls.
-        client = redis.from_url(settings.REDIS_URL, socket_timeout=10)
+        # Its socket timeout must outlast a pop's own (POP_SECONDS).
+        options = client_options()
+        options["socket_timeout"] = max(options.get("socket_timeout") or 0, POP_SECONDS + 5)
+        client = redis.from_url(settings.REDIS_URL, **options)
         queues = [_key("ingest", self.whip.ingest_id), _key("offers")]
         try:
             while True:
                 try:
-                    popped = await client.blpop(queues, timeout=2)
+                    popped = await client.blpop(queues, timeout=POP_SECONDS)
                 except (OSError, redis.RedisError):
                     logger.warning("WHIP handover: Redis unavailable; retrying", exc_info=True)
                     await asyncio.sleep(1)
