@@ -20,8 +20,7 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts.forms import client_address
-from livesite import ratelimit
+from livesite import client_address, ratelimit
 from rooms import cache as room_cache
 from streaming.ingest.handover import hand_over, hand_over_watch
 from streaming.webrtc.network import IceSettings
@@ -32,7 +31,9 @@ OFFER_WINDOW_SECONDS = 60
 
 
 async def _too_many_offers(request, scope: str) -> bool:
-    hits = await sync_to_async(ratelimit.hit)(scope, client_address(request), OFFER_WINDOW_SECONDS)
+    hits = await sync_to_async(ratelimit.hit)(
+        scope, client_address.for_request(request), OFFER_WINDOW_SECONDS
+    )
     return hits > settings.WHIP_OFFERS_PER_MINUTE
 
 
