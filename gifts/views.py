@@ -18,6 +18,7 @@ from gifts import conf, payments, services
 from gifts.catalog import active_gifts
 from gifts.errors import GiftError
 from gifts.models import DailyGiftStats, LedgerEntry, StreamGiftStats
+from livesite.read_replica import stale_reads_ok
 
 HISTORY_PAGE = 25
 CHART_DAYS = 30
@@ -93,6 +94,7 @@ def _chart_series(user) -> dict:
 
 
 @login_required
+@stale_reads_ok  # statistics are recomputed every few seconds anyway
 def earnings(request):
     _require_broadcaster(request.user)
     daily = DailyGiftStats.objects.filter(broadcaster=request.user).select_related("top_gift")
@@ -113,6 +115,7 @@ CSV_COLUMNS = ["sends", "gifts", "coins", "diamonds", "unique_gifters", "top_gif
 
 
 @login_required
+@stale_reads_ok
 def earnings_csv(request):
     _require_broadcaster(request.user)
     by_stream = request.GET.get("by") == "stream"

@@ -18,6 +18,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from livesite import read_replica
 from livesite.celery import app as celery_app
 from livesite.operator_access import operator_only
 
@@ -57,8 +58,21 @@ def check_celery_broker() -> None:
         conn.ensure_connection(max_retries=1, timeout=CHECK_TIMEOUT_SECONDS)
 
 
+def check_database_replica() -> None:
+    state = read_replica.check_replica(force=True)
+    if state.trouble is not None:
+        raise state.trouble
+
+
+# Checks whose failure degrades the service without stopping it: reads fall back to the
+# primary, so a load balancer must not take the process out of rotation for them.
+DEGRADING_CHECKS = {"database_replica"}
+
+
 def configured_checks() -> dict:
     checks = {"database": check_database}
+    if read_replica.replica_configured():
+        checks["database_replica"] = check_database_replica
     if settings.REDIS_URL:
         checks["redis"] = check_redis
         checks["channel_layer"] = check_channel_layer
@@ -77,7 +91,7 @@ def healthz(request):
 @never_cache
 @operator_only
 def readyz(request):
-    results, failed = {}, []
+    results, failed, degraded = {}, [], []
     for name, check in configured_checks().items():
         started = time.monotonic()
         try:
@@ -85,9 +99,16 @@ def readyz(request):
         except Exception as error:
             log.warning("readiness check %s failed: %s", name, type(error).__name__)
             results[name] = {"ok": False, "error": type(error).__name__}
-            failed.append(name)
+            if isinstance(error, read_replica.ReplicaTrouble):
+                results[name]["detail"] = str(error)
+            (degraded if name in DEGRADING_CHECKS else failed).append(name)
         else:
             results[name] = {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1)}
     status = 503 if failed else 200
-    body = {"status": "unavailable" if failed else "ok", "failed": failed, "checks": results}
+    body = {
+        "status": "unavailable" if failed else "degraded" if degraded else "ok",
+        "failed": failed,
+        "degraded": degraded,
+        "checks": results,
+    }
     return JsonResponse(body, status=status)

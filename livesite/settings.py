@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "livesite.read_replica.ReadYourWritesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -125,6 +126,20 @@ DATABASES = {"default": parse_database_url(DATABASE_URL)}
 # the ingest under MariaDB's default max_connections of 151.
 DATABASE_MAX_CONNECTIONS = env_int("DATABASE_MAX_CONNECTIONS", 20, minimum=1)
 DATABASE_CONNECTION_WAIT = env_int("DATABASE_CONNECTION_WAIT", 10, minimum=0)
+# A MariaDB read replica for reads that may be a few seconds stale (livesite.read_replica).
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = parse_database_url(DATABASE_REPLICA_URL, "DATABASE_REPLICA_URL")
+    if DATABASES["replica"]["ENGINE"].endswith("mysql"):
+        DATABASES["replica"]["OPTIONS"]["connect_timeout"] = 2  # fall back fast
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["livesite.read_replica.ReplicaRouter"]
+DATABASE_REPLICA_MAX_LAG_SECONDS = env_int("DATABASE_REPLICA_MAX_LAG_SECONDS", 5, minimum=0)
+DATABASE_REPLICA_CHECK_SECONDS = env_float("DATABASE_REPLICA_CHECK_SECONDS", 2, minimum=0)
+# Longer than the lag allowed, so a user's own write has reached the replica when it ends.
+DATABASE_REPLICA_STICKY_SECONDS = env_int(
+    "DATABASE_REPLICA_STICKY_SECONDS", DATABASE_REPLICA_MAX_LAG_SECONDS + 5, minimum=1
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache, sessions, Celery --------------------------

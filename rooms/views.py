@@ -12,6 +12,7 @@ from accounts import permissions
 from accounts.models import User
 from chat import presence
 from gifts import services as gifts
+from livesite.read_replica import stale_reads_ok
 from moderation.models import Report
 from rooms import cache, services
 from rooms.errors import InvalidRoom, NotAllowed
@@ -20,6 +21,7 @@ from rooms.ingest_address import obs_server_url, whip_url
 from rooms.models import Follow, Room
 
 
+@stale_reads_ok
 def directory(request):
     """Live rooms (followed ones first) with viewer counts, other rooms, recent replays.
 
@@ -49,6 +51,7 @@ def _followed_first(user, *room_lists: list[Room]) -> list[list[Room]]:
     return [sorted(rooms, key=lambda room: room.pk not in followed) for rooms in room_lists]
 
 
+@stale_reads_ok(anonymous_only=True)
 def room_page(request, slug: str):
     room = cache.room(slug)
     if room is None:
@@ -86,6 +89,7 @@ def room_page(request, slug: str):
     return render(request, "rooms/room.html", context)
 
 
+@stale_reads_ok
 def replay_page(request, slug: str, stream_id: int):
     """An ended stream's recording, while it is kept (REPLAY_RETENTION_HOURS)."""
     room = cache.room(slug)

@@ -129,3 +129,50 @@ def private_mariadb():
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+class ReplicatingMariaDB(PrivateMariaDB):
+    """A private MariaDB with a binary log and a server id: a primary, or a replica of one."""
+
+    def __init__(self, folder: Path, port: int, server_id: int) -> None:
+        super().__init__(folder, port)
+        self.server_id = server_id
+
+    def command(self) -> list[str]:
+        arguments = [a for a in super().command() if a != "--skip-log-bin"]
+        return [
+            *arguments, f"--server-id={self.server_id}", "--log-bin=mariadb-bin",
+            "--binlog-format=ROW", "--relay-log=relay-bin",
+        ]  # fmt: skip
+
+    def replicate_from(self, primary: PrivateMariaDB) -> None:
+        self.sql(
+            f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={primary.port}, "
+            "MASTER_USER='root', MASTER_PASSWORD='', MASTER_CONNECT_RETRY=1; START SLAVE"
+        )
+
+    def replication_status(self) -> dict:
+        lines = self.sql("SHOW SLAVE STATUS\\G").splitlines()
+        pairs = (line.strip().partition(": ") for line in lines if ": " in line)
+        return {key: value for key, _, value in pairs}
+
+
+@contextmanager
+def private_primary_and_replica():
+    """Two private MariaDB servers, the second replicating everything from the first."""
+    folder = Path(tempfile.mkdtemp(prefix="livesite-replication-"))
+    servers = []
+    try:
+        for server_id in (1, 2):
+            (folder / str(server_id)).mkdir()
+            server = ReplicatingMariaDB(folder / str(server_id), free_port(), server_id)
+            servers.append(server)
+            server.install()
+            server.start(timeout=60)
+        primary, replica = servers
+        replica.replicate_from(primary)
+        yield primary, replica
+    finally:
+        for server in servers:
+            server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
