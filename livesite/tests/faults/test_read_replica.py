@@ -18,6 +18,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from conftest import need_service
+
 from .private_servers import private_primary_and_replica
 
 pytestmark = [pytest.mark.faults, pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -64,8 +66,9 @@ def seconds_behind(replica) -> int:
 
 
 @pytest.fixture
-def replicated_site(shared_services, server_binaries):
+def replicated_site(server_binaries):
     """A primary holding the site's schema and a room, and a replica that caught up with it."""
+    need_service("MariaDB (DATABASE_URL)", connection.vendor == "mysql", "its schema is copied")
     with private_primary_and_replica() as (primary, replica):
         primary.copy_database_from(connection.settings_dict, "livesite")
         slug = run_reader(primary, replica, "setup", "replicated", PRIMARY_TITLE)["slug"]
