@@ -1,16 +1,18 @@
 """The Celery app: `celery -A livesite worker` and `celery -A livesite beat`.
 
 Configuration comes from Django settings (the `CELERY_` names). With no
-broker configured, tasks run eagerly in the caller's process.
+broker configured, tasks run eagerly in the caller's process. On RabbitMQ the queues are
+quorum queues with a dead-letter queue (livesite.task_queues).
 """
 
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "livesite.settings")
 
-app = Celery("livesite")
+app = Celery("livesite", amqp="livesite.task_queues:TaskAMQP")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
@@ -19,3 +21,15 @@ app.autodiscover_tasks()
 def ping(payload: str = "pong") -> str:
     """A round trip through broker, worker and result backend (readiness and tests)."""
     return payload
+
+
+@worker_init.connect
+def declare_dead_letter_queue(sender=None, **kwargs):
+    """Workers declare the dead-letter queue before the first task could be dead-lettered."""
+    from django.conf import settings
+
+    from livesite.task_queues import declare_dead_letter_queue as declare
+
+    if settings.CELERY_QUORUM_QUEUES:
+        with app.connection_for_write() as connection:
+            declare(connection)

@@ -25,6 +25,7 @@ from livesite.config import (
     parse_email_url,
     parse_service_url,
 )
+from livesite.task_queues import task_queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("LIVESITE_VAR_DIR", str(BASE_DIR / "var")))
@@ -213,7 +214,21 @@ CELERY_REDIS_BACKEND_HEALTH_CHECK_INTERVAL = REDIS_HEALTH_CHECK_INTERVAL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# RabbitMQ: replicated quorum queues with a dead-letter queue for poison messages
+# (livesite.task_queues). After CELERY_DELIVERY_LIMIT redeliveries a task is dead-lettered.
+CELERY_QUORUM_QUEUES = CELERY_BROKER_URL.startswith(("amqp", "pyamqp"))
+CELERY_DELIVERY_LIMIT = env_int("CELERY_DELIVERY_LIMIT", 5, minimum=1)
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_DEFAULT_QUEUE", "celery")
+if CELERY_QUORUM_QUEUES:
+    CELERY_TASK_QUEUES = [task_queue(CELERY_TASK_DEFAULT_QUEUE, CELERY_DELIVERY_LIMIT)]
+    CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"  # native delayed delivery needs topic
+    CELERY_TASK_DEFAULT_QUEUE_TYPE = "quorum"
+# Tasks that take milliseconds (scoring, statistics): a few in hand per process hide the
+# broker round trip. On RabbitMQ a dead worker's prefetched tasks return at once; on
+# Redis only after the visibility timeout, so there one at a time.
+CELERY_WORKER_PREFETCH_MULTIPLIER = env_int(
+    "CELERY_PREFETCH_MULTIPLIER", 4 if CELERY_QUORUM_QUEUES else 1, minimum=1
+)
 # `celery -A livesite beat`. Without a broker, `manage.py serve` runs the same tasks on
 # the same schedule in its own process (streaming/management/commands/serve.py).
 CELERY_BEAT_SCHEDULE = {

@@ -1,0 +1,88 @@
+"""Celery's queues on RabbitMQ: replicated quorum queues, with a dead-letter queue.
+
+With an `amqp://` broker every task queue is declared as a quorum queue (replicated
+over the RabbitMQ cluster's nodes, so a node lost loses no task) bound to a topic
+exchange of its own name. Topic, not Celery's default direct exchange, because
+Celery's native delayed delivery (how a `countdown`, as moderation scoring uses, works
+on quorum queues, which have no global prefetch) forwards only to topic exchanges.
+
+Poison messages: tasks are acknowledged late, so a task that kills its worker every
+time would be redelivered forever. A quorum queue counts deliveries; after
+CELERY_DELIVERY_LIMIT redeliveries, or when a task is rejected without requeue, the
+message moves to the `livesite.dead-letter` queue, which no worker consumes: an
+operator inspects it (docs/operations.md).
+
+Queues a process names that are not in `task_queues` (`celery worker -Q name`,
+`apply_async(queue=name)`) are declared with the same arguments: RabbitMQ refuses a
+second declaration of a queue with different arguments, so a worker and a web process
+must agree. That is what `TaskQueues.new_missing` does; Celery's own
+`task_create_missing_queue_type` sets only the queue type.
+"""
+
+from celery.app.amqp import AMQP, Queues
+from kombu import Connection, Exchange, Queue
+
+DEAD_LETTER_EXCHANGE = "livesite.dead-letter"
+DEAD_LETTER_QUEUE = "livesite.dead-letter"
+DEFAULT_DELIVERY_LIMIT = 5
+
+
+def quorum_arguments(delivery_limit: int) -> dict:
+    return {
+        "x-queue-type": "quorum",
+        "x-delivery-limit": delivery_limit,
+        "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+        "x-dead-letter-routing-key": DEAD_LETTER_QUEUE,
+    }
+
+
+def task_queue(name: str, delivery_limit: int = DEFAULT_DELIVERY_LIMIT) -> Queue:
+    """A quorum queue of tasks, bound to a topic exchange of the same name."""
+    return Queue(
+        name,
+        Exchange(name, type="topic"),
+        routing_key=name,
+        queue_arguments=quorum_arguments(delivery_limit),
+    )
+
+
+def dead_letter_queue() -> Queue:
+    return Queue(
+        DEAD_LETTER_QUEUE,
+        Exchange(DEAD_LETTER_EXCHANGE, type="direct"),
+        routing_key=DEAD_LETTER_QUEUE,
+        queue_arguments={"x-queue-type": "quorum"},
+    )
+
+
+def declare_dead_letter_queue(connection: Connection) -> None:
+    """Declare the dead-letter exchange and queue (idempotent; workers do it at start)."""
+    with connection.channel() as channel:
+        dead_letter_queue()(channel).declare()
+
+
+class TaskQueues(Queues):
+    """Celery's queue table; a queue named on the fly gets the quorum arguments too, whether
+    named by `-Q`, `apply_async(queue=...)` or a remote `add_consumer` (which would
+    otherwise declare a classic queue on a direct exchange, and fail on the quorum one)."""
+
+    def new_missing(self, name):
+        limit = quorum_delivery_limit()
+        return super().new_missing(name) if limit is None else task_queue(name, limit)
+
+    def add_compat(self, name, **options):
+        limit = quorum_delivery_limit()
+        if limit is None:
+            return super().add_compat(name, **options)
+        return self._add(task_queue(name, limit))
+
+
+def quorum_delivery_limit() -> int | None:
+    """The delivery limit when the broker uses quorum queues, else None."""
+    from django.conf import settings
+
+    return settings.CELERY_DELIVERY_LIMIT if settings.CELERY_QUORUM_QUEUES else None
+
+
+class TaskAMQP(AMQP):
+    queues_cls = TaskQueues
