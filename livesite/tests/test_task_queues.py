@@ -1,0 +1,110 @@
+"""Celery on RabbitMQ: quorum queues, the dead-letter queue, a real worker on a vhost of its own.
+
+The RabbitMQ tests create a throwaway vhost (rabbitmqctl) on the machine's RabbitMQ and
+delete it afterwards, so they never touch another process's queues. The worker killed
+mid-batch on RabbitMQ is gifts/tests/test_worker.py, run by .ci/run with
+CELERY_BROKER_URL on such a vhost.
+"""
+
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+
+import pytest
+from celery import Celery
+from django.conf import settings
+from kombu import Connection
+
+from conftest import need_service
+from livesite.task_queues import DEAD_LETTER_QUEUE, task_queue
+from livesite.testing import celery_worker
+
+
+def test_task_queues_are_quorum_queues_that_dead_letter():
+    arguments = task_queue("scoring", delivery_limit=3).queue_arguments
+    assert arguments == {
+        "x-queue-type": "quorum",
+        "x-delivery-limit": 3,
+        "x-dead-letter-exchange": "livesite.dead-letter",
+        "x-dead-letter-routing-key": DEAD_LETTER_QUEUE,
+    }
+    assert task_queue("scoring").exchange.type == "topic"  # native delayed delivery
+
+
+def rabbitmqctl(*args: str) -> str:
+    done = subprocess.run(
+        ["rabbitmqctl", *args], capture_output=True, text=True, timeout=60, check=True
+    )
+    return done.stdout
+
+
+def rabbitmq_listening() -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", 5672)) == 0
+
+
+@pytest.fixture
+def rabbitmq_vhost(settings):
+    """A RabbitMQ vhost of the test's own; the settings say quorum queues, as on amqp://."""
+    need_service("RabbitMQ (127.0.0.1:5672 and rabbitmqctl)",
+                 bool(shutil.which("rabbitmqctl")) and rabbitmq_listening())  # fmt: skip
+    need_service("a result backend (REDIS_URL)", bool(settings.REDIS_URL))
+    vhost = f"livesite_test_{uuid.uuid4().hex[:10]}"
+    rabbitmqctl("add_vhost", vhost)
+    try:
+        rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        settings.CELERY_QUORUM_QUEUES = True
+        yield vhost, f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    finally:
+        rabbitmqctl("delete_vhost", vhost)
+
+
+def rabbit_app(url: str, queue: str) -> Celery:
+    """A Celery client configured as the web processes are with CELERY_BROKER_URL=amqp://."""
+    app = Celery("livesite-rabbitmq-test", amqp="livesite.task_queues:TaskAMQP")
+    app.conf.update(
+        broker_url=url,
+        result_backend=settings.CELERY_RESULT_BACKEND,
+        task_queues=[task_queue(queue)],
+        task_default_queue=queue,
+        task_default_exchange_type="topic",
+        task_default_queue_type="quorum",
+    )
+    return app
+
+
+def queue_types(vhost: str) -> dict[str, str]:
+    lines = rabbitmqctl("list_queues", "-q", "-p", vhost, "name", "type").splitlines()
+    return dict(line.split("\t")[:2] for line in lines[1:] if "\t" in line)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_makes_the_round_trip_through_a_quorum_queue(rabbitmq_vhost):
+    vhost, url = rabbitmq_vhost
+    with celery_worker({"CELERY_BROKER_URL": url}) as queue:
+        app = rabbit_app(url, queue)
+        result = app.send_task("livesite.ping", args=["over RabbitMQ"], queue=queue)
+        assert result.get(timeout=30) == "over RabbitMQ"
+        types = queue_types(vhost)
+    assert types[queue] == "quorum"
+    assert types[DEAD_LETTER_QUEUE] == "quorum"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_poison_message_goes_to_the_dead_letter_queue(rabbitmq_vhost):
+    """A task no worker knows (say, queued by a newer release) is rejected, not retried forever."""
+    _vhost, url = rabbitmq_vhost
+    with celery_worker({"CELERY_BROKER_URL": url}) as queue:
+        app = rabbit_app(url, queue)
+        app.send_task("livesite.no_such_task", args=[1], queue=queue)
+        app.send_task("livesite.ping", args=["after the poison"], queue=queue).get(timeout=30)
+    with Connection(url) as connection:
+        channel = connection.default_channel
+        deadline = time.monotonic() + 10
+        while (message := channel.basic_get(DEAD_LETTER_QUEUE)) is None:
+            assert time.monotonic() < deadline, "nothing in the dead-letter queue"
+            time.sleep(0.2)
+    assert message.headers["task"] == "livesite.no_such_task"
