@@ -12,7 +12,21 @@ from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "livesite.settings")
 
-app = Celery("livesite", amqp="livesite.task_queues:TaskAMQP")
+
+class LivesiteCelery(Celery):
+    def send_task(self, name, args=None, kwargs=None, countdown=None, eta=None, **options):
+        # Native delayed delivery (quorum queues) counts whole seconds and raises ValueError
+        # for a countdown under one (kombu calculate_routing_key): wait the full second.
+        if (
+            countdown is not None
+            and 0 < countdown < 1
+            and self.conf.task_default_queue_type == "quorum"
+        ):
+            countdown = 1
+        return super().send_task(name, args, kwargs, countdown=countdown, eta=eta, **options)
+
+
+app = LivesiteCelery("livesite", amqp="livesite.task_queues:TaskAMQP")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

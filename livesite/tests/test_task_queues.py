@@ -108,3 +108,14 @@ def test_a_poison_message_goes_to_the_dead_letter_queue(rabbitmq_vhost):
             assert time.monotonic() < deadline, "nothing in the dead-letter queue"
             time.sleep(0.2)
     assert message.headers["task"] == "livesite.no_such_task"
+
+
+def test_a_countdown_under_a_second_waits_a_second_on_quorum_queues(monkeypatch):
+    """Native delayed delivery counts whole seconds; kombu refuses 0 < countdown < 1."""
+    from livesite.celery import app
+
+    sent = {}
+    monkeypatch.setattr(Celery, "send_task", lambda self, name, *a, **kw: sent.update(kw))
+    monkeypatch.setitem(app.conf, "task_default_queue_type", "quorum")
+    app.send_task("moderation.score_messages", ([1],), countdown=0.25)
+    assert sent["countdown"] == 1
