@@ -214,7 +214,8 @@ def stale_reads_ok(view=None, *, anonymous_only: bool = False):
     def wrapped(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD") or not replica_configured():
             return view(request, *args, **kwargs)
-        if anonymous_only and request.user.is_authenticated:
+        # Who is asking is log-in state: read (session, user) from the primary, before.
+        if request.user.is_authenticated and anonymous_only:
             return view(request, *args, **kwargs)
         used = _used_replica.set(False)
         try:

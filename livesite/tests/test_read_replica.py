@@ -4,6 +4,7 @@ import time
 from unittest import mock
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import OperationalError
 from django.http import HttpResponse
 from django.test import RequestFactory
@@ -85,6 +86,7 @@ def test_a_replica_that_fails_mid_page_is_marked_down_and_the_page_read_again(re
         return HttpResponse(alias)
 
     request = RequestFactory().get("/")
+    request.user = AnonymousUser()
     assert page(request).content == b"default"
     with read_replica.reading_stale_ok():
         assert read_alias(Room) == "default"  # skipped until the next check
@@ -109,3 +111,18 @@ def test_metrics_show_the_replica_lag(client, db, replica, monkeypatch):
     body = client.get(reverse("metrics")).content.decode()
     assert "livesite_database_replica_lag_seconds 3.0" in body
     assert "livesite_database_replica_usable 1.0" in body
+
+
+def test_the_signed_in_user_is_read_from_the_primary_before_a_stale_page(replica, rf):
+    from django.utils.functional import SimpleLazyObject
+
+    seen = []
+
+    def load_user():
+        seen.append(read_replica._stale_ok.get())
+        return AnonymousUser()
+
+    request = rf.get("/")
+    request.user = SimpleLazyObject(load_user)
+    read_replica.stale_reads_ok(lambda request: HttpResponse(str(request.user)))(request)
+    assert seen == [False]
