@@ -10,9 +10,10 @@ import time
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpResponse
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 
 from livesite.operator_access import operator_only
+from livesite.task_queues import QueueDepthCollector
 
 REQUESTS = Counter(
     "livesite_http_requests_total", "HTTP requests served", ["method", "route", "status"]
@@ -23,6 +24,7 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+REGISTRY.register(QueueDepthCollector())
 KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 

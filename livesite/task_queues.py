@@ -86,3 +86,43 @@ def quorum_delivery_limit() -> int | None:
 
 class TaskAMQP(AMQP):
     queues_cls = TaskQueues
+
+
+def queue_depths(connection: Connection, names: list[str]) -> dict[str, int]:
+    """Messages ready in each named queue (a passive declare: nothing is created)."""
+    depths = {}
+    with connection.channel() as channel:
+        for name in names:
+            _name, ready, _consumers = channel.queue_declare(name, passive=True)
+            depths[name] = ready
+    return depths
+
+
+class QueueDepthCollector:
+    """`livesite_celery_queue_messages{queue}` on /metrics: the default task queue and the
+    dead-letter queue, read from RabbitMQ at scrape time (nothing when it does not answer)."""
+
+    def describe(self):
+        return []  # else registering would call collect(), reaching the broker at import
+
+    def collect(self):
+        from django.conf import settings
+        from prometheus_client.core import GaugeMetricFamily
+
+        from livesite.celery import app
+
+        if not settings.CELERY_QUORUM_QUEUES:
+            return
+        names = [settings.CELERY_TASK_DEFAULT_QUEUE, DEAD_LETTER_QUEUE]
+        try:
+            with app.connection_for_write() as connection:
+                connection.ensure_connection(max_retries=1, timeout=2)
+                depths = queue_depths(connection, names)
+        except Exception:
+            return
+        family = GaugeMetricFamily(
+            "livesite_celery_queue_messages", "Messages ready in a task queue", labels=["queue"]
+        )
+        for name, depth in depths.items():
+            family.add_metric([name], depth)
+        yield family

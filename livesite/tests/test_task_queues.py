@@ -119,3 +119,29 @@ def test_a_countdown_under_a_second_waits_a_second_on_quorum_queues(monkeypatch)
     monkeypatch.setitem(app.conf, "task_default_queue_type", "quorum")
     app.send_task("moderation.score_messages", ([1],), countdown=0.25)
     assert sent["countdown"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_metrics_show_the_depth_of_the_task_and_dead_letter_queues(
+    rabbitmq_vhost, client, settings
+):
+    from livesite.celery import app as site_app
+
+    _vhost, url = rabbitmq_vhost
+    queue = f"test-{uuid.uuid4().hex[:10]}"
+    app = rabbit_app(url, queue)
+    for n in range(3):  # no worker consumes them
+        app.send_task("livesite.ping", args=[n], queue=queue)
+    with Connection(url) as connection:
+        from livesite.task_queues import declare_dead_letter_queue
+
+        declare_dead_letter_queue(connection)
+    settings.CELERY_TASK_DEFAULT_QUEUE = queue
+    original = site_app.connection_for_write
+    site_app.connection_for_write = lambda: Connection(url)
+    try:
+        body = client.get("/metrics").content.decode()
+    finally:
+        site_app.connection_for_write = original
+    assert f'livesite_celery_queue_messages{{queue="{queue}"}} 3.0' in body
+    assert 'livesite_celery_queue_messages{queue="livesite.dead-letter"} 0.0' in body
