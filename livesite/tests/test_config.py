@@ -158,3 +158,25 @@ def test_a_bad_part_length_names_the_variable(raw, monkeypatch):
     monkeypatch.setenv("TRANSCODER_PART_SECONDS", raw)
     with pytest.raises(ImproperlyConfigured, match="TRANSCODER_PART_SECONDS"):
         env_float("TRANSCODER_PART_SECONDS", 0.333, minimum=0.1)
+
+
+def test_a_redis_broker_keeps_the_redis_timeouts_beside_its_visibility_timeout():
+    """A second assignment of the broker's transport options once dropped the timeouts."""
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "o = settings.CELERY_BROKER_TRANSPORT_OPTIONS; "
+        "print(o['socket_timeout'], o['visibility_timeout'])"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in {"CELERY_BROKER_URL"}}
+    env = {
+        **clean,
+        "DJANGO_SETTINGS_MODULE": "livesite.settings",
+        "REDIS_URL": "redis://127.0.0.1:6379/9",
+        "REDIS_SOCKET_TIMEOUT": "7",
+        "CELERY_VISIBILITY_TIMEOUT": "900",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["7", "900"]
