@@ -40,6 +40,9 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=20, help="messages a second, all senders")
     parser.add_argument("--duration", type=float, default=15, help="seconds of sending")
     parser.add_argument("--drain", type=float, default=10)
+    parser.add_argument(
+        "--keep-going", action="store_true", help="measure every step, even past a failed one"
+    )
     parser.add_argument("--viewers-per-generator", type=int, default=2000)
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
@@ -104,9 +107,10 @@ async def run(arguments: argparse.Namespace) -> str:
             f"per process at {arguments.rate:g} msg/s; {limit_of(result, os.cpu_count())}"
         )
         print(notes[-1], file=sys.stderr, flush=True)
-        if not report.meets_targets(result):
+        if report.meets_targets(result):
+            largest = viewers if largest is None or viewers > largest else largest
+        elif not arguments.keep_going:
             break
-        largest = viewers
     title = f"Largest room over {arguments.processes} daphne processes"
     verdict = (
         f"Largest room held at p99 < {report.P99_TARGET_MS} ms with nothing lost: "
