@@ -30,7 +30,7 @@ from pathlib import Path
 
 DEFAULT_DATABASE_URL = "mysql://root@127.0.0.1:3306/livesite_bench_web_cluster"
 GENERATOR_LAG_LIMIT_MS = 50  # a generator loop this late adds its own delay to the p99
-BUSY_MACHINE_WAITING = 0.5  # s/s our processes sat runnable while other programs had the cores
+BUSY_MACHINE_WAITING = 0.5  # s/s our processes sat runnable while something else had the cores
 
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
@@ -68,7 +68,10 @@ def limit_of(result, cores: int) -> str:
         f"generator loop lag p99 {result.generator_lag_p99_ms:.0f} ms"
     )
     if waiting > BUSY_MACHINE_WAITING:
-        return verdict + ": OTHER WORK on the shared machine held the cores, the p99 waited on it"
+        return verdict + (
+            ": the CORES WERE BUSY (other programs on the shared machine, or more of our "
+            "processes than cores), the p99 waited on them"
+        )
     if result.generator_lag_p99_ms > GENERATOR_LAG_LIMIT_MS:
         return verdict + ": the LOAD GENERATOR was late, its delay is in the p99"
     if server + generator > 0.9 * cores:
