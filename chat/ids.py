@@ -58,11 +58,9 @@ def _process_number() -> int:
 
     if not settings.REDIS_URL:
         return 0
-    import redis
+    from livesite.redis_client import new_client
 
-    from livesite.redis_client import client_options
-
-    client = redis.Redis.from_url(settings.REDIS_URL, **client_options())
+    client = new_client(settings.REDIS_URL)
     try:
         return int(client.incr("livesite:chat:process-number"))
     finally:

@@ -11,11 +11,24 @@ between threads that Django did not already share.
 
 from django.core.cache.backends import redis as django_redis
 
+from livesite.config import parse_sentinel_url
+
 
 class RedisCacheClient(django_redis.RedisCacheClient):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._clients = {}
+
+    def _get_connection_pool(self, write):
+        # A redis+sentinel:// LOCATION: a pool that follows the master through failovers.
+        index = self._get_connection_pool_index(write)
+        url = self._servers[index]
+        if index not in self._pools and parse_sentinel_url(url) is not None:
+            from livesite.redis_client import sentinel_pool
+
+            options = {k: v for k, v in self._pool_options.items() if k != "parser_class"}
+            self._pools[index] = sentinel_pool(url, **options)
+        return super()._get_connection_pool(write)
 
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)

@@ -20,7 +20,10 @@ TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 DATABASE_SCHEMES = {"sqlite", "mysql", "mariadb"}
 REDIS_SCHEMES = {"redis", "rediss", "unix"}
-BROKER_SCHEMES = REDIS_SCHEMES | {"amqp", "amqps", "pyamqp", "memory"}
+BROKER_SCHEMES = REDIS_SCHEMES | {"amqp", "amqps", "pyamqp", "memory", "sentinel"}
+# REDIS_URL when Redis is reached through Sentinel (built by settings from REDIS_SENTINELS
+# and REDIS_SENTINEL_MASTER): redis+sentinel://host:port,host:port/<master>/<db>.
+SENTINEL_SCHEME = "redis+sentinel"
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -85,6 +88,39 @@ def env_cidrs(name: str, default: list[str]) -> list[str]:
                 f"{name} must be networks like 10.0.0.0/8, comma-separated (got {item!r})"
             ) from None
     return items
+
+
+def env_sentinels(name: str) -> list[tuple[str, int]]:
+    """REDIS_SENTINELS: host:port pairs, comma-separated ([::1]:26379 for IPv6)."""
+    sentinels = []
+    for item in env_list(name):
+        host, _, port = item.rpartition(":")
+        host = host.strip("[]")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ImproperlyConfigured(
+                f"{name} must be host:port pairs, comma-separated (got {item!r})"
+            )
+        sentinels.append((host, int(port)))
+    return sentinels
+
+
+def sentinel_url(sentinels: list[tuple[str, int]], master: str, db: int) -> str:
+    hosts = ",".join(f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in sentinels)
+    return f"{SENTINEL_SCHEME}://{hosts}/{master}/{db}"
+
+
+def parse_sentinel_url(url: str) -> tuple[list[tuple[str, int]], str, int] | None:
+    """(sentinels, master name, db) of a redis+sentinel:// URL; None for any other URL."""
+    scheme, _, rest = url.partition("://")
+    if scheme != SENTINEL_SCHEME:
+        return None
+    hosts, _, path = rest.partition("/")
+    master, _, db = path.partition("/")
+    sentinels = []
+    for item in hosts.split(","):
+        host, _, port = item.rpartition(":")
+        sentinels.append((host.strip("[]"), int(port)))
+    return sentinels, master, int(db or 0)
 
 
 def development_secret_key(path: Path) -> str:

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 from livesite import read_replica
 from livesite.celery import app as celery_app
 from livesite.operator_access import operator_only
+from livesite.redis_client import new_client
 
 log = logging.getLogger(__name__)
 CHECK_TIMEOUT_SECONDS = 2
@@ -33,7 +34,7 @@ def check_database() -> None:
 
 
 def check_redis() -> None:
-    client = redis.Redis.from_url(
+    client = new_client(
         settings.REDIS_URL,
         socket_timeout=CHECK_TIMEOUT_SECONDS,
         socket_connect_timeout=CHECK_TIMEOUT_SECONDS,
@@ -42,6 +43,34 @@ def check_redis() -> None:
         client.ping()
     finally:
         client.close()
+
+
+class SentinelQuorumLost(Exception):
+    """Fewer than a majority of the sentinels answer and agree they can fail over."""
+
+
+def check_sentinel_quorum() -> None:
+    """A majority of REDIS_SENTINELS must answer CKQUORUM with OK: otherwise a failed
+    master would not be replaced, and Redis is one crash away from an outage."""
+    agreeing = 0
+    for host, port in settings.REDIS_SENTINELS:
+        client = redis.Redis(
+            host,
+            port,
+            password=settings.REDIS_SENTINEL_PASSWORD or None,
+            socket_timeout=CHECK_TIMEOUT_SECONDS / 2,
+            socket_connect_timeout=CHECK_TIMEOUT_SECONDS / 2,
+        )
+        try:
+            # "OK 3 usable Sentinels...", or an error (NOQUORUM, unknown master).
+            client.execute_command("SENTINEL", "CKQUORUM", settings.REDIS_SENTINEL_MASTER)
+            agreeing += 1
+        except redis.RedisError as error:
+            log.warning("sentinel %s:%s: %s", host, port, error)
+        finally:
+            client.close()
+    if agreeing * 2 <= len(settings.REDIS_SENTINELS):
+        raise SentinelQuorumLost(f"{agreeing} of {len(settings.REDIS_SENTINELS)} sentinels")
 
 
 def check_channel_layer() -> None:
@@ -75,6 +104,8 @@ def configured_checks() -> dict:
         checks["database_replica"] = check_database_replica
     if settings.REDIS_URL:
         checks["redis"] = check_redis
+        if settings.REDIS_SENTINELS:
+            checks["redis_sentinel_quorum"] = check_sentinel_quorum
         checks["channel_layer"] = check_channel_layer
     if settings.CELERY_BROKER_URL and not settings.CELERY_TASK_ALWAYS_EAGER:
         checks["celery_broker"] = check_celery_broker

@@ -8,6 +8,7 @@ the production services; nothing else changes.
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -20,10 +21,12 @@ from livesite.config import (
     env_float,
     env_int,
     env_list,
+    env_sentinels,
     env_str,
     parse_database_url,
     parse_email_url,
     parse_service_url,
+    sentinel_url,
 )
 from livesite.task_queues import task_queue
 
@@ -145,6 +148,24 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache, sessions, Celery --------------------------
 REDIS_URL = env_str("REDIS_URL")
+# Redis through Sentinel: the sentinels find the master, and clients follow a failover.
+# REDIS_URL then holds a redis+sentinel:// address built from these (livesite.redis_client).
+REDIS_SENTINELS = env_sentinels("REDIS_SENTINELS")
+REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER")
+REDIS_SENTINEL_PASSWORD = env_str("REDIS_SENTINEL_PASSWORD")
+REDIS_PASSWORD = env_str("REDIS_PASSWORD")
+REDIS_SENTINEL_DB = env_int("REDIS_SENTINEL_DB", 0, minimum=0)
+if REDIS_SENTINELS:
+    if REDIS_URL:
+        raise ImproperlyConfigured("set REDIS_URL or REDIS_SENTINELS, not both")
+    if not REDIS_SENTINEL_MASTER or not REDIS_SENTINEL_MASTER.replace("-", "").isalnum():
+        raise ImproperlyConfigured(
+            "REDIS_SENTINEL_MASTER must name the master the sentinels monitor (letters, "
+            f"digits, dashes; got {REDIS_SENTINEL_MASTER!r})"
+        )
+    REDIS_URL = sentinel_url(REDIS_SENTINELS, REDIS_SENTINEL_MASTER, REDIS_SENTINEL_DB)
+elif REDIS_SENTINEL_MASTER:
+    raise ImproperlyConfigured("REDIS_SENTINEL_MASTER needs REDIS_SENTINELS")
 REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "livesite")
 # Every Redis client gets these (livesite.redis_client.client_options): a call to a Redis
 # that hangs fails in seconds instead of holding a request, the chat feed or the live lock
@@ -158,8 +179,20 @@ REDIS_CLIENT_OPTIONS = {
     "socket_keepalive": True,
     "health_check_interval": REDIS_HEALTH_CHECK_INTERVAL,
 }
-if REDIS_URL:
+if REDIS_URL and not REDIS_SENTINELS:
     parse_service_url("REDIS_URL", REDIS_URL, REDIS_SCHEMES)
+if REDIS_SENTINELS:
+    _sentinel_options = {"password": REDIS_SENTINEL_PASSWORD or None, **REDIS_CLIENT_OPTIONS}
+    _channel_host = {
+        "sentinels": REDIS_SENTINELS,
+        "master_name": REDIS_SENTINEL_MASTER,
+        "sentinel_kwargs": _sentinel_options,
+        "db": REDIS_SENTINEL_DB,
+        "password": REDIS_PASSWORD or None,
+    }
+else:
+    _channel_host = {"address": REDIS_URL}
+if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -167,7 +200,7 @@ if REDIS_URL:
             "CONFIG": {
                 "hosts": [
                     {
-                        "address": REDIS_URL,
+                        **_channel_host,
                         **REDIS_CLIENT_OPTIONS,
                         "socket_timeout": max(10, REDIS_SOCKET_TIMEOUT),
                     }
@@ -179,7 +212,7 @@ if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "livesite.cache.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": [REDIS_URL],  # a list: a sentinel address holds commas
             "KEY_PREFIX": REDIS_KEY_PREFIX,
             "OPTIONS": REDIS_CLIENT_OPTIONS,
         }
@@ -195,18 +228,37 @@ else:
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+# Through Sentinel, Celery uses kombu's and its own sentinel:// transports, one address per
+# sentinel, with the master's name in the transport options.
+_celery_redis_url = REDIS_URL
+_sentinel_transport = {}
+if REDIS_SENTINELS:
+    _auth = f":{quote(REDIS_PASSWORD, safe='')}@" if REDIS_PASSWORD else ""
+    _celery_redis_url = ";".join(
+        f"sentinel://{_auth}{host}:{port}/{REDIS_SENTINEL_DB}" for host, port in REDIS_SENTINELS
+    )
+    _sentinel_transport = {
+        "master_name": REDIS_SENTINEL_MASTER,
+        "sentinel_kwargs": {"password": REDIS_SENTINEL_PASSWORD or None},
+    }
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", _celery_redis_url)
 if CELERY_BROKER_URL:
-    parse_service_url("CELERY_BROKER_URL", CELERY_BROKER_URL, BROKER_SCHEMES)
-CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL)
+    for _url in CELERY_BROKER_URL.split(";"):
+        parse_service_url("CELERY_BROKER_URL", _url, BROKER_SCHEMES)
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", _celery_redis_url)
 if CELERY_RESULT_BACKEND:
-    parse_service_url("CELERY_RESULT_BACKEND", CELERY_RESULT_BACKEND, REDIS_SCHEMES)
+    for _url in CELERY_RESULT_BACKEND.split(";"):
+        parse_service_url("CELERY_RESULT_BACKEND", _url, REDIS_SCHEMES | {"sentinel"})
 # With no broker, tasks run in the caller's process: the one-command start needs no worker.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 # Redis as broker or result backend: the same timeouts as every other Redis client.
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     dict(REDIS_CLIENT_OPTIONS) if CELERY_BROKER_URL.startswith(("redis", "unix")) else {}
 )
+if CELERY_BROKER_URL.startswith("sentinel"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {**REDIS_CLIENT_OPTIONS, **_sentinel_transport}
+if CELERY_RESULT_BACKEND.startswith("sentinel"):
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = dict(_sentinel_transport)
 CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT
 CELERY_REDIS_SOCKET_KEEPALIVE = True

@@ -36,13 +36,11 @@ class LiveLock(Protocol):
 
 class RedisLiveLock:
     def __init__(self, url: str, prefix: str, ttl_seconds: float) -> None:
-        import redis.asyncio as redis
-
-        from livesite.redis_client import client_options
+        from livesite.redis_client import new_client
 
         # Timeouts well inside the lock's lifetime: a hung Redis fails the renewal, it
         # does not stall the ingest's loop past the moment the lock expires.
-        self._redis = redis.from_url(url, **client_options())
+        self._redis = new_client(url, asyncio_client=True)
         self._prefix = prefix
         self._ttl_ms = int(ttl_seconds * 1000)
         self._renew = self._redis.register_script(_RENEW)

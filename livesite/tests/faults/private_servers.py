@@ -192,4 +192,141 @@ def private_primary_and_replica():
     finally:
         for server in servers:
             server.stop()
+
+
+# The Sentinel test's block of ports (kept apart from livesite.testing.PRIVATE_PORTS, which
+# other fault tests' private servers take from).
+SENTINEL_TEST_PORTS = range(19000, 19100)
+
+
+def _free_ports(count: int) -> list[int]:
+    found = []
+    for port in SENTINEL_TEST_PORTS:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        found.append(port)
+        if len(found) == count:
+            return found
+    raise RuntimeError(f"not {count} free ports in {SENTINEL_TEST_PORTS}")
+
+
+class PrivateRedisNode(PrivateServer):
+    """A redis-server keeping nothing on disk, optionally a replica of another."""
+
+    def __init__(self, folder: Path, port: int, replica_of: int | None = None) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        super().__init__(folder, port)
+        self.replica_of = replica_of
+
+    def command(self) -> list[str]:
+        command = [
+            "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no", "--dir", str(self.folder),
+            "--repl-diskless-sync-delay", "0",
+        ]  # fmt: skip
+        if self.replica_of:
+            command += ["--replicaof", "127.0.0.1", str(self.replica_of)]
+        return command
+
+
+class PrivateSentinel(PrivateServer):
+    """A redis-server in sentinel mode watching `master` on `master_port` (quorum 2)."""
+
+    MASTER = "livesite-test"
+    # Seconds before the sentinels call a silent master down; a failover follows within ~1 s.
+    DOWN_AFTER_MS = 1000
+
+    def __init__(self, folder: Path, port: int, master_port: int) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        super().__init__(folder, port)
+        (folder / "sentinel.conf").write_text(
+            f"port {port}\nbind 127.0.0.1\ndir {folder}\n"
+            f"sentinel monitor {self.MASTER} 127.0.0.1 {master_port} 2\n"
+            f"sentinel down-after-milliseconds {self.MASTER} {self.DOWN_AFTER_MS}\n"
+            f"sentinel failover-timeout {self.MASTER} 10000\n"
+            f"sentinel parallel-syncs {self.MASTER} 1\n"
+        )
+
+    def command(self) -> list[str]:
+        return ["redis-server", str(self.folder / "sentinel.conf"), "--sentinel"]
+
+
+class PrivateSentinelSet:
+    """One master, one replica and three sentinels, all on the Sentinel test's ports."""
+
+    def __init__(self, folder: Path) -> None:
+        master, replica, *sentinels = _free_ports(5)
+        self.master = PrivateRedisNode(folder / "master", master)
+        self.replica = PrivateRedisNode(folder / "replica", replica, replica_of=master)
+        self.sentinels = [
+            PrivateSentinel(folder / f"sentinel{n}", port, master)
+            for n, port in enumerate(sentinels)
+        ]
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment that points a Livesite process at this set through Sentinel."""
+        return {
+            "REDIS_URL": "",
+            "REDIS_SENTINELS": ",".join(f"127.0.0.1:{s.port}" for s in self.sentinels),
+            "REDIS_SENTINEL_MASTER": PrivateSentinel.MASTER,
+        }
+
+    def master_port(self) -> int:
+        import redis
+
+        client = redis.Redis("127.0.0.1", self.sentinels[0].port, socket_timeout=2)
+        try:
+            return int(client.sentinel_get_master_addr_by_name(PrivateSentinel.MASTER)[1])
+        finally:
+            client.close()
+
+    def start(self) -> None:
+        self.master.start()
+        self.replica.start()
+        for node in self.sentinels:
+            node.start()
+        import redis
+
+        # Ready when the replica has synced and every sentinel knows the replica and the others.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                ready = all(
+                    redis.Redis("127.0.0.1", s.port, socket_timeout=1).execute_command(
+                        "SENTINEL", "CKQUORUM", PrivateSentinel.MASTER
+                    )
+                    and len(
+                        redis.Redis("127.0.0.1", s.port, socket_timeout=1).sentinel_slaves(
+                            PrivateSentinel.MASTER
+                        )
+                    )
+                    == 1
+                    for s in self.sentinels
+                )
+                link = redis.Redis("127.0.0.1", self.replica.port).info("replication")
+                if ready and link.get("master_link_status") == "up":
+                    return
+            except redis.RedisError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("the private sentinel set did not come up within 30 s")
+
+    def stop(self) -> None:
+        for node in [self.master, self.replica, *self.sentinels]:
+            node.stop()
+
+
+@contextmanager
+def private_sentinel_set():
+    folder = Path(tempfile.mkdtemp(prefix="livesite-sentinel-"))
+    servers = PrivateSentinelSet(folder)
+    try:
+        servers.start()
+        yield servers
+    finally:
+        servers.stop()
         shutil.rmtree(folder, ignore_errors=True)
