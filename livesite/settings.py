@@ -348,7 +348,7 @@ GIFTS_DEMO_COINS = env_int("GIFTS_DEMO_COINS", 5000, minimum=0)
 # connection); livesite/thread_pools.py.
 GIFTS_SEND_THREADS = env_int("GIFTS_SEND_THREADS", 6, minimum=1)
 # A task whose worker died is handed to another after this long; must exceed the longest countdown.
-# (Added to the Redis client options above, which a plain assignment here used to drop.)
+# (Added to the Redis client options and Sentinel options above, not replacing them.)
 CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = env_int(
     "CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60
 )

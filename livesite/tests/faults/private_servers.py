@@ -203,6 +203,8 @@ def _free_ports(count: int) -> list[int]:
     found = []
     for port in SENTINEL_TEST_PORTS:
         with socket.socket() as probe:
+            # As redis-server binds: a port left in TIME_WAIT by a killed server is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
