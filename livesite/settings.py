@@ -235,7 +235,8 @@ _sentinel_transport = {}
 if REDIS_SENTINELS:
     _auth = f":{quote(REDIS_PASSWORD, safe='')}@" if REDIS_PASSWORD else ""
     _celery_redis_url = ";".join(
-        f"sentinel://{_auth}{host}:{port}/{REDIS_SENTINEL_DB}" for host, port in REDIS_SENTINELS
+        f"sentinel://{_auth}{f'[{host}]' if ':' in host else host}:{port}/{REDIS_SENTINEL_DB}"
+        for host, port in REDIS_SENTINELS
     )
     _sentinel_transport = {
         "master_name": REDIS_SENTINEL_MASTER,

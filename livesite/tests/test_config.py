@@ -180,3 +180,65 @@ def test_a_redis_broker_keeps_the_redis_timeouts_beside_its_visibility_timeout()
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["7", "900"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["sentinel-a", "sentinel-a:", "sentinel-a:port", ":26379", "sentinel-a:70000", "a:1,b"],
+)
+def test_bad_sentinel_lists_stop_start_up_naming_the_variable(raw):
+    result = start_django(REDIS_SENTINELS=raw, REDIS_SENTINEL_MASTER="livesite")
+    assert result.returncode != 0
+    assert "REDIS_SENTINELS must be host:port pairs" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "error"),
+    [
+        ({"REDIS_SENTINELS": "a:26379"}, "REDIS_SENTINEL_MASTER must name the master"),
+        ({"REDIS_SENTINELS": "a:26379", "REDIS_SENTINEL_MASTER": "x y"}, "must name the master"),
+        ({"REDIS_SENTINEL_MASTER": "livesite"}, "REDIS_SENTINEL_MASTER needs REDIS_SENTINELS"),
+        (
+            {"REDIS_SENTINELS": "a:1", "REDIS_SENTINEL_MASTER": "m", "REDIS_URL": "redis://h/0"},
+            "set REDIS_URL or REDIS_SENTINELS, not both",
+        ),
+    ],
+)
+def test_half_a_sentinel_configuration_stops_start_up(env, error):
+    result = start_django(**env)
+    assert result.returncode != 0
+    assert error in result.stderr
+
+
+def test_sentinels_configure_every_redis_user():
+    probe = (
+        "from django.conf import settings as s;"
+        "print(s.REDIS_URL); print(s.CELERY_BROKER_URL); print(s.CELERY_RESULT_BACKEND);"
+        "print(s.CELERY_BROKER_TRANSPORT_OPTIONS['master_name']);"
+        "print(s.CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS['master_name']);"
+        "print(s.CHANNEL_LAYERS['default']['CONFIG']['hosts'][0]['master_name']);"
+        "print(s.CACHES['default']['LOCATION']); print(s.SESSION_ENGINE)"
+    )
+    env = {
+        "REDIS_SENTINELS": "s1:26379, s2:26380,[::1]:26381",
+        "REDIS_SENTINEL_MASTER": "livesite",
+        "REDIS_PASSWORD": "p@ss",
+    }
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS", "CELERY"))}
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "livesite.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "redis+sentinel://s1:26379,s2:26380,[::1]:26381/livesite/0"
+    auth = "sentinel://:p%40ss@"
+    broker = f"{auth}s1:26379/0;{auth}s2:26380/0;{auth}[::1]:26381/0"
+    assert lines[1] == lines[2] == broker
+    assert lines[3:6] == ["livesite", "livesite", "livesite"]
+    assert lines[6] == "['redis+sentinel://s1:26379,s2:26380,[::1]:26381/livesite/0']"
+    assert lines[7] == "django.contrib.sessions.backends.cached_db"

@@ -137,3 +137,23 @@ def test_master_failover_loses_no_acknowledged_message_coin_or_live_room(
     assert (status, stream_after) == ("live", stream)
     assert still_publishing
     assert "live lock lost" not in ingest_log
+
+
+def test_readyz_names_a_lost_sentinel_quorum(client, settings):
+    need_service("redis-server", shutil.which("redis-server") is not None, "sentinels are started")
+    from livesite.config import sentinel_url
+
+    with private_sentinel_set() as servers:
+        settings.REDIS_SENTINELS = [("127.0.0.1", s.port) for s in servers.sentinels]
+        settings.REDIS_SENTINEL_MASTER = servers.env["REDIS_SENTINEL_MASTER"]
+        settings.REDIS_URL = sentinel_url(
+            settings.REDIS_SENTINELS, settings.REDIS_SENTINEL_MASTER, 0
+        )
+        settings.CELERY_TASK_ALWAYS_EAGER = True
+        healthy = client.get("/readyz").json()
+        servers.sentinels[0].kill()
+        servers.sentinels[1].kill()
+        response = client.get("/readyz")
+    assert healthy["checks"]["redis_sentinel_quorum"]["ok"] is True, healthy
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["redis_sentinel_quorum"]
