@@ -5,59 +5,102 @@ while the room is live and deleted at the end; both are check-the-token scripts,
 process whose lock expired (a long GC pause, a network split) can neither renew nor
 delete the lock someone else took since. With no Redis (the one-machine install)
 `LocalLiveLock` does the same in memory for the one ingest process there is.
+
+Fencing. Each acquisition also takes the room's next fencing token (an INCR per room),
+stored with the lock as `<fence>:<token>`; acquire and renew return it (0: refused or
+lost). Through Sentinel, a lock the master acknowledged may die with that master before
+it reached the replica, and the promoted replica then lets a second ingest take the room
+while the first still streams. The renewal that checks its token settles it: at its
+next renewal (a third of the lock's lifetime) the first ingest finds the other's token,
+gets 0, and drops its publisher (streaming.ingest.service); the newer holder carries the
+larger fence, which the ingest logs. To make that window rare, an acquisition through
+Sentinel waits briefly (WAIT) for a replica to confirm the lock. See
+docs/reliability.md, "Redis Sentinel failover".
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import weakref
 from typing import Protocol
 
-_RENEW = """
+logger = logging.getLogger("livesite.ingest")
+
+# KEYS: the lock, the room's fence counter. ARGV: token, lifetime in ms. The value held
+# is "<fence>:<token>"; each script answers the holder's fence, or 0.
+_ACQUIRE = """
 local current = redis.call('get', KEYS[1])
-if current == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
-if not current then return redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') and 1 or 0 end
-return 0
+if current then
+  local fence, token = string.match(current, '^(%d+):(.*)$')
+  if token == ARGV[1] then redis.call('pexpire', KEYS[1], ARGV[2]) return tonumber(fence) end
+  return 0
+end
+local fence = redis.call('incr', KEYS[2])
+redis.call('set', KEYS[1], fence .. ':' .. ARGV[1], 'PX', ARGV[2])
+return fence
 """
+# The same: renewing extends our own lock; a lock that vanished (a Redis restart, or a
+# failover that lost it) and that nobody took since is taken back, with a new fence.
+_RENEW = _ACQUIRE
 _RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+local current = redis.call('get', KEYS[1])
+if current and string.match(current, '^%d+:(.*)$') == ARGV[1] then
+  return redis.call('del', KEYS[1])
+end
 return 0
 """
+# How long an acquisition through Sentinel waits for a replica to confirm the lock.
+REPLICA_WAIT_MS = 100
 
 
 class LiveLock(Protocol):
-    async def acquire(self, room_id: int, token: str) -> bool: ...
+    async def acquire(self, room_id: int, token: str) -> int:
+        """The lock's fencing token (1 or more), or 0 when another holder has the room."""
 
-    async def renew(self, room_id: int, token: str) -> bool:
-        """Extend the lock; False means it is lost (another holder has the room)."""
+    async def renew(self, room_id: int, token: str) -> int:
+        """Extend the lock and answer its fence; 0 means it is lost (another holder has it)."""
 
     async def release(self, room_id: int, token: str) -> None: ...
 
 
 class RedisLiveLock:
     def __init__(self, url: str, prefix: str, ttl_seconds: float) -> None:
+        from livesite.config import parse_sentinel_url
         from livesite.redis_client import new_client
 
         # Timeouts well inside the lock's lifetime: a hung Redis fails the renewal, it
         # does not stall the ingest's loop past the moment the lock expires.
         self._redis = new_client(url, asyncio_client=True)
+        self._replicated = parse_sentinel_url(url) is not None
         self._prefix = prefix
         self._ttl_ms = int(ttl_seconds * 1000)
+        self._acquire = self._redis.register_script(_ACQUIRE)
         self._renew = self._redis.register_script(_RENEW)
         self._release = self._redis.register_script(_RELEASE)
 
-    def _key(self, room_id: int) -> str:
-        return _redis_key(self._prefix, room_id)
+    def _keys(self, room_id: int) -> list[str]:
+        return [_redis_key(self._prefix, room_id), f"{self._prefix}:live-lock:fence:{room_id}"]
 
-    async def acquire(self, room_id: int, token: str) -> bool:
-        return bool(await self._redis.set(self._key(room_id), token, nx=True, px=self._ttl_ms))
+    async def acquire(self, room_id: int, token: str) -> int:
+        fence = int(await self._acquire(keys=self._keys(room_id), args=[token, self._ttl_ms]))
+        if fence and self._replicated:
+            replicas = await self._redis.execute_command("WAIT", 1, REPLICA_WAIT_MS)
+            if not replicas:
+                logger.warning(
+                    "room %s: live lock (fence %s) not yet on a replica; a failover now "
+                    "could let another ingest take the room",
+                    room_id,
+                    fence,
+                )
+        return fence
 
-    async def renew(self, room_id: int, token: str) -> bool:
-        # If Redis lost the key (restart, eviction) and nobody took it, take it back.
-        return bool(await self._renew(keys=[self._key(room_id)], args=[token, self._ttl_ms]))
+    async def renew(self, room_id: int, token: str) -> int:
+        # If Redis lost the key (restart, failover) and nobody took it, take it back.
+        return int(await self._renew(keys=self._keys(room_id), args=[token, self._ttl_ms]))
 
     async def release(self, room_id: int, token: str) -> None:
-        await self._release(keys=[self._key(room_id)], args=[token])
+        await self._release(keys=self._keys(room_id), args=[token])
 
     async def close(self) -> None:
         await self._redis.aclose()
@@ -109,20 +152,25 @@ def live_locks_kept_for() -> float:
 class LocalLiveLock:
     def __init__(self, ttl_seconds: float) -> None:
         self._ttl = ttl_seconds
-        self._holders: dict[int, tuple[str, float]] = {}
+        self._holders: dict[int, tuple[str, int, float]] = {}
+        self._fences: dict[int, int] = {}
         _local_locks.add(self)
 
     def _holder(self, room_id: int) -> str | None:
-        token, expires = self._holders.get(room_id, (None, 0.0))
+        token, _fence, expires = self._holders.get(room_id, (None, 0, 0.0))
         return token if expires > time.monotonic() else None
 
-    async def acquire(self, room_id: int, token: str) -> bool:
-        if self._holder(room_id) not in (None, token):
-            return False
-        self._holders[room_id] = (token, time.monotonic() + self._ttl)
-        return True
+    async def acquire(self, room_id: int, token: str) -> int:
+        holder = self._holder(room_id)
+        if holder not in (None, token):
+            return 0
+        if holder is None:
+            self._fences[room_id] = self._fences.get(room_id, 0) + 1
+        fence = self._fences[room_id]
+        self._holders[room_id] = (token, fence, time.monotonic() + self._ttl)
+        return fence
 
-    async def renew(self, room_id: int, token: str) -> bool:
+    async def renew(self, room_id: int, token: str) -> int:
         return await self.acquire(room_id, token)
 
     async def release(self, room_id: int, token: str) -> None:

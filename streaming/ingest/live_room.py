@@ -21,6 +21,7 @@ class LiveRoom:
     output: Path
     lock_token: str
     key_hash: str
+    lock_fence: int = 0  # the live lock's fencing token (streaming.ingest.live_lock)
     stream_id: int | None = None
     session: object | None = None
     transcoder: TranscoderProcess | None = None

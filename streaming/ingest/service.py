@@ -232,7 +232,8 @@ class Ingest:
 
     async def _go_live(self, room) -> LiveRoom:
         token = secrets.token_hex(16)
-        if not await self.lock.acquire(room.pk, token):
+        fence = await self.lock.acquire(room.pk, token)
+        if not fence:
             raise PublishRefused(
                 PublishRefused.ALREADY_LIVE, "this room is already live from another ingest"
             )
@@ -246,11 +247,12 @@ class Ingest:
             room=room,
             output=output,
             lock_token=token,
+            lock_fence=fence,
             key_hash=room.stream_key_hash,
             stream_id=stream.pk,
         )
         self.live[room.pk] = live
-        logger.info("room %s is live", room.slug)
+        logger.info("room %s is live (live lock fence %s)", room.slug, fence)
         return live
 
     async def _start_transcoder(self, live: LiveRoom) -> None:
@@ -431,7 +433,11 @@ class Ingest:
 
     async def _renew_locks(self) -> None:
         for live in list(self.live.values()):
-            if await self.lock.renew(live.room_id, live.lock_token):
+            fence = await self.lock.renew(live.room_id, live.lock_token)
+            if fence:
+                if fence != live.lock_fence:  # the lock vanished (failover) and was taken back
+                    logger.warning("room %s: live lock taken back with fence %s", live.slug, fence)
+                    live.lock_fence = fence
                 continue
             # Another ingest holds the room now (ours expired): it owns the stream, so
             # stop publishing here without ending the stream it continues.

@@ -194,6 +194,33 @@ def test_a_live_ingest_keeps_its_room_past_the_lock_lifetime(
         publisher.wait(timeout=10)
 
 
+def test_an_ingest_that_lost_its_live_lock_drops_its_publisher(
+    tmp_path, settings, redis_url, alice_room, alice_key
+):
+    """As after a Redis failover that lost the lock: another ingest holds the room now
+    (a larger fence, another token), so this one stops publishing it at its next renewal."""
+    import redis
+
+    with ingest_process(tmp_path, {"INGEST_LOCK_TTL": "3"}) as ingest:
+        publisher = ffmpeg_publish(ingest.url(alice_key), seconds=30)
+        try:
+            wait_for(lambda: room_status(alice_room) == "live", timeout=20)
+            client = redis.Redis.from_url(redis_url)
+            key = f"{settings.REDIS_KEY_PREFIX}:live-lock:room:{alice_room.pk}"
+            held = client.get(key).decode()
+            fence = int(held.split(":")[0])
+            client.set(key, f"{fence + 1}:another-ingest", px=10_000)
+            wait_for(lambda: "live lock lost" in ingest.log_text(), timeout=5)
+            assert publisher.wait(timeout=10) is not None  # the ingest closed its connection
+            assert client.get(key) == f"{fence + 1}:another-ingest".encode()
+            client.delete(key)
+        finally:
+            publisher.kill()
+            publisher.wait(timeout=10)
+    incident = StreamIncident.objects.filter(stream__room=alice_room).get()
+    assert incident.kind == StreamIncident.Kind.PUBLISHER_DROPPED
+
+
 def test_a_room_left_live_by_a_killed_ingest_is_ended(tmp_path, settings, alice_room, alice_key):
     from rooms.tasks import end_abandoned_streams
     from streaming.ingest.live_lock import LocalLiveLock

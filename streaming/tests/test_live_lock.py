@@ -58,3 +58,52 @@ async def test_a_vanished_lock_is_taken_back_on_renewal(make_lock):
     assert not await lock.acquire(9, "theirs")
     await lock.release(9, "mine")
     await lock.close()
+
+
+async def test_each_acquisition_takes_a_larger_fence_and_renewal_keeps_it(make_lock):
+    lock = make_lock(ttl=0.2)
+    first = await lock.acquire(10, "mine")
+    assert first >= 1
+    assert await lock.renew(10, "mine") == first
+    await asyncio.sleep(0.35)
+    second = await lock.acquire(10, "theirs")
+    assert second > first
+    assert await lock.renew(10, "mine") == 0
+    await lock.release(10, "theirs")
+    await lock.close()
+
+
+async def test_a_lock_lost_in_a_failover_goes_to_the_newer_holder(settings, redis_url):
+    """The promoted replica never got our lock: another ingest takes the room with a larger
+    fence, and our next renewal answers 0 (the ingest then drops its publisher)."""
+    import redis.asyncio as redis
+
+    lock = RedisLiveLock(redis_url, settings.REDIS_KEY_PREFIX, 5.0)
+    mine = await lock.acquire(11, "mine")
+    client = redis.Redis.from_url(redis_url)
+    await client.delete(f"{settings.REDIS_KEY_PREFIX}:live-lock:room:11")  # lost with the master
+    theirs = await lock.acquire(11, "theirs")
+    assert theirs > mine
+    assert await lock.renew(11, "mine") == 0
+    await lock.release(11, "mine")  # must not delete theirs
+    assert await lock.renew(11, "theirs") == theirs
+    await lock.release(11, "theirs")
+    await client.aclose()
+    await lock.close()
+
+
+@pytest.mark.parametrize("value", ["no-colon", ":mine", "x:mine", "", "12:"])
+async def test_a_malformed_lock_value_is_nobody_s_lock(value, settings, redis_url):
+    import redis.asyncio as redis
+
+    lock = RedisLiveLock(redis_url, settings.REDIS_KEY_PREFIX, 5.0)
+    client = redis.Redis.from_url(redis_url)
+    key = f"{settings.REDIS_KEY_PREFIX}:live-lock:room:12"
+    await client.set(key, value, px=5000)
+    assert await lock.acquire(12, "mine") == 0
+    assert await lock.renew(12, "mine") == 0
+    await lock.release(12, "mine")
+    assert await client.get(key) == value.encode()
+    await client.delete(key)
+    await client.aclose()
+    await lock.close()
