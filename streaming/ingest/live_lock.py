@@ -140,12 +140,21 @@ def live_locks_kept_for() -> float:
     """Seconds the lock store has been keeping locks: Redis's uptime, so that a sweep
     right after a restart (which lost every lock) ends nothing on a guess
     (rooms.services.end_abandoned_streams). In-process locks live as long as the process
-    that asks, so they have always been kept."""
+    that asks, so they have always been kept.
+
+    Through Sentinel, a promoted replica has been up long before it became the master,
+    and may lack locks its old master took: its uptime says nothing, so this answers 0
+    and a missing lock must be missing at two sweeps a lifetime apart before its stream
+    ends (the live ingest takes it back within a third of a lifetime)."""
+    from django.conf import settings
+
     from livesite.redis_client import get_sync_redis
 
     client = get_sync_redis()
     if client is None:
         return float("inf")
+    if settings.REDIS_SENTINELS:
+        return 0.0
     return float(client.info("server")["uptime_in_seconds"])
 
 

@@ -107,3 +107,13 @@ async def test_a_malformed_lock_value_is_nobody_s_lock(value, settings, redis_ur
     await client.delete(key)
     await client.aclose()
     await lock.close()
+
+
+def test_through_sentinel_the_lock_store_vouches_for_no_kept_locks(settings, redis_url):
+    """A promoted replica's uptime predates its promotion: a missing lock must be missing
+    at two sweeps a lifetime apart before its stream ends (rooms.end_abandoned_streams)."""
+    from streaming.ingest.live_lock import live_locks_kept_for
+
+    assert live_locks_kept_for() > 0  # a plain Redis: its uptime
+    settings.REDIS_SENTINELS = [("127.0.0.1", 26379)]
+    assert live_locks_kept_for() == 0
