@@ -32,7 +32,6 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-import redis.asyncio as aioredis
 from channels.db import database_sync_to_async
 from django.conf import settings
 from prometheus_client import Counter as MetricCounter
@@ -41,7 +40,7 @@ from chat import events, presence, send_buffer
 from chat.broadcast import apublish, encode, room_channel, room_of_channel, users_channel
 from chat.protocol import CLOSE_SLOW_CONSUMER
 from livesite.direct_send import is_open, send_prepared
-from livesite.redis_client import client_options
+from livesite.redis_client import new_client
 
 log = logging.getLogger(__name__)
 FEED_DROPS = MetricCounter(
@@ -351,7 +350,7 @@ class RoomFeed:
         self._deliver_to_users = deliver_to_users
         # Reads wait in get_message's own timeout; the socket timeout bounds every other
         # call, and health checks ping the idle connection so a dead one is noticed.
-        self._client = aioredis.Redis.from_url(settings.REDIS_URL, **client_options())
+        self._client = new_client(settings.REDIS_URL, asyncio_client=True)
         self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
 
     async def subscribe(self, room_id: int) -> None:

@@ -7,11 +7,10 @@ ZREVRANGE for a page, rebuilt from the database when missing. Without Redis
 the database answers directly from its (stream, like_count) index.
 """
 
-import redis
 from django.conf import settings
 
 from chat.models import ChatMessage
-from livesite.redis_client import client_options, redis_key
+from livesite.redis_client import new_client, redis_key
 
 TOP_TTL_SECONDS = 7 * 24 * 3600
 
@@ -21,9 +20,7 @@ def _key(stream_id: int) -> str:
 
 
 def _client():
-    return (
-        redis.Redis.from_url(settings.REDIS_URL, **client_options()) if settings.REDIS_URL else None
-    )
+    return new_client(settings.REDIS_URL) if settings.REDIS_URL else None
 
 
 def record_like(stream_id: int, message_id: int) -> None:

@@ -149,13 +149,12 @@ class Handover:
         import redis.asyncio as redis
         from django.conf import settings
 
-        from livesite.redis_client import client_options
+        from livesite.redis_client import client_options, new_client
 
         # A client of its own: a blocking pop must not hold up the ingest's other calls.
         # Its socket timeout must outlast a pop's own (POP_SECONDS).
-        options = client_options()
-        options["socket_timeout"] = max(options.get("socket_timeout") or 0, POP_SECONDS + 5)
-        client = redis.from_url(settings.REDIS_URL, **options)
+        timeout = max(client_options().get("socket_timeout") or 0, POP_SECONDS + 5)
+        client = new_client(settings.REDIS_URL, asyncio_client=True, socket_timeout=timeout)
         queues = [_key("ingest", self.whip.ingest_id), _key("offers")]
         try:
             while True:

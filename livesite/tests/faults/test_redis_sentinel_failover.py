@@ -62,9 +62,14 @@ def test_master_failover_loses_no_acknowledged_message_coin_or_live_room(
     room = alice_room
     key = rooms.rotate_stream_key(room, alice)
 
-    async def scenario(server, servers):
+    async def scenario(web, servers):
         loop = asyncio.get_running_loop()
-        clients = [RoomClient([server.url], room.slug, cookie) for _, cookie in gifting_viewers]
+        # Viewers on two web processes: a message reaches the other process's viewers only
+        # through the Redis room feed.
+        clients = [
+            RoomClient([web[n % 2].url], room.slug, cookie)
+            for n, (_, cookie) in enumerate(gifting_viewers)
+        ]
         for client in clients:
             await client.start()
 
@@ -84,6 +89,7 @@ def test_master_failover_loses_no_acknowledged_message_coin_or_live_room(
         killed_at = loop.time()
         await asyncio.gather(*running)
         await asyncio.gather(*(client.settle(timeout=15) for client in clients))
+        await asyncio.sleep(1)  # the last messages' fan-out
         for client in clients:
             await client.close()
         after = [t for client in clients for t in client.ack_times if t > killed_at + 0.5]
@@ -98,8 +104,8 @@ def test_master_failover_loses_no_acknowledged_message_coin_or_live_room(
             try:
                 wait_for(lambda: Room.objects.get(pk=room.pk).status == "live", timeout=30)
                 stream = Room.objects.get(pk=room.pk).current_stream_id
-                with daphne_server(env) as server:
-                    clients, back_after = asyncio.run(scenario(server, servers))
+                with daphne_server(env) as server, daphne_server(env) as other:
+                    clients, back_after = asyncio.run(scenario([server, other], servers))
                     ready = json.loads(fetch(server.url + "/readyz"))
                     metrics = fetch(server.url + "/metrics")
                 promoted = servers.master_port()
@@ -128,6 +134,11 @@ def test_master_failover_loses_no_acknowledged_message_coin_or_live_room(
     stored = set(ChatMessage.objects.filter(room=room).values_list("id", flat=True))
     assert len(acked) >= 200
     assert acked <= stored
+    # Long after the switch, each viewer's messages reached the viewers of the other process.
+    for n, sender in enumerate(clients):
+        last = list(sender.acked_messages.values())[-10:]
+        for viewer in clients[1 - n % 2 :: 2]:
+            assert set(last) <= viewer.seen_ids, (n, clients.index(viewer))
     acked_gifts = {key for client in clients for key in client.acked_gifts}
     assert len(acked_gifts) >= 50
     # A send that failed in the switch said so with a code (the client resent it).
