@@ -111,3 +111,26 @@ async def test_without_debug_every_peer_is_answered(settings):
     settings.DEBUG = False
     reached, _ = await serve_once({"type": "http", "client": ["198.51.100.7", 5000]})
     assert reached == ["http"]
+
+
+def test_a_debug_page_never_shows_sentinel_passwords(db, settings):
+    settings.DEBUG = True
+    settings.REDIS_PASSWORD = "hunter4"
+    settings.REDIS_SENTINEL_PASSWORD = "hunter5"
+    settings.CELERY_BROKER_URL = "sentinel://:hunter4@s1.internal:26379/0"
+    settings.CELERY_RESULT_BACKEND = "sentinel://:hunter4@s1.internal:26379/0"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"sentinel_kwargs": {"password": "hunter5"}}
+    settings.CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"sentinel_kwargs": {"password": "hunter5"}}
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {
+                "hosts": [{"password": "hunter4", "sentinel_kwargs": {"password": "hunter5"}}]
+            },
+        }
+    }
+    client = Client(raise_request_exception=False)
+    page = client.get("/", HTTP_HOST="unknown.example").content.decode()
+    assert "DisallowedHost" in page
+    for secret in ("hunter4", "hunter5", "s1.internal"):
+        assert secret not in page
