@@ -218,10 +218,13 @@ def _free_ports(count: int) -> list[int]:
 class PrivateRedisNode(PrivateServer):
     """A redis-server keeping nothing on disk, optionally a replica of another."""
 
-    def __init__(self, folder: Path, port: int, replica_of: int | None = None) -> None:
+    def __init__(
+        self, folder: Path, port: int, replica_of: int | None = None, password: str = ""
+    ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         super().__init__(folder, port)
         self.replica_of = replica_of
+        self.password = password
 
     def command(self) -> list[str]:
         command = [
@@ -231,6 +234,8 @@ class PrivateRedisNode(PrivateServer):
         ]  # fmt: skip
         if self.replica_of:
             command += ["--replicaof", "127.0.0.1", str(self.replica_of)]
+        if self.password:  # a replica may become the master: both ask and give it
+            command += ["--requirepass", self.password, "--masterauth", self.password]
         return command
 
 
@@ -241,15 +246,21 @@ class PrivateSentinel(PrivateServer):
     # Seconds before the sentinels call a silent master down; a failover follows within ~1 s.
     DOWN_AFTER_MS = 1000
 
-    def __init__(self, folder: Path, port: int, master_port: int) -> None:
+    def __init__(self, folder: Path, port: int, master_port: int, password: str = "") -> None:
         folder.mkdir(parents=True, exist_ok=True)
         super().__init__(folder, port)
+        auth = (
+            f"sentinel auth-pass {self.MASTER} {password}\nrequirepass {password}\n"
+            f"sentinel sentinel-pass {password}\n"
+            if password
+            else ""
+        )
         (folder / "sentinel.conf").write_text(
             f"port {port}\nbind 127.0.0.1\ndir {folder}\n"
             f"sentinel monitor {self.MASTER} 127.0.0.1 {master_port} 2\n"
             f"sentinel down-after-milliseconds {self.MASTER} {self.DOWN_AFTER_MS}\n"
             f"sentinel failover-timeout {self.MASTER} 10000\n"
-            f"sentinel parallel-syncs {self.MASTER} 1\n"
+            f"sentinel parallel-syncs {self.MASTER} 1\n" + auth  # after the monitor line
         )
 
     def command(self) -> list[str]:
@@ -259,12 +270,15 @@ class PrivateSentinel(PrivateServer):
 class PrivateSentinelSet:
     """One master, one replica and three sentinels, all on the Sentinel test's ports."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, password: str = "") -> None:
         master, replica, *sentinels = _free_ports(5)
-        self.master = PrivateRedisNode(folder / "master", master)
-        self.replica = PrivateRedisNode(folder / "replica", replica, replica_of=master)
+        self.password = password
+        self.master = PrivateRedisNode(folder / "master", master, password=password)
+        self.replica = PrivateRedisNode(
+            folder / "replica", replica, replica_of=master, password=password
+        )
         self.sentinels = [
-            PrivateSentinel(folder / f"sentinel{n}", port, master)
+            PrivateSentinel(folder / f"sentinel{n}", port, master, password)
             for n, port in enumerate(sentinels)
         ]
 
@@ -275,12 +289,18 @@ class PrivateSentinelSet:
             "REDIS_URL": "",
             "REDIS_SENTINELS": ",".join(f"127.0.0.1:{s.port}" for s in self.sentinels),
             "REDIS_SENTINEL_MASTER": PrivateSentinel.MASTER,
+            "REDIS_PASSWORD": self.password,
+            "REDIS_SENTINEL_PASSWORD": self.password,
         }
 
-    def master_port(self) -> int:
+    def client(self, port: int):
         import redis
 
-        client = redis.Redis("127.0.0.1", self.sentinels[0].port, socket_timeout=2)
+        return redis.Redis("127.0.0.1", port, password=self.password or None, socket_timeout=2)
+
+    def master_port(self) -> int:
+
+        client = self.client(self.sentinels[0].port)
         try:
             return int(client.sentinel_get_master_addr_by_name(PrivateSentinel.MASTER)[1])
         finally:
@@ -298,18 +318,13 @@ class PrivateSentinelSet:
         while time.monotonic() < deadline:
             try:
                 ready = all(
-                    redis.Redis("127.0.0.1", s.port, socket_timeout=1).execute_command(
+                    self.client(s.port).execute_command(
                         "SENTINEL", "CKQUORUM", PrivateSentinel.MASTER
                     )
-                    and len(
-                        redis.Redis("127.0.0.1", s.port, socket_timeout=1).sentinel_slaves(
-                            PrivateSentinel.MASTER
-                        )
-                    )
-                    == 1
+                    and len(self.client(s.port).sentinel_slaves(PrivateSentinel.MASTER)) == 1
                     for s in self.sentinels
                 )
-                link = redis.Redis("127.0.0.1", self.replica.port).info("replication")
+                link = self.client(self.replica.port).info("replication")
                 if ready and link.get("master_link_status") == "up":
                     return
             except redis.RedisError:
@@ -323,9 +338,9 @@ class PrivateSentinelSet:
 
 
 @contextmanager
-def private_sentinel_set():
+def private_sentinel_set(password: str = ""):
     folder = Path(tempfile.mkdtemp(prefix="livesite-sentinel-"))
-    servers = PrivateSentinelSet(folder)
+    servers = PrivateSentinelSet(folder, password)
     try:
         servers.start()
         yield servers

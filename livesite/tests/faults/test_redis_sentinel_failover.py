@@ -168,3 +168,48 @@ def test_readyz_names_a_lost_sentinel_quorum(client, settings):
     assert healthy["checks"]["redis_sentinel_quorum"]["ok"] is True, healthy
     assert response.status_code == 503
     assert response.json()["failed"] == ["redis_sentinel_quorum"]
+
+
+PASSWORD_PROBE = """
+import asyncio, django
+django.setup()
+from django.core.cache import cache
+from livesite import health
+from livesite.celery import app
+from livesite.redis_client import get_redis, get_sync_redis
+get_sync_redis().set("probe", "1")
+cache.set("probe", "v")
+assert cache.get("probe") == "v"
+app.backend.set("probe", "1")
+health.check_redis()
+health.check_sentinel_quorum()
+health.check_celery_broker()
+health.check_channel_layer()
+async def read():
+    return await get_redis().get("probe")
+assert asyncio.run(read()) == b"1"
+print("every client authenticated")
+"""
+
+
+def test_every_redis_user_authenticates_through_sentinel_with_passwords(tmp_path):
+    """requirepass on master and replica, and on the sentinels: the app's clients, the cache,
+    Celery's broker and results and the channel layer all get in (a password with : and @)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    need_service("redis-server", shutil.which("redis-server") is not None, "sentinels are started")
+    with private_sentinel_set(password="s3:cr@t") as servers:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS", "CELERY"))}
+        result = subprocess.run(
+            [sys.executable, "-c", PASSWORD_PROBE],
+            cwd=Path(__file__).resolve().parents[3],
+            env={**clean, "DJANGO_SETTINGS_MODULE": "livesite.settings", **servers.env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "every client authenticated" in result.stdout
