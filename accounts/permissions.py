@@ -19,6 +19,16 @@ ROLE_MODERATOR = "moderator"
 ROLE_OWNER = "owner"
 ROLE_STAFF = "staff"
 
+# Whether a user is kept from chatting in a room (banned, timed out): moderation
+# registers its answer in its AppConfig.ready(), so accounts imports nothing above it.
+_chat_restrictions = []
+
+
+def register_chat_restriction(is_restricted) -> None:
+    """Add `is_restricted(user_id, room_id) -> bool` to what `can_chat` asks."""
+    if is_restricted not in _chat_restrictions:
+        _chat_restrictions.append(is_restricted)
+
 
 def is_signed_in(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active)
@@ -61,10 +71,9 @@ def can_see_stream_key(user, room) -> bool:
 
 def can_chat(user, room) -> bool:
     """Signed in, and neither banned nor timed out in the room (nor banned from the site)."""
-    # Imported here: moderation's services ask this module about roles.
-    from moderation.services import is_restricted
-
-    return is_signed_in(user) and not is_restricted(user.pk, room.pk)
+    return is_signed_in(user) and not any(
+        is_restricted(user.pk, room.pk) for is_restricted in _chat_restrictions
+    )
 
 
 def rank_role(*, owner: bool, staff: bool, moderator: bool) -> str:

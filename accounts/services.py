@@ -15,6 +15,8 @@ from accounts import permissions
 from accounts.errors import NotAllowed, TooManyAttempts
 from accounts.models import User
 from livesite import ratelimit
+from realtime import control
+from realtime.publish import publish_to_user_on_commit
 
 LOGIN_SCOPE_ACCOUNT = "login-account"
 LOGIN_SCOPE_OPENING = "login-opening"
@@ -190,13 +192,10 @@ def access_changed(user: User, *, password_changed: bool, deactivated: bool, los
     """The user's password changed, or they lost their account or staff rights: tokens
     issued before die, and open sockets close (code 4401) to come back with what the
     user may do now. Called by accounts.signals after any save of the user."""
-    from chat import events
-    from chat.broadcast import publish_to_user_on_commit
-
     if password_changed or deactivated:
         revoke_api_tokens(user)
     if password_changed or deactivated or lost_staff:
-        publish_to_user_on_commit(events.rights_changed(user.pk))
+        publish_to_user_on_commit(control.rights_changed(user.pk))
 
 
 def revoke_broadcasting(by, user: User, reason: str = "") -> User:

@@ -70,7 +70,7 @@ def load_process(run, sender_ids, room_ids, threads, seconds, frames, ready, res
     setup_django(run)
     from django.db import connections
 
-    if not frames:  # measure the gifts path alone, without chat.broadcast.publish
+    if not frames:  # measure the gifts path alone, without realtime.publish.publish
         import gifts.services
 
         gifts.services.publish_on_commit = lambda room_id, event: None
@@ -349,7 +349,7 @@ def main() -> int:
         f"{os.getloadavg()[0]:.1f} after (other work on the machine counts too)."
     )
     print(
-        "'no room frames': the same sends with chat.broadcast.publish stubbed out, to show "
+        "'no room frames': the same sends with realtime.publish.publish stubbed out, to show "
         "what the gift path costs apart from publishing to the room."
     )
     return 0 if all(row["invariants"] == "hold" for row in rows) else 1

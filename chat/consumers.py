@@ -25,11 +25,11 @@ from chat.protocol import (
     parse_client_frame,
     parse_message_id,
 )
-from livesite.direct_send import SCOPE_KEY as DIRECT_SEND
-from livesite.direct_send import websocket_protocol
 from moderation import events as moderation_events
 from moderation import services as moderation
 from moderation.errors import ModerationError
+from realtime.direct_send import SCOPE_KEY as DIRECT_SEND
+from realtime.direct_send import websocket_protocol
 
 log = logging.getLogger(__name__)
 BAD_FRAMES_BEFORE_CLOSE = 20
@@ -44,7 +44,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         slug = self.scope["url_route"]["kwargs"]["slug"]
         self.hub = None
         self.viewer = None
-        # Fan-out frames skip the middleware stack's send wrappers (livesite/direct_send.py).
+        # Fan-out frames skip the middleware stack's send wrappers (realtime/direct_send.py).
         direct_send = self.scope.get(DIRECT_SEND, self.base_send)
         self.protocol = websocket_protocol(direct_send)
         self.session = await database_sync_to_async(services.open_session)(self.scope["user"], slug)
@@ -108,7 +108,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.close(code=code)
 
     async def publish(self, event: dict) -> None:
-        from chat.broadcast import apublish
+        from realtime.publish import apublish
 
         await apublish(self.session.room_id, event)
 

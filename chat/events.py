@@ -1,9 +1,7 @@
 """Builders of every frame the chat app sends; shapes documented in docs/protocol.md."""
 
-from chat.protocol import CLOSE_RIGHTS_CHANGED, PROTOCOL_VERSION
-
-# Control events: a hub acts on them (closes the user's sockets); no client sees them.
-CONTROL_DISCONNECT = "_disconnect"
+from chat.protocol import PROTOCOL_VERSION
+from realtime.control import CONTROL_DISCONNECT, rights_changed  # noqa: F401 -- re-exported
 
 
 def user_summary(user_id: int, name: str, role: str) -> dict:
@@ -94,8 +92,3 @@ def error(code: str, message: str, **details) -> dict:
 
 def pong() -> dict:
     return {"type": "pong"}
-
-
-def rights_changed(user_id: int) -> dict:
-    """Close the user's sockets so they reconnect with the rights they have now."""
-    return {"type": CONTROL_DISCONNECT, "user_id": user_id, "code": CLOSE_RIGHTS_CHANGED}

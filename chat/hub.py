@@ -4,7 +4,7 @@ The textbook Channels chat puts every socket in the room's group, so one
 message crosses the channel layer once per viewer and is JSON-encoded once per
 viewer. Here each web process has one `ProcessHub` (one per event loop) with
 one Redis pub/sub connection, subscribed to the channel of every room that has
-viewers on this process (chat.broadcast). An event therefore crosses Redis once
+viewers on this process (realtime.publish). An event therefore crosses Redis once
 per process, arrives encoded, and the same text frame is written to every
 local socket.
 
@@ -17,7 +17,7 @@ the event loop every FAN_OUT_SLICE sockets so that Redis replies and other
 rooms are not held up behind a long one.
 
 Presence: a join or leave changes this process's counters (O(1)); once a
-second the hub publishes its snapshot (chat.presence), reads the room's totals
+second the hub publishes its snapshot (realtime.presence), reads the room's totals
 and sends `presence.count` when it changed. Likes are summed per room and
 flushed to the stream's total four times a second.
 """
@@ -36,11 +36,12 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from prometheus_client import Counter as MetricCounter
 
-from chat import events, presence, send_buffer
-from chat.broadcast import apublish, encode, room_channel, room_of_channel, users_channel
+from chat import events, send_buffer
 from chat.protocol import CLOSE_SLOW_CONSUMER
-from livesite.direct_send import is_open, send_prepared
 from livesite.redis_client import new_client
+from realtime import presence
+from realtime.direct_send import is_open, send_prepared
+from realtime.publish import apublish, encode, room_channel, room_of_channel, users_channel
 
 log = logging.getLogger(__name__)
 FEED_DROPS = MetricCounter(
@@ -71,7 +72,7 @@ class Viewer:
     can_manage: bool = False  # gets `stream.health` (the owner and staff)
     counted: bool = True  # False: the stream manager's socket, not in the audience
     # Under daphne, the socket's autobahn protocol: fan-out frames go straight to it
-    # (livesite/direct_send.py). None elsewhere.
+    # (realtime/direct_send.py). None elsewhere.
     protocol: object | None = None
     closing: bool = False  # closed as a slow consumer: write nothing more
 

@@ -9,6 +9,8 @@ are refused before they are parsed.
 import json
 from dataclasses import dataclass
 
+from realtime import control
+
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 4096
 
@@ -16,10 +18,9 @@ MAX_FRAME_BYTES = 4096
 CLOSE_UNKNOWN_ROOM = 4404
 CLOSE_FLOOD = 4429
 CLOSE_TOO_MANY_BAD_FRAMES = 4400
-CLOSE_BANNED = 4403
-# The user's rights changed (deactivated, password changed, staff or moderator taken away):
-# reconnect, and the new hello says what the user may do now.
-CLOSE_RIGHTS_CHANGED = 4401
+# Banned, and rights changed: sent by the real-time base's control events.
+CLOSE_BANNED = control.CLOSE_BANNED
+CLOSE_RIGHTS_CHANGED = control.CLOSE_RIGHTS_CHANGED
 # The client left more than WEBSOCKET_SEND_BUFFER_BYTES unread (chat/send_buffer.py).
 CLOSE_SLOW_CONSUMER = 4408
 

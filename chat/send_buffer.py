@@ -7,13 +7,13 @@ the hub (fan-out) and the consumer (its own replies) ask `over_cap`; a socket pa
 WEBSOCKET_SEND_BUFFER_BYTES gets close code 4408 instead of the frame. Its close frame
 queues behind the unread bytes, so autobahn's close-handshake timeout (1 s) aborts the
 TCP connection, which frees the buffer. Only daphne sockets have a buffer to measure
-(livesite/direct_send.py); any other server passes.
+(realtime/direct_send.py); any other server passes.
 """
 
 from django.conf import settings
 from prometheus_client import Counter
 
-from livesite.direct_send import buffered_bytes
+from realtime.direct_send import buffered_bytes
 
 SLOW_CONSUMERS_CLOSED = Counter(
     "livesite_websocket_slow_consumers_closed_total",

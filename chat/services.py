@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from accounts import permissions
 from chat import events, limits
-from chat.broadcast import apublish, publish_on_commit
 from chat.errors import (
     DuplicateMessage,
     InvalidMessage,
@@ -34,6 +33,7 @@ from chat.writer import get_writer
 from livesite import thread_pools
 from livesite.after_commit import after_commit
 from moderation import gate as moderation
+from realtime.publish import apublish, publish_on_commit
 from rooms.models import Room
 
 # A resend of the same nonce within this window is answered, not sent again.

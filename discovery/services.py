@@ -2,7 +2,7 @@
 
 Reads only. Rooms come from the rooms app's models and cache (`rooms.cache.live_rooms`,
 forgotten whenever a room changes, so live status is never older than the last
-change); viewer counts from chat.presence (one MGET per page). Matching is in
+change); viewer counts from realtime.presence (one MGET per page). Matching is in
 `discovery.matching`. A query's matches are cached for SEARCH_CACHE_SECONDS under its
 words, so a popular query costs the database once per that window whatever its page
 or sort; the live-first order is laid over them on every request from the live rooms.
@@ -15,8 +15,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 
-from chat import presence
 from discovery import matching
+from realtime import presence
 from rooms import cache as rooms_cache
 from rooms.models import Room
 

@@ -17,6 +17,10 @@ class GiftsConfig(AppConfig):
 
         REGISTRY.register(LeaderboardDriftCollector())
         from gifts.models import Gift
+        from gifts.room_page import gift_tray
+        from rooms.room_page import register_room_page_part
+
+        register_room_page_part("gifts", gift_tray)
 
         post_save.connect(forget_cached_catalog, sender=Gift, dispatch_uid="gifts-catalog-saved")
         post_delete.connect(

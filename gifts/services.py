@@ -14,7 +14,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import permissions
-from chat.broadcast import publish_many, publish_on_commit
 from gifts import combos, conf, events, gates, leaderboards, ledger, payments
 from gifts.catalog import DEMO_CATALOG, catalog_entry, find_active_gift, room_catalog
 from gifts.errors import (
@@ -36,6 +35,7 @@ from gifts.group_commit import GroupCommit, Order
 from gifts.models import Currency, Gift, GiftSend, Transfer
 from livesite.after_commit import after_commit
 from livesite.celery import app as celery_app
+from realtime.publish import publish_many, publish_on_commit
 from rooms.models import Room
 
 __all__ = [

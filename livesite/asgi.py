@@ -17,9 +17,9 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from livesite.direct_send import DirectSend  # noqa: E402
 from livesite.listen_address import LoopbackOnlyInDebug  # noqa: E402
 from livesite.routing import websocket_urlpatterns  # noqa: E402
+from realtime.direct_send import DirectSend  # noqa: E402
 from streaming.origin_asgi import HlsOrigin  # noqa: E402
 
 application = ProtocolTypeRouter(

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",  # accounts.services.revoke_api_tokens
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "realtime",
     "accounts",
     "rooms",
     "streaming",
@@ -79,6 +80,7 @@ INSTALLED_APPS = [
     "notifications",
     "discovery",
     "clips",
+    "livesite",  # the site-level commands (demo)
 ]
 
 MIDDLEWARE = [

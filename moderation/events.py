@@ -4,13 +4,12 @@
 user's sockets with the code and never forwards the event to a viewer.
 """
 
-from chat.protocol import CLOSE_BANNED
+from realtime import control
+from realtime.control import CONTROL_DISCONNECT  # noqa: F401 -- re-exported
 
-CONTROL_DISCONNECT = "_disconnect"
 
-
-def disconnect(user_id: int, code: int = CLOSE_BANNED) -> dict:
-    return {"type": CONTROL_DISCONNECT, "user_id": user_id, "code": code}
+def disconnect(user_id: int, code: int = control.CLOSE_BANNED) -> dict:
+    return control.disconnect(user_id, code)
 
 
 def followers_only(on: bool) -> dict:

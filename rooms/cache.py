@@ -11,7 +11,7 @@ move every second (likes, viewers) are not read from here.
 
 The directory (`directory`) is cached the same way, as one entry that is the same for
 every viewer: rooms the viewer follows are moved first by the view, with one query
-of its own, and viewer counts come from chat.presence.
+of its own, and viewer counts come from realtime.presence.
 """
 
 from dataclasses import dataclass
@@ -74,9 +74,7 @@ def live_rooms() -> list[Room]:
     found = cache.get(LIVE_KEY)
     if found is None:
         rooms = Room.objects.select_related("owner", "current_stream")
-        found = list(
-            rooms.filter(status=Room.Status.LIVE).order_by("-current_stream__started_at")
-        )
+        found = list(rooms.filter(status=Room.Status.LIVE).order_by("-current_stream__started_at"))
         cache.set(LIVE_KEY, found, settings.ROOM_CACHE_SECONDS)
     return found
 

@@ -21,9 +21,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts import permissions
-from chat import events as chat_events
-from chat.broadcast import publish_on_commit
 from livesite.after_commit import after_commit
+from realtime import control
+from realtime.publish import publish_on_commit
 from rooms import cache, directory_feed, events, signals
 from rooms.errors import InvalidRoom, NotAllowed
 from rooms.models import Follow, Room, RoomModerator, Stream, StreamIncident
@@ -192,7 +192,7 @@ def remove_moderator(room: Room, by, user) -> None:
     removed, _ = RoomModerator.objects.filter(room=room, user=user).delete()
     if removed:
         # Their open sockets moderate no more: they reconnect with a viewer's rights.
-        publish_on_commit(room.pk, chat_events.rights_changed(user.pk))
+        publish_on_commit(room.pk, control.rights_changed(user.pk))
 
 
 @transaction.atomic
@@ -404,7 +404,7 @@ def end_abandoned_streams(still_held, locks_kept_for=lambda: float("inf")) -> li
     every lock is gone at once, and a live ingest takes its back at its next renewal (a
     third of the lifetime): then one sweep's word is not enough, and a stream ends only
     when its lock is missing on two sweeps at least a lock lifetime apart. Called by a
-    periodic task (rooms/tasks.py)."""
+    periodic task (streaming/tasks.py)."""
     from django.conf import settings
 
     ttl = settings.INGEST_LOCK_TTL

@@ -10,15 +10,14 @@ from django.views.decorators.http import require_POST
 
 from accounts import permissions
 from accounts.models import User
-from chat import presence
-from gifts import services as gifts
 from livesite.read_replica import stale_reads_ok
-from moderation.models import Report
+from realtime import presence
 from rooms import cache, services
 from rooms.errors import InvalidRoom, NotAllowed
 from rooms.forms import NewRoomForm, RoomForm
 from rooms.ingest_address import obs_server_url, whip_url
 from rooms.models import Follow, Room
+from rooms.room_page import room_page_parts
 
 
 @stale_reads_ok
@@ -70,14 +69,12 @@ def room_page(request, slug: str):
         "user": {"id": request.user.pk, "name": request.user.public_name} if signed_in else None,
         "loginUrl": f"{reverse('accounts:login')}?next={request.path}",
     }
-    room_config["giftAnimations"] = static("gifts/gift-animations.js")
     room_config["moderationModule"] = static("moderation/room-tools.js") if can_moderate else None
-    room_config["balance"] = gifts.wallet_of(request.user).coins if signed_in else None
+    parts_context, parts_config = room_page_parts(request, room, signed_in)
+    room_config.update(parts_config)
     context = {
         "room": room,
-        "gift_catalog": gifts.room_catalog(),
-        "report_reasons": Report.Reason.choices,
-        "leaderboards": gifts.leaderboard_snapshot(room),
+        **parts_context,
         "can_moderate": can_moderate,
         "can_manage": permissions.can_manage_room(request.user, room),
         "likes_total": services.stream_likes(room.current_stream_id),

@@ -8,9 +8,11 @@ from celery import shared_task
 from django.conf import settings
 
 from rooms import services as rooms
+from streaming.ingest.live_lock import held_live_locks, live_locks_kept_for
 from streaming.replays import REPLAYS, delete_replay
 
 logger = logging.getLogger("livesite.replays")
+ingest_log = logging.getLogger("livesite.ingest")
 
 
 @shared_task(name="streaming.delete_expired_replays")
@@ -53,3 +55,16 @@ def _delete_orphans(hls_root: Path) -> int:
         delete_replay(hls_root / slug, stream_id)
         logger.info("replay %s of %s: no stream refers to it; deleted", stream_id, slug)
     return len(orphans)
+
+
+# Named for rooms, where it lived first: a beat schedule or a queued run keeps working.
+@shared_task(name="rooms.end_abandoned_streams")
+def end_abandoned_streams() -> int:
+    """End streams left live by an ingest that vanished (no ingest holds its live lock);
+    returns how many. Here, not in rooms: only streaming knows the ingest's locks."""
+    ended = rooms.end_abandoned_streams(held_live_locks, live_locks_kept_for)
+    for stream in ended:
+        ingest_log.warning(
+            "room %s: its ingest vanished; stream %s ended", stream.room.slug, stream.pk
+        )
+    return len(ended)

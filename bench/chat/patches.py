@@ -213,17 +213,17 @@ def pubsub_channel(group: str) -> str:
 
 
 async def _apublish_direct(room_id: int, event: dict) -> None:
-    from chat.broadcast import ROOM_EVENT, room_group
     from livesite.redis_client import get_redis
+    from realtime.publish import ROOM_EVENT, room_group
 
     message = {"type": ROOM_EVENT, "room": room_id, "event": event}
     await get_redis().publish(pubsub_channel(room_group(room_id)), json.dumps(message))
 
 
 def use_direct_pubsub() -> None:
-    import chat.broadcast
     import chat.hub
     import chat.services
+    import realtime.publish
     from chat.hub import ProcessHub
 
     plain_init = ProcessHub.__init__
@@ -233,7 +233,7 @@ def use_direct_pubsub() -> None:
         self.layer = RoomPubSub()
 
     ProcessHub.__init__ = init
-    chat.broadcast.apublish = chat.hub.apublish = chat.services.apublish = _apublish_direct
+    realtime.publish.apublish = chat.hub.apublish = chat.services.apublish = _apublish_direct
 
 
 # --- the socket's middleware without the session's send wrapper ----------------------

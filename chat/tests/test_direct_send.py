@@ -1,4 +1,4 @@
-"""The fan-out's fast path (livesite/direct_send.py) against daphne's real classes."""
+"""The fan-out's fast path (realtime/direct_send.py) against daphne's real classes."""
 
 import functools
 import socket
@@ -10,7 +10,7 @@ from daphne.ws_protocol import WebSocketProtocol
 from twisted.internet import tcp
 
 from chat.hub import RoomHub, Viewer
-from livesite.direct_send import send_prepared, websocket_protocol
+from realtime.direct_send import send_prepared, websocket_protocol
 
 
 class RecordingProtocol(WebSocketProtocol):

@@ -12,12 +12,12 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from chat import events
-from chat.broadcast import apublish
 from chat.ids import next_message_id
 from chat.models import ChatMessage
 from conftest import need_service
 from livesite.redis_client import close_redis
 from livesite.testing import private_redis
+from realtime.publish import apublish
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

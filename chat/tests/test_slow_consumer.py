@@ -17,9 +17,9 @@ from django.conf import settings
 from django.db import connection
 from websockets.sync.client import connect
 
-from chat.broadcast import publish
 from conftest import need_service
 from livesite.testing import daphne_server
+from realtime.publish import publish
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

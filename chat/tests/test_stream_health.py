@@ -2,7 +2,7 @@
 
 import pytest
 
-from chat.broadcast import apublish
+from realtime.publish import apublish
 from rooms import events
 
 pytestmark = pytest.mark.django_db(transaction=True)

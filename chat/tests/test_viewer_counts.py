@@ -7,9 +7,9 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from chat import presence
 from conftest import need_service
 from livesite.redis_client import close_redis, get_sync_redis
+from realtime import presence
 from rooms import services as rooms
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -11,9 +11,9 @@ from asgiref.sync import async_to_sync
 from django.utils import timezone
 
 from accounts import services as accounts
-from chat import presence
 from conftest import PASSWORD
 from livesite.redis_client import close_redis
+from realtime import presence
 from rooms import services as rooms
 from rooms.models import Room, Stream
 

@@ -1,8 +1,8 @@
 """The `gift` frame is published to the room once the send commits."""
 
-from chat import broadcast
 from gifts import services
 from gifts.tests.conftest import new_key
+from realtime import publish as broadcast
 
 
 def test_a_gift_reaches_everyone_in_the_room(

@@ -14,13 +14,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import permissions
-from chat.broadcast import publish_on_commit
 from livesite.after_commit import after_commit
 from moderation import conf, enforcement, events, room_rules
 from moderation.errors import InvalidAction, NotAllowed, Restricted
 from moderation.models import Restriction
 from moderation.services.audit import record
 from moderation.services.targets import room_of, user_of
+from realtime.publish import publish_on_commit
 from rooms.models import Room
 
 

@@ -9,13 +9,13 @@ from django.db import transaction
 
 from accounts import permissions
 from chat import services as chat
-from chat.broadcast import publish_on_commit
 from chat.models import ChatMessage
 from moderation import conf, events
 from moderation.errors import InvalidAction, NotAllowed, UnknownTarget
 from moderation.services.audit import record
 from moderation.services.rules import rules_changed_on_commit, rules_of
 from moderation.services.targets import room_of
+from realtime.publish import publish_on_commit
 
 
 def _check_moderates(by, room) -> None:

@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as accounts
-from chat import presence
 from conftest import PASSWORD
 from livesite.redis_client import close_redis
+from realtime import presence
 from rooms import cache, services
 from rooms.models import Room
 

@@ -114,7 +114,7 @@ _local_locks: weakref.WeakSet[LocalLiveLock] = weakref.WeakSet()
 
 
 def held_live_locks(room_ids) -> set[int]:
-    """Which of these rooms some ingest holds the live lock of (rooms.tasks). With Redis,
+    """Which of these rooms some ingest holds the live lock of (streaming.tasks). With Redis,
     any ingest anywhere; without, the ingest of this process (the one-process install).
     A process without Redis and without an ingest cannot tell: all of them, so that
     nothing is ended on a guess."""

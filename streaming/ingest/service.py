@@ -24,7 +24,7 @@ from pathlib import Path
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections
 
-from chat.broadcast import apublish
+from realtime.publish import apublish
 from rooms import cache as room_cache
 from rooms import events as room_events
 from rooms import services as rooms

@@ -181,7 +181,7 @@ def test_stop_then_start_before_the_ingest_looks_still_ends_the_stream(
 def test_a_live_ingest_keeps_its_room_past_the_lock_lifetime(
     tmp_path, settings, redis_url, alice_room, alice_key
 ):
-    from rooms.tasks import end_abandoned_streams
+    from streaming.tasks import end_abandoned_streams
 
     settings.INGEST_LOCK_TTL = 3
     with ingest_process(tmp_path, {"INGEST_LOCK_TTL": "3"}) as ingest:
@@ -222,8 +222,8 @@ def test_an_ingest_that_lost_its_live_lock_drops_its_publisher(
 
 
 def test_a_room_left_live_by_a_killed_ingest_is_ended(tmp_path, settings, alice_room, alice_key):
-    from rooms.tasks import end_abandoned_streams
     from streaming.ingest.live_lock import LocalLiveLock
+    from streaming.tasks import end_abandoned_streams
 
     settings.INGEST_LOCK_TTL = 3
     with ingest_process(tmp_path, {"INGEST_LOCK_TTL": "3"}) as ingest:

@@ -14,7 +14,7 @@ import pytest
 
 from rooms import services
 from rooms.models import Room, StreamIncident
-from rooms.tasks import end_abandoned_streams
+from streaming.tasks import end_abandoned_streams
 from streaming.tests.live_ingest import ffmpeg_publish, ingest_process, wait_for
 
 pytestmark = [

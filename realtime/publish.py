@@ -1,6 +1,10 @@
 """Publishing events to everyone in a room, across every web process.
 
-Each web process keeps one hub per room with viewers on it (chat.hub). With
+The site's one way to send a real-time event: every app publishes through here,
+and this module knows no event types (a frame is a dict with a `type`).
+
+Each web process keeps one hub per room with viewers on it (the room socket's app,
+chat, keeps them in chat.hub and plugs them in with `deliver_locally_with`). With
 Redis, an event is published once on the room's pub/sub channel and every
 process with viewers in that room receives it once: it crosses Redis once per
 process, not once per viewer, and travels already encoded, so the hub writes
@@ -10,7 +14,8 @@ Plain Redis pub/sub rather than the Channels layer: a layer receive costs three
 Redis round trips in a row, each waiting for an event-loop turn that a big
 fan-out makes long, so under load the hub fell behind the room (measured in
 bench/chat_load.py; docs/benchmarks.md). With embedded defaults (no Redis, one
-process) events go straight to this process's hubs.
+process) events go straight to this process's hubs, through the delivery the room
+socket's app registered (`deliver_locally_with`, from its AppConfig.ready()).
 
 Services publish after their transaction commits (`publish_on_commit`), never
 before, so no viewer ever sees an event whose data was rolled back.
@@ -22,6 +27,21 @@ from asgiref.sync import async_to_sync
 
 from livesite.after_commit import after_commit
 from livesite.redis_client import get_redis, get_sync_redis, redis_key
+
+
+async def _nowhere(*args) -> None:
+    """No room socket on this process: nobody to deliver to."""
+
+
+_deliver_to_room = _nowhere
+_deliver_to_users = _nowhere
+
+
+def deliver_locally_with(to_room, to_users) -> None:
+    """Where events go without Redis: `to_room(room_id, payload)` and `to_users(payload)`,
+    both coroutines. The app that owns the room socket registers them once."""
+    global _deliver_to_room, _deliver_to_users
+    _deliver_to_room, _deliver_to_users = to_room, to_users
 
 
 def encode(event: dict) -> str:
@@ -48,9 +68,7 @@ async def apublish_to_user(event: dict) -> None:
     if client is not None:
         await client.publish(users_channel(), payload)
         return
-    from chat.hub import deliver_to_users_in_process
-
-    await deliver_to_users_in_process(payload)
+    await _deliver_to_users(payload)
 
 
 def publish_to_user(event: dict) -> None:
@@ -73,9 +91,7 @@ async def apublish(room_id: int, event: dict) -> None:
     if client is not None:
         await client.publish(room_channel(room_id), payload)
         return
-    from chat.hub import deliver_in_process
-
-    await deliver_in_process(room_id, payload)
+    await _deliver_to_room(room_id, payload)
 
 
 def publish(room_id: int, event: dict) -> None:

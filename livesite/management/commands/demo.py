@@ -1,4 +1,8 @@
-"""`python manage.py demo`: demo accounts and a room for a first look at the site."""
+"""`python manage.py demo`: demo accounts and a room for a first look at the site.
+
+Site-level (it touches accounts, rooms and gifts), so it lives with the project's wiring,
+not inside one of the apps it fills.
+"""
 
 import secrets
 

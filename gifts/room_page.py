@@ -1,0 +1,17 @@
+"""The gift tray on a room's page (registered with rooms.room_page in GiftsConfig.ready)."""
+
+from django.templatetags.static import static
+
+from gifts import services
+
+
+def gift_tray(request, room, signed_in: bool) -> tuple[dict, dict]:
+    context = {
+        "gift_catalog": services.room_catalog(),
+        "leaderboards": services.leaderboard_snapshot(room),
+    }
+    room_config = {
+        "giftAnimations": static("gifts/gift-animations.js"),
+        "balance": services.wallet_of(request.user).coins if signed_in else None,
+    }
+    return context, room_config
