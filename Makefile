@@ -28,6 +28,7 @@ faults:
 
 lint:
 	.venv/bin/ruff check .
+	PYTHONPATH=. .venv/bin/lint-imports
 
 
 worker:
