@@ -5,6 +5,7 @@ Each socket registers with its process's room hub (chat.hub), which owns the
 process's one channel-layer channel, so a socket has no channel of its own.
 """
 
+import functools
 import json
 import logging
 import time
@@ -13,7 +14,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from chat import events, send_buffer, services
+from chat import events, send_buffer, services, socket_frames
 from chat.errors import ChatError, DuplicateMessage, ResumeLimited
 from chat.hub import Viewer, encode, get_process_hub
 from chat.protocol import (
@@ -25,9 +26,6 @@ from chat.protocol import (
     parse_client_frame,
     parse_message_id,
 )
-from moderation import events as moderation_events
-from moderation import services as moderation
-from moderation.errors import ModerationError
 from realtime.direct_send import SCOPE_KEY as DIRECT_SEND
 from realtime.direct_send import websocket_protocol
 
@@ -143,7 +141,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 return
             await self.send_event(events.error(error.code, error.message))
             return
-        handler = getattr(self, "on_" + frame_type.replace(".", "_"))
+        handler = getattr(self, "on_" + frame_type.replace(".", "_"), None)
+        if handler is None:  # a frame another app answers (chat/socket_frames.py)
+            plugged = socket_frames.handler_for(frame_type)
+            if plugged is None:
+                await self.send_event(events.error("unknown_type", f"No one answers {frame_type}."))
+                return
+            handler = functools.partial(plugged, self)
         try:
             await handler(**fields)
         except ChatError as error:
@@ -206,54 +210,3 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def on_ping(self):
         await self.send_event(events.pong())
-
-    async def on_gift_send(self, gift, quantity: int, idempotency_key: str):
-        from gifts.errors import GiftError
-
-        try:
-            receipt = await services.send_gift(self.session, gift, quantity, idempotency_key)
-        except GiftError as error:
-            answer = {**events.error(error.code, error.message), **error.as_dict()}
-            answer.update({"for": "gift.send", "idempotency_key": idempotency_key})
-            await self.send_event(answer)
-            return
-        await self.send_event(events.gift_sent(receipt, idempotency_key))
-
-    # --- moderator tools: each frame calls one moderation service -------------------
-    async def moderate(self, action: str, service, *args, **done) -> None:
-        """Run `service(user, room id, *args)`; answer `mod.done` or an `error` frame."""
-        try:
-            await database_sync_to_async(service)(self.scope["user"], self.session.room_id, *args)
-        except ModerationError as error:
-            await self.send_event(events.error(error.code, error.message, **error.details))
-            return
-        await self.send_event(moderation_events.moderation_done(action, **done))
-
-    async def on_mod_delete(self, id: str):  # the protocol's field name
-        await self.moderate("delete", moderation.delete_message, parse_message_id(id), id=id)
-
-    async def on_mod_timeout(self, user_id: int, minutes: int, reason: str = ""):
-        await self.moderate(
-            "timeout",
-            moderation.timeout_user,
-            user_id,
-            minutes,
-            reason,
-            user_id=user_id,
-            minutes=minutes,
-        )
-
-    async def on_mod_ban(self, user_id: int, reason: str = ""):
-        await self.moderate("ban", moderation.ban_user, user_id, reason, user_id=user_id)
-
-    async def on_mod_unban(self, user_id: int):
-        await self.moderate("unban", moderation.lift_restrictions, user_id, user_id=user_id)
-
-    async def on_mod_slow(self, seconds: int):
-        await self.moderate("slow", moderation.set_slow_mode, seconds, seconds=seconds)
-
-    async def on_mod_clear(self):
-        await self.moderate("clear", moderation.clear_chat)
-
-    async def on_mod_followers_only(self, on: bool):
-        await self.moderate("followers_only", moderation.set_followers_only, on, on=on)

@@ -66,3 +66,10 @@ class SignInToResume(ChatError):
     """History older than what the room holds in memory is for signed-in users only."""
 
     code = "sign_in_required"
+
+
+class MessageHeld(ChatError):
+    """Not a failure: the message is stored, hidden until a moderator approves it
+    (raised by the registered screen, chat/screening.py)."""
+
+    code = "message_held"

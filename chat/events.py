@@ -81,11 +81,6 @@ def slow_mode(seconds: int) -> dict:
     return {"type": "chat.slow_mode", "seconds": seconds}
 
 
-def gift_sent(receipt: dict, idempotency_key: str) -> dict:
-    """The sender's answer to gift.send (gifts.services.GiftReceipt.as_dict())."""
-    return {"type": "gift.sent", **receipt, "idempotency_key": idempotency_key}
-
-
 def error(code: str, message: str, **details) -> dict:
     return {"type": "error", "code": code, "message": message, **details}
 

@@ -15,10 +15,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts import permissions
-from chat import events, limits
+from chat import events, limits, screening
 from chat.errors import (
     DuplicateMessage,
     InvalidMessage,
+    MessageHeld,
     MessagePending,
     NotAllowed,
     NotSignedIn,
@@ -30,9 +31,7 @@ from chat.errors import (
 from chat.ids import next_message_id, timestamp_ms
 from chat.models import ChatMessage, ChatMessageLike, RoomChatSettings
 from chat.writer import get_writer
-from livesite import thread_pools
 from livesite.after_commit import after_commit
-from moderation import gate as moderation
 from realtime.publish import apublish, publish_on_commit
 from rooms.models import Room
 
@@ -130,7 +129,7 @@ async def send_message(session: Session, hub, text: str, nonce: str | None) -> d
         raise NotSignedIn("Log in to chat.")
     text = clean_text(text)
     # Bans, timeouts, followers-only and the real-time filter; a refusal says why.
-    screening = await moderation.screen_message(session, text)
+    screened = await screening.screen().screen_message(session, text)
     if not session.can_chat:
         raise NotAllowed("You cannot chat in this room.")
     message_id = next_message_id()
@@ -142,8 +141,8 @@ async def send_message(session: Session, hub, text: str, nonce: str | None) -> d
         ):
             raise DuplicateMessage(original)
     try:
-        return await _store_and_broadcast(session, hub, screening, message_id, nonce)
-    except moderation.MessageHeld:
+        return await _store_and_broadcast(session, hub, screened, message_id, nonce)
+    except MessageHeld:
         raise  # stored and under review: a resend of this nonce is answered with the hold
     except BaseException:
         if claim:  # not sent after all: the same nonce may try again
@@ -161,7 +160,7 @@ async def _took_over_orphaned_claim(claim: str, original_id: int, message_id: in
     )
 
 
-async def _store_and_broadcast(session: Session, hub, screening, message_id: int, nonce) -> dict:
+async def _store_and_broadcast(session: Session, hub, screened, message_id: int, nonce) -> dict:
     await check_send_rate(session, hub.slow_mode_seconds)
     now = timezone.now()
     message = ChatMessage(
@@ -169,15 +168,15 @@ async def _store_and_broadcast(session: Session, hub, screening, message_id: int
         room_id=session.room_id,
         stream_id=hub.stream_id,
         user_id=session.user_id,
-        text=screening.text,
+        text=screened.text,
         created_at=now,
-        deleted_at=now if screening.held else None,  # held: hidden until a moderator approves
+        deleted_at=now if screened.held else None,  # held: hidden until a moderator approves
     )
     await get_writer().save(message)
     # Held: queued for review, and only the sender hears of it. Else: queued for scoring.
-    await moderation.message_saved(session, message, screening, nonce)
+    await screening.screen().message_saved(session, message, screened, nonce)
     event = events.chat_message(
-        message_id, session.slug, session.user, screening.text, timestamp_ms(message_id), nonce
+        message_id, session.slug, session.user, screened.text, timestamp_ms(message_id), nonce
     )
     await apublish(session.room_id, event)
     return event
@@ -203,7 +202,7 @@ def original_message_event(session: Session, message_id: int, nonce: str) -> dic
             "Your message is still on its way.", nonce=nonce, retry_after=retry_after
         )
     if message.deleted_at is not None:
-        held = moderation.held_again(message_id, nonce)
+        held = screening.screen().held_again(message_id, nonce)
         if held is not None:
             raise held
         return None
@@ -263,7 +262,7 @@ async def add_likes(hub, session: Session, count: int) -> None:
     """Queue `count` hearts; the hub sums them and flushes the total a few times a second."""
     if session.user is None:
         raise NotSignedIn("Log in to send likes.")
-    await moderation.check_not_restricted(session)
+    await screening.screen().check_not_restricted(session)
     if not 1 <= count <= settings.CHAT_LIKES_PER_FRAME:
         raise InvalidMessage(f"Send 1 to {settings.CHAT_LIKES_PER_FRAME} likes at a time.")
     if hub.stream_id is None:
@@ -302,7 +301,7 @@ def like_message(user, room_id: int, message_id: int) -> int:
 async def like_message_async(session: Session, message_id: int) -> int:
     if session.user is None:
         raise NotSignedIn("Log in to like messages.")
-    await moderation.check_not_restricted(session)
+    await screening.screen().check_not_restricted(session)
     wait = await limits.take_token(f"chat-like:{session.user_id}", 2, 10)
     if wait:
         raise RateLimited("You are liking too fast.", retry_after=wait)
@@ -382,29 +381,3 @@ def set_slow_mode(by, room: Room, seconds: int) -> RoomChatSettings:
     )
     publish_on_commit(room.pk, events.slow_mode(seconds))
     return chat_settings
-
-
-def _send_gift(user_id: int, room_id: int, gift, quantity: int, key: str) -> dict:
-    from accounts.models import User
-    from gifts import services as gifts
-
-    sender = User.objects.get(pk=user_id)
-    room = Room.objects.get(pk=room_id)
-    return gifts.send_gift(sender, room, gift, quantity, key).as_dict()
-
-
-async def send_gift(session: Session, gift, quantity: int, idempotency_key: str) -> dict:
-    """Send a gift from the socket; the gifts app does the money, this only adapts."""
-    if session.user is None:
-        raise NotSignedIn("Log in to send gifts.")
-    wait = await limits.take_token(f"gifts:{session.user_id}", 5, 20)
-    if wait:
-        raise RateLimited("You are sending gifts too fast.", retry_after=wait)
-    # Not thread-sensitive: on the one thread Channels gives database work by default, every
-    # send of the process would wait for the one before; on the gift pool's threads concurrent
-    # sends meet in gifts' group commit and share a transaction. Their own pool: a burst of
-    # sends never holds up the origin's file reads (livesite/thread_pools.py).
-    send = database_sync_to_async(
-        _send_gift, thread_sensitive=False, executor=thread_pools.gift_sends()
-    )
-    return await send(session.user_id, session.room_id, gift, quantity, idempotency_key)

@@ -22,6 +22,12 @@ class GiftsConfig(AppConfig):
 
         register_room_page_part("gifts", gift_tray)
 
+        # gift.send on the room socket: chat owns the socket, gifts answers the frame.
+        from chat.socket_frames import register_frame
+        from gifts.room_socket import on_gift_send
+
+        register_frame("gift.send", on_gift_send)
+
         post_save.connect(forget_cached_catalog, sender=Gift, dispatch_uid="gifts-catalog-saved")
         post_delete.connect(
             forget_cached_catalog, sender=Gift, dispatch_uid="gifts-catalog-deleted"

@@ -33,3 +33,8 @@ def gift(send: GiftSend, gift_entry: dict, sender, room_slug: str, totals: dict)
 def leaderboard(room_slug: str, board_page: dict) -> dict:
     """A snapshot of the top of one of the room's boards (`stream` or `broadcaster`)."""
     return {"type": "leaderboard", "room": room_slug, **board_page}
+
+
+def gift_sent(receipt: dict, idempotency_key: str) -> dict:
+    """The sender's answer to gift.send (gifts.services.GiftReceipt.as_dict())."""
+    return {"type": "gift.sent", **receipt, "idempotency_key": idempotency_key}

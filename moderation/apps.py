@@ -19,6 +19,19 @@ class ModerationConfig(AppConfig):
 
         register_room_page_part("moderation", report_form)
 
+        # The mod.* frames of the room socket: chat owns the socket, moderation answers them.
+        from chat.socket_frames import register_frame
+        from moderation.room_socket import FRAMES
+
+        for frame_type, handler in FRAMES.items():
+            register_frame(frame_type, handler)
+
+        # Every chat message passes the gate before it is stored (chat/screening.py).
+        from chat.screening import register_screen
+        from moderation import gate
+
+        register_screen(gate)
+
         # Banned or timed out users may not chat: accounts asks, never imports moderation.
         register_chat_restriction(is_restricted)
 

@@ -1,6 +1,7 @@
 """The moderation gate chat passes on the hot path: restrictions, followers-only, the filter.
 
-chat.services calls `screen_message` before it stores a message, `message_saved`
+This module is the screen chat.services asks (registered in ModerationConfig.ready(),
+chat/screening.py): `screen_message` before it stores a message, `message_saved`
 after, and `check_not_restricted` for likes. Cost per message: one Redis round
 trip (moderation.enforcement: four keys in one MGET, which also carries the
 room's rules token) and the room's compiled filter, held in this process
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from channels.db import database_sync_to_async
 
 from accounts import permissions
+from chat import errors as chat_errors
 from chat.errors import ChatError
 from moderation import conf, enforcement, room_rules
 from moderation.filtering import Verdict
@@ -41,10 +43,8 @@ class MessageBlocked(ChatError):
     code = "message_blocked"
 
 
-class MessageHeld(ChatError):
-    """Not a failure: the message is stored, hidden until a moderator approves it."""
-
-    code = "message_held"
+# chat's, so chat.services knows a held message without importing moderation
+MessageHeld = chat_errors.MessageHeld
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ import threading
 import pytest
 
 from chat import services as chat
+from gifts import room_socket as gift_socket
 from streaming import origin
 
 pytestmark = pytest.mark.django_db  # the send path closes stale connections first
@@ -48,10 +49,10 @@ async def test_a_burst_of_stuck_gift_sends_does_not_hold_up_segments(
     async def no_limit(*args):
         return 0
 
-    monkeypatch.setattr(chat, "_send_gift", stuck_send)
-    monkeypatch.setattr(chat.limits, "take_token", no_limit)
+    monkeypatch.setattr(gift_socket, "_send_gift", stuck_send)
+    monkeypatch.setattr(gift_socket.limits, "take_token", no_limit)
     sends = [
-        asyncio.create_task(chat.send_gift(viewer(n), "rose", 1, f"key-{n}"))
+        asyncio.create_task(gift_socket.send_gift(viewer(n), "rose", 1, f"key-{n}"))
         for n in range(max(settings.GIFTS_SEND_THREADS, DEFAULT_EXECUTOR_THREADS) + 4)
     ]
     try:
