@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import need_service
 from livesite.testing import daphne_server, free_port
 from streaming.tests.test_blocking_reload import live_playlist, publish
 
@@ -40,8 +41,8 @@ def shipped_cache_path(folder: Path) -> str:
 
 @pytest.fixture
 def edge(tmp_path, settings):
-    if not os.path.exists(NGINX):
-        pytest.skip("nginx is not installed (Debian package nginx-light)")
+    # setup.sh installs nginx-light; CI (LIVESITE_REQUIRE_SERVICES=1) fails without it.
+    need_service("nginx", os.path.exists(NGINX), "install the Debian package nginx-light")
     hls_root = tmp_path / "hls"
     folder = hls_root / "alices-room" / "source"
     folder.mkdir(parents=True)

@@ -7,6 +7,7 @@ temporary folder, points the processes under test at it, and kills only that PID
 
 from __future__ import annotations
 
+import abc
 import atexit
 import functools
 import shutil
@@ -33,7 +34,7 @@ def wait_until_listening(port: int, process: subprocess.Popen, timeout: float) -
     raise RuntimeError(f"{process.args[0]} did not listen on {port} within {timeout} s")
 
 
-class PrivateServer:
+class PrivateServer(abc.ABC):
     """A server process that a test may SIGKILL and start again on the same port."""
 
     def __init__(self, folder: Path, port: int) -> None:
@@ -41,8 +42,9 @@ class PrivateServer:
         self.port = port
         self.process: subprocess.Popen | None = None
 
+    @abc.abstractmethod
     def command(self) -> list[str]:
-        raise NotImplementedError
+        """The server's command line (each kind of server says its own)."""
 
     def start(self, timeout: float = 30) -> None:
         with (self.folder / "server.log").open("a") as log:  # the child keeps its own copy
