@@ -54,18 +54,27 @@ def replay_folder(live_folder: Path, stream_id: int) -> Path:
 def make_replay(live_folder: Path, stream_id: int) -> float | None:
     """Build the replay of the stream recorded in `live_folder`; returns its length in
     seconds, or None when nothing was recorded (the stream never produced a segment)."""
-    live_folder = Path(live_folder)
+    return link_recording(live_folder, replay_folder(live_folder, stream_id))
+
+
+def link_recording(
+    live_folder: Path, target: Path, last_seconds: float | None = None
+) -> float | None:
+    """Hard-link the recording in `live_folder` (all of it, or only its last
+    `last_seconds`, as clips do) into `target`: every rendition's segments and VOD
+    playlist, the master playlist and the thumbnail. Built under a temporary name and
+    renamed into place; returns the seconds linked, or None when nothing was recorded."""
+    live_folder, target = Path(live_folder), Path(target)
     master = live_folder / MASTER_PLAYLIST
     if not master.exists():
         return None
-    target = replay_folder(live_folder, stream_id)
-    building = target.with_name(f".{stream_id}.building")
+    building = target.with_name(f".{target.name}.building")
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
     kept_uris, seconds = set(), 0.0
     for uri in _variant_uris(master.read_text()):
         rendition = (live_folder / uri).parent
-        length = _link_rendition(rendition, building / rendition.name)
+        length = _link_rendition(rendition, building / rendition.name, last_seconds)
         if length:
             kept_uris.add(uri)
             seconds = max(seconds, length)
@@ -115,15 +124,32 @@ def _recorded_playlist(source: Path):
     return None
 
 
-def _link_rendition(source: Path, destination: Path) -> float:
-    """Link the rendition's recorded segments and write its VOD playlist; returns the
-    seconds linked (0 when the rendition recorded nothing)."""
+def _last_segments(segments, seconds: float) -> list:
+    """The fewest last segments that hold `seconds`; the first starts no discontinuity."""
+    chosen, total = [], 0.0
+    for segment in reversed(segments):
+        if total >= seconds:
+            break
+        chosen.append(segment)
+        total += segment.duration
+    chosen.reverse()
+    if chosen:
+        chosen[0] = replace(chosen[0], discontinuity=False)
+    return chosen
+
+
+def _link_rendition(source: Path, destination: Path, last_seconds: float | None = None) -> float:
+    """Link the rendition's recorded segments (or the last `last_seconds` of them) and
+    write its VOD playlist; returns the seconds linked (0 when it recorded nothing)."""
     playlist = _recorded_playlist(source)
     if playlist is None:
         return 0.0
+    segments = playlist.segments
+    if last_seconds is not None:
+        segments = _last_segments(segments, last_seconds)
     destination.mkdir(parents=True, exist_ok=True)
     kept, gap = [], False
-    for segment in playlist.segments:
+    for segment in segments:
         try:
             if segment.init and not (destination / segment.init).exists():
                 os.link(source / segment.init, destination / segment.init)
