@@ -93,12 +93,22 @@ def flag_message(message: ChatMessage, score: float, reasons: list[dict], retrac
         message_id=message.pk,
         user_id=message.user_id,
     )
+    changed = created
     if not created:
-        item.score = max(item.score or 0.0, score)
-        item.reasons = [*item.reasons, *reasons]
-        item.save(update_fields=["score", "reasons", "updated_at"])
-    if retract:
+        # A report already opened it, or this is a redelivered batch (a worker died before
+        # acknowledging it): add only what the item does not say yet, so a verdict repeated
+        # changes nothing and is not audited twice.
+        new_reasons = [reason for reason in reasons if reason not in item.reasons]
+        if new_reasons or score > (item.score or 0.0):
+            item.score = max(item.score or 0.0, score)
+            item.reasons = [*item.reasons, *new_reasons]
+            item.save(update_fields=["score", "reasons", "updated_at"])
+            changed = True
+    if retract and message.deleted_at is None:
         chat.retract_message(message)
+        changed = True
+    if not changed:
+        return item
     _queue_changed_on_commit(message.room_id)
     record(
         None,

@@ -5,16 +5,24 @@ Needs a broker and a database the worker process can share (MariaDB):
 """
 
 import asyncio
+import os
+import signal
+import socket
+import time
 
 import pytest
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone
 
+from chat.ids import next_message_id
 from chat.models import ChatMessage
 from conftest import need_service
+from livesite.celery import app
 from livesite.testing import celery_worker
-from moderation.models import ReviewItem
+from moderation import tasks
+from moderation.models import AuditEntry, ReviewItem
 from moderation.tests.conftest import tasks_eager
 
 RAID = "Follow my channel for FREE coins!!! link in bio"
@@ -67,3 +75,85 @@ async def test_a_worker_retracts_a_raid_that_two_viewers_see_disappear(
     assert not await visible.aexists()
     reasons = await database_sync_to_async(list)(ReviewItem.objects.values_list("reason", "source"))
     assert reasons == [("copypasta", "scored")] * 3
+
+
+def wait_for(condition, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def verdicts(messages) -> dict[str, tuple]:
+    """Per message text: (review items, their reasons, audit actions, hidden)."""
+    found = {}
+    for message in messages:
+        items = ReviewItem.objects.filter(message_id=message.pk)
+        actions = AuditEntry.objects.filter(message_id=message.pk).values_list("action", flat=True)
+        found[message.text] = (
+            items.count(),
+            [reason["code"] for item in items for reason in item.reasons],
+            sorted(actions),
+            ChatMessage.objects.get(pk=message.pk).deleted_at is not None,
+        )
+    return found
+
+
+@pytest.mark.faults  # listed in docs/reliability.md's fault-injection table
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_batch_loses_no_verdict_and_repeats_none(
+    worker_services, alice_room, viewers
+):
+    texts = ["review me first", "retract me second", "retract me third", "review me last"]
+    messages = [
+        ChatMessage.objects.create(
+            id=next_message_id(), room=alice_room, user=user, text=text, created_at=timezone.now()
+        )
+        for user, text in zip([*viewers, viewers[0]], texts, strict=True)
+    ]
+    worker_env = {
+        "DJANGO_SETTINGS_MODULE": "moderation.tests.worker_settings",
+        "REDIS_KEY_PREFIX": settings.REDIS_KEY_PREFIX,
+    }
+    with tasks_eager(False), celery_worker(worker_env) as first_queue:
+        name = f"{first_queue}@{socket.gethostname()}"
+        pid = app.control.inspect(destination=[name], timeout=10).stats()[name]["pid"]
+        # Hold the third message's row: the worker scores the batch, settles the first two
+        # messages and waits there, half-way through its batch.
+        with transaction.atomic():
+            ChatMessage.objects.select_for_update().get(pk=messages[2].pk)
+            tasks.score_messages.apply_async(([m.pk for m in messages],), queue=first_queue)
+            wait_for(
+                lambda: (
+                    verdicts(messages[:2])
+                    == {
+                        "review me first": (1, ["scripted"], ["flag"], False),
+                        "retract me second": (1, ["scripted"], ["auto_retract"], True),
+                    }
+                ),
+                30,
+                "the first two messages of the batch",
+            )
+            os.kill(pid, signal.SIGKILL)  # mid-batch: the task is not acknowledged
+            time.sleep(0.5)
+
+        # Another worker takes the dead worker's queue; the broker redelivers the whole batch.
+        with celery_worker(worker_env) as second_queue:
+            second = f"{second_queue}@{socket.gethostname()}"
+            # Broadcasts are pub/sub: one sent before the worker subscribed is lost, so ask again.
+            wait_for(
+                lambda: app.control.add_consumer(
+                    first_queue, destination=[second], reply=True, timeout=2
+                ),
+                30,
+                "the second worker to take the first worker's queue",
+            )
+            wait_for(lambda: verdicts(messages[3:])[texts[3]][0] == 1, 60, "the redelivered batch")
+
+    assert verdicts(messages) == {
+        "review me first": (1, ["scripted"], ["flag"], False),
+        "retract me second": (1, ["scripted"], ["auto_retract"], True),
+        "retract me third": (1, ["scripted"], ["auto_retract"], True),
+        "review me last": (1, ["scripted"], ["flag"], False),
+    }
