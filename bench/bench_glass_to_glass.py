@@ -10,12 +10,17 @@ A headless Chromium on the same machine (same clock) opens the room page, and ev
 from ``Date.now()``. Frames are read at any rendition hls.js picks: the squares are
 40 px wide at 720p, 13 px at 240p, and only their centres are read.
 
-Everything runs from a throw-away SQLite database and HLS folder: ``manage.py ingest``
-and ``daphne livesite.asgi:application`` (DEBUG on, so static files are served), with
-the code under test. ``--baseline PATH`` first runs the same measurement on another
-checkout (e.g. a worktree of the commit before LL-HLS) in the same invocation, so the
-two figures share the machine's load, and prints their ratio: the machine is shared
-and noisy, so only ratios measured side by side mean much.
+Everything runs from a throw-away SQLite database and HLS folder, in production
+settings (DEBUG off, collected static files): ``manage.py ingest`` and ``daphne
+livesite.asgi:application`` behind a private nginx running the checkout's own
+``deploy/nginx.conf`` (its HLS cache and request collapsing; only the listen port, the
+upstream port and the cache folder are the bench's), as the README deploys it.
+``--direct`` skips nginx and opens the page on daphne itself.
+
+``--baseline PATH`` first runs the same measurement on another checkout (e.g. a
+worktree of the commit before LL-HLS) in the same invocation, so the two figures share
+the machine's load, and prints their ratio: the machine is shared and noisy, so only
+ratios measured side by side mean much.
 
     .venv/bin/python bench/bench_glass_to_glass.py --baseline /path/to/old/checkout
     .venv/bin/python bench/bench_glass_to_glass.py --ladder none --seconds 60
@@ -26,7 +31,10 @@ Reports p50/p90 of the latency over ``--seconds`` after ``--warmup``, and stalls
 video's ``waiting`` events once it has played). ``--reconnect`` stops the publisher
 after the warm-up and starts it again 3 s later (within the reconnect grace), then
 measures from 5 s after the restart. ``--extra-rooms N`` adds N more publishing rooms
-on a second ingest with ``--extra-ladder`` (the measured room keeps its ladder).
+on a second ingest with ``--extra-ladder`` (the measured room keeps its ladder). Those
+publishers send a clip encoded once beforehand (``-c copy``, looped in real time), so
+that 19 x264 encoders on the bench's side do not take the cores the server needs; that
+ingest's per-address connection cap is raised to let them all in from 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -34,6 +42,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
+import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -104,6 +115,7 @@ def main() -> None:
     parser.add_argument("--extra-ladder", default="none")
     parser.add_argument("--reconnect", action="store_true")
     parser.add_argument("--port", type=int, default=18500)
+    parser.add_argument("--direct", action="store_true", help="no nginx in front")
     args = parser.parse_args()
     results = []
     for label, root in (("baseline", args.baseline), ("this checkout", ROOT)):
@@ -137,7 +149,11 @@ def measure(root: Path, args) -> dict:
             "LIVESITE_VAR_DIR": folder,
             "HLS_ROOT": f"{folder}/hls",
             "DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3",
-            "DEBUG": "1",
+            "DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "SECURE_SSL_REDIRECT": "0",
+            "SESSION_COOKIE_SECURE": "0",
+            "CSRF_COOKIE_SECURE": "0",
             "LOG_LEVEL": "WARNING",
             "INGEST_RECONNECT_GRACE": "15",
             "REPLAY_RETENTION_HOURS": "0",
@@ -146,14 +162,16 @@ def measure(root: Path, args) -> dict:
         if args.ladder is not None:
             env["TRANSCODER_LADDER"] = args.ladder
 
-        def manage(*arguments: str) -> str:
+        def manage(*arguments: str, **overrides: str) -> str:
             return subprocess.run(
                 [python, "manage.py", *arguments],
-                cwd=root, env=env, check=True, capture_output=True, text=True,
+                cwd=root, env={**env, **overrides}, check=True, capture_output=True,
+                text=True,
             ).stdout.strip()  # fmt: skip
 
         manage("migrate", "-v", "0")
-        manage("demo")
+        manage("collectstatic", "--noinput", "-v", "0")
+        manage("demo", DEBUG="1")  # demo accounts are refused with DEBUG off
         key = manage("room", "key", "demo-live")
         ingest_port, web_port, extra_port = args.port, args.port + 1, args.port + 2
         stack.enter_context(ingest(python, root, env, ingest_port))
@@ -163,14 +181,22 @@ def measure(root: Path, args) -> dict:
             cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         stack.callback(stop, web)
+        page_port = web_port
+        if not args.direct:
+            page_port = args.port + 3
+            stack.enter_context(edge(root, Path(folder), page_port, web_port))
         if args.extra_rooms:
-            extra_env = {**env, "TRANSCODER_LADDER": args.extra_ladder}
+            extra_env = {
+                **env,
+                "TRANSCODER_LADDER": args.extra_ladder,
+                "INGEST_MAX_CONNECTIONS_PER_ADDRESS": str(args.extra_rooms + 4),
+            }
             stack.enter_context(ingest(python, root, extra_env, extra_port))
+            clip = encode_clip(Path(folder) / "clip.flv")
             for number in range(args.extra_rooms):
                 slug = manage("room", "create", "demo_broadcaster", f"Extra room {number}")
                 extra_key = manage("room", "key", slug.split()[-1])
-                publisher = publish(extra_port, extra_key, seconds=3600)
-                stack.callback(stop, publisher)
+                stack.callback(stop, publish_clip(extra_port, extra_key, clip))
         total = args.warmup + args.seconds + (8 if args.reconnect else 0)
         publisher = publish(ingest_port, key, seconds=total + 30)
         stack.callback(lambda: stop(publisher))
@@ -178,7 +204,7 @@ def measure(root: Path, args) -> dict:
         wait_for(master.exists, 60)
         with chromium() as browser:
             page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{web_port}/rooms/demo-live/")
+            page.goto(f"http://127.0.0.1:{page_port}/rooms/demo-live/")
             page.wait_for_function(
                 "() => { const v = document.querySelector('[data-player] video');"
                 " return v && v.currentTime > 0; }",
@@ -217,6 +243,51 @@ def publish(port: int, key: str, seconds: int) -> subprocess.Popen:
         f"rtmp://127.0.0.1:{port}/live/{key}",
     ]  # fmt: skip
     return subprocess.Popen(command, stdin=subprocess.DEVNULL)
+
+
+def encode_clip(path: Path) -> Path:
+    """Ten seconds of 720p30 H.264/AAC with a 2 s GOP, encoded once for every extra room."""
+    subprocess.run(
+        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin",
+         "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-f", "lavfi",
+         "-i", "sine=frequency=440", "-t", "10", "-c:v", "libx264", "-preset", "veryfast",
+         "-g", "60", "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "flv", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def publish_clip(port: int, key: str, clip: Path) -> subprocess.Popen:
+    command = [
+        "ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-re",
+        "-stream_loop", "-1", "-i", str(clip), "-c", "copy", "-f", "flv",
+        f"rtmp://127.0.0.1:{port}/live/{key}",
+    ]  # fmt: skip
+    return subprocess.Popen(command, stdin=subprocess.DEVNULL)
+
+
+@contextlib.contextmanager
+def edge(root: Path, folder: Path, port: int, web_port: int):
+    """The checkout's deploy/nginx.conf on a private port, in front of its daphne."""
+    shipped = (root / "deploy" / "nginx.conf").read_text()
+    shipped = re.sub(r"proxy_cache_path \S+", f"proxy_cache_path {folder}/nginx-cache", shipped)
+    shipped = shipped.replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{web_port};")
+    shipped = re.sub(r"listen 80;", f"listen 127.0.0.1:{port};", shipped)
+    conf = folder / "nginx.conf"
+    conf.write_text(
+        f"daemon off; worker_processes 1; pid {folder}/nginx.pid; error_log {folder}/nginx.log;\n"
+        + ("user root;\n" if os.geteuid() == 0 else "")
+        + "events { worker_connections 1024; }\n"
+        f"http {{ access_log off; client_body_temp_path {folder}/nginx-body;\n"
+        f"proxy_temp_path {folder}/nginx-proxy;\n{shipped}\n}}\n"
+    )
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    process = subprocess.Popen([nginx, "-c", str(conf), "-p", str(folder)])
+    try:
+        wait_for((folder / "nginx.pid").exists, 10)
+        yield process
+    finally:
+        stop(process)
 
 
 def stop(process: subprocess.Popen) -> None:
