@@ -57,11 +57,13 @@ class RuleClassifier:
     """The rules a worker can afford: today's filter, copy-paste raids, the sender's record."""
 
     def score(self, messages: Sequence[MessageContext]) -> list[Score]:
-        return [self._score(context) for context in messages]
+        # One look at each room's rules per batch, not one per message.
+        filters = {room_id: _current_filter(room_id) for room_id in {m.room_id for m in messages}}
+        return [self._score(context, filters[context.room_id]) for context in messages]
 
-    def _score(self, context: MessageContext) -> Score:
+    def _score(self, context: MessageContext, chat_filter) -> Score:
         findings = [(0.0, None)]
-        verdict = _current_filter(context.room_id).check(context.text)
+        verdict = chat_filter.check(context.text)
         if verdict.action in (BLOCK, HOLD):  # the rules changed since it was sent
             reason = verdict.reasons[0]
             findings.append(

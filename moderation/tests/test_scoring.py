@@ -53,6 +53,18 @@ def test_short_common_chat_is_not_a_raid(alice_room, viewers):
 
 
 @pytest.mark.django_db
+def test_a_batch_reads_each_rooms_rules_once_however_long_it_is(
+    alice_room, viewers, django_assert_max_num_queries
+):
+    batch = [say(alice_room, viewers[n % 3], f"nice play number {n}").pk for n in range(60)]
+    # The messages, their neighbours, the senders' records, the room's and the site's rules:
+    # a fixed number of queries, not a few per message.
+    with django_assert_max_num_queries(12):
+        result = tasks.score_messages(batch)
+    assert result == {"scored": 60, "retracted": 0, "flagged": 0}
+
+
+@pytest.mark.django_db
 def test_a_message_matching_a_rule_made_after_it_was_sent_is_retracted(alice_room, alice, bob):
     message = say(alice_room, bob, "the ending is a spoiler")
     services.add_blocked_term(alice, alice_room, "spoiler", "block")
