@@ -15,15 +15,27 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "livesite.settings")
 
 class LivesiteCelery(Celery):
     def send_task(self, name, args=None, kwargs=None, countdown=None, eta=None, **options):
+        quorum = self.conf.task_default_queue_type == "quorum"
         # Native delayed delivery (quorum queues) counts whole seconds and raises ValueError
         # for a countdown under one (kombu calculate_routing_key): wait the full second.
-        if (
-            countdown is not None
-            and 0 < countdown < 1
-            and self.conf.task_default_queue_type == "quorum"
-        ):
+        if countdown is not None and 0 < countdown < 1 and quorum:
             countdown = 1
+        if quorum and (countdown or eta) and not self.conf.task_always_eager:
+            self._prepare_delayed_delivery(options.get("queue"))
         return super().send_task(name, args, kwargs, countdown=countdown, eta=eta, **options)
+
+    def _prepare_delayed_delivery(self, queue) -> None:
+        """Once per queue and process: the delayed-delivery exchanges exist and lead to it,
+        even if no worker has started on this broker yet (livesite.task_queues)."""
+        from livesite.task_queues import prepare_delayed_delivery
+
+        name = getattr(queue, "name", queue) or self.conf.task_default_queue
+        prepared = self.__dict__.setdefault("_delayed_delivery_ready", set())
+        if name in prepared:
+            return
+        with self.connection_for_write() as connection:
+            prepare_delayed_delivery(connection, self.amqp.queues[name])
+        prepared.add(name)
 
 
 app = LivesiteCelery("livesite", amqp="livesite.task_queues:TaskAMQP")

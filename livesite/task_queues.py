@@ -12,6 +12,13 @@ CELERY_DELIVERY_LIMIT redeliveries, or when a task is rejected without requeue, 
 message moves to the `livesite.dead-letter` queue, which no worker consumes: an
 operator inspects it (docs/operations.md).
 
+Delayed tasks (a `countdown`, as moderation scoring and gift statistics use) go through
+the native delayed-delivery exchanges, which Celery declares only when a worker starts.
+A web process that sends one to a broker no worker has set up yet (a fresh RabbitMQ, or
+web processes started before the workers) would have it refused, and the task lost:
+`prepare_delayed_delivery` declares them, and binds the target queue, from the sending
+process too, once per queue.
+
 Queues a process names that are not in `task_queues` (`celery worker -Q name`,
 `apply_async(queue=name)`) are declared with the same arguments: RabbitMQ refuses a
 second declaration of a queue with different arguments, so a worker and a web process
@@ -21,6 +28,10 @@ must agree. That is what `TaskQueues.new_missing` does; Celery's own
 
 from celery.app.amqp import AMQP, Queues
 from kombu import Connection, Exchange, Queue
+from kombu.transport.native_delayed_delivery import (
+    bind_queue_to_native_delayed_delivery_exchange,
+    declare_native_delayed_delivery_exchanges_and_queues,
+)
 
 DEAD_LETTER_EXCHANGE = "livesite.dead-letter"
 DEAD_LETTER_QUEUE = "livesite.dead-letter"
@@ -86,6 +97,14 @@ def quorum_delivery_limit() -> int | None:
 
 class TaskAMQP(AMQP):
     queues_cls = TaskQueues
+
+
+def prepare_delayed_delivery(connection: Connection, queue: Queue) -> None:
+    """Declare the delayed-delivery exchanges and `queue`, bound to them (idempotent)."""
+    declare_native_delayed_delivery_exchanges_and_queues(connection, "quorum")
+    with connection.channel() as channel:
+        queue.bind(channel).declare()
+    bind_queue_to_native_delayed_delivery_exchange(connection, queue)
 
 
 def queue_depths(connection: Connection, names: list[str]) -> dict[str, int]:

@@ -41,13 +41,15 @@ def database_url_of_test_database() -> str | None:
 
 
 @contextmanager
-def celery_worker(extra_env: dict | None = None, ready_timeout: float = 60.0):
+def celery_worker(
+    extra_env: dict | None = None, ready_timeout: float = 60.0, queue: str | None = None
+):
     """A real `celery -A livesite worker` consuming a queue of its own; yields the queue name.
 
-    The queue is private to the test so that a worker left over from another
-    run can never take its tasks.
+    The queue is private to the test (a new name unless `queue` is given) so that a worker
+    left over from another run can never take its tasks.
     """
-    queue = f"test-{uuid.uuid4().hex[:10]}"
+    queue = queue or f"test-{uuid.uuid4().hex[:10]}"
     env = {**os.environ, **(extra_env or {})}
     test_database = database_url_of_test_database()
     if test_database and "DATABASE_URL" not in (extra_env or {}):

@@ -18,6 +18,7 @@ from django.conf import settings
 from kombu import Connection
 
 from conftest import need_service
+from livesite.celery import LivesiteCelery
 from livesite.task_queues import DEAD_LETTER_QUEUE, task_queue
 from livesite.testing import celery_worker
 
@@ -64,7 +65,7 @@ def rabbitmq_vhost(settings):
 
 def rabbit_app(url: str, queue: str) -> Celery:
     """A Celery client configured as the web processes are with CELERY_BROKER_URL=amqp://."""
-    app = Celery("livesite-rabbitmq-test", amqp="livesite.task_queues:TaskAMQP")
+    app = LivesiteCelery("livesite-rabbitmq-test", amqp="livesite.task_queues:TaskAMQP")
     app.conf.update(
         broker_url=url,
         result_backend=settings.CELERY_RESULT_BACKEND,
@@ -110,12 +111,25 @@ def test_a_poison_message_goes_to_the_dead_letter_queue(rabbitmq_vhost):
     assert message.headers["task"] == "livesite.no_such_task"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_delayed_task_sent_before_any_worker_started_is_run_when_one_starts(rabbitmq_vhost):
+    """Web processes queue scoring and statistics with a countdown; on a broker no worker
+    has set up yet, the delayed-delivery exchanges did not exist and the task was refused."""
+    _vhost, url = rabbitmq_vhost
+    queue = f"test-{uuid.uuid4().hex[:10]}"
+    app = rabbit_app(url, queue)
+    result = app.send_task("livesite.ping", args=["sent early"], queue=queue, countdown=1)
+    with celery_worker({"CELERY_BROKER_URL": url}, queue=queue):
+        assert result.get(timeout=30) == "sent early"
+
+
 def test_a_countdown_under_a_second_waits_a_second_on_quorum_queues(monkeypatch):
     """Native delayed delivery counts whole seconds; kombu refuses 0 < countdown < 1."""
     from livesite.celery import app
 
     sent = {}
     monkeypatch.setattr(Celery, "send_task", lambda self, name, *a, **kw: sent.update(kw))
+    monkeypatch.setattr(LivesiteCelery, "_prepare_delayed_delivery", lambda self, queue: None)
     monkeypatch.setitem(app.conf, "task_default_queue_type", "quorum")
     app.send_task("moderation.score_messages", ([1],), countdown=0.25)
     assert sent["countdown"] == 1
