@@ -38,10 +38,11 @@ from prometheus_client import Counter as MetricCounter
 
 from chat import events, send_buffer
 from chat.protocol import CLOSE_SLOW_CONSUMER
-from livesite.redis_client import new_client
+from livesite.redis_client import data_url, is_cluster, new_client
 from realtime import presence
 from realtime.direct_send import is_open, send_prepared
 from realtime.publish import apublish, encode, room_channel, room_of_channel, users_channel
+from realtime.sharded_pubsub import ShardedSubscription
 
 log = logging.getLogger(__name__)
 FEED_DROPS = MetricCounter(
@@ -339,7 +340,8 @@ async def _close_quietly(viewer: Viewer, code: int) -> None:
 class RoomFeed:
     """This process's subscription to the rooms it has viewers in: Redis pub/sub.
 
-    One connection for the process. redis-py re-subscribes by itself when it
+    One connection for the process (on a Redis Cluster, sharded pub/sub: one per master
+    serving its rooms, realtime.sharded_pubsub). redis-py re-subscribes by itself when it
     reconnects; what was published while the connection was down is lost to
     pub/sub, so after a reconnect `caught_up` is called to fetch it (the hub
     reads the rooms' missed messages from the database).
@@ -351,8 +353,11 @@ class RoomFeed:
         self._deliver_to_users = deliver_to_users
         # Reads wait in get_message's own timeout; the socket timeout bounds every other
         # call, and health checks ping the idle connection so a dead one is noticed.
-        self._client = new_client(settings.REDIS_URL, asyncio_client=True)
-        self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        self._client = new_client(data_url(), asyncio_client=True)
+        if is_cluster(self._client):
+            self._pubsub = ShardedSubscription(self._client)
+        else:
+            self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
 
     async def subscribe(self, room_id: int) -> None:
         await self._pubsub.subscribe(room_channel(room_id))
@@ -431,7 +436,7 @@ class ProcessHub:
                 loop.create_task(self._every(PRESENCE_INTERVAL, self._presence_tick)),
                 loop.create_task(self._every(LIKES_INTERVAL, self._likes_tick)),
             ]
-            if settings.REDIS_URL:
+            if data_url():
                 self.feed = RoomFeed(self.deliver, self.catch_up, self.deliver_to_users)
                 await self.feed.subscribe_users()
                 self._tasks.append(loop.create_task(self.feed.run(), name="hub-feed"))

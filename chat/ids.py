@@ -54,13 +54,12 @@ _generator: IdGenerator | None = None
 
 
 def _process_number() -> int:
-    from django.conf import settings
 
-    if not settings.REDIS_URL:
+    from livesite.redis_client import data_url, new_client
+
+    if not data_url():
         return 0
-    from livesite.redis_client import new_client
-
-    client = new_client(settings.REDIS_URL)
+    client = new_client(data_url())
     try:
         return int(client.incr("livesite:chat:process-number"))
     finally:

@@ -7,10 +7,8 @@ ZREVRANGE for a page, rebuilt from the database when missing. Without Redis
 the database answers directly from its (stream, like_count) index.
 """
 
-from django.conf import settings
-
 from chat.models import ChatMessage
-from livesite.redis_client import new_client, redis_key
+from livesite.redis_client import get_sync_redis, redis_key
 
 TOP_TTL_SECONDS = 7 * 24 * 3600
 
@@ -20,25 +18,23 @@ def _key(stream_id: int) -> str:
 
 
 def _client():
-    return new_client(settings.REDIS_URL) if settings.REDIS_URL else None
+    return get_sync_redis()
 
 
 def record_like(stream_id: int, message_id: int) -> None:
     client = _client()
     if client is None:
         return
-    with client:
-        if client.exists(_key(stream_id)):
-            client.zincrby(_key(stream_id), 1, message_id)
-        else:
-            rebuild(stream_id, client)
+    if client.exists(_key(stream_id)):
+        client.zincrby(_key(stream_id), 1, message_id)
+    else:
+        rebuild(stream_id, client)
 
 
 def forget(stream_id: int, message_id: int) -> None:
     client = _client()
     if client is not None:
-        with client:
-            client.zrem(_key(stream_id), message_id)
+        client.zrem(_key(stream_id), message_id)
 
 
 def rebuild(stream_id: int, client=None) -> int:
@@ -65,10 +61,9 @@ def top_message_ids(stream_id: int, offset: int, limit: int) -> list[int] | None
     client = _client()
     if client is None:
         return None
-    with client:
-        if not client.exists(_key(stream_id)):
-            rebuild(stream_id, client)
-        return [int(m) for m in client.zrevrange(_key(stream_id), offset, offset + limit - 1)]
+    if not client.exists(_key(stream_id)):
+        rebuild(stream_id, client)
+    return [int(m) for m in client.zrevrange(_key(stream_id), offset, offset + limit - 1)]
 
 
 def top_messages(stream_id: int, offset: int, limit: int) -> list[ChatMessage]:

@@ -46,7 +46,9 @@ class Board:
         return "sender_id" if self.kind in (STREAM, BROADCASTER) else "recipient_id"
 
     def key(self) -> str:
-        return f"{conf.leaderboard_key_prefix()}:{self.kind}:{self.ident}"
+        # The board's own hash tag: `rebuild` RENAMEs a temporary key over it, and on a
+        # Redis Cluster both keys of a RENAME must be in one slot.
+        return f"{conf.leaderboard_key_prefix()}:{{{self.kind}:{self.ident}}}"
 
     def sends(self):
         if self.kind == STREAM:

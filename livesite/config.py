@@ -24,6 +24,9 @@ BROKER_SCHEMES = REDIS_SCHEMES | {"amqp", "amqps", "pyamqp", "memory", "sentinel
 # REDIS_URL when Redis is reached through Sentinel (built by settings from REDIS_SENTINELS
 # and REDIS_SENTINEL_MASTER): redis+sentinel://host:port,host:port/<master>/<db>.
 SENTINEL_SCHEME = "redis+sentinel"
+# The Redis Cluster that holds the site's data (built by settings from REDIS_CLUSTER_NODES):
+# redis+cluster://host:port,host:port (the nodes to start from; the cluster names the rest).
+CLUSTER_SCHEME = "redis+cluster"
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -91,7 +94,8 @@ def env_cidrs(name: str, default: list[str]) -> list[str]:
 
 
 def env_sentinels(name: str) -> list[tuple[str, int]]:
-    """REDIS_SENTINELS: host:port pairs, comma-separated ([::1]:26379 for IPv6)."""
+    """REDIS_SENTINELS or REDIS_CLUSTER_NODES: host:port pairs, comma-separated
+    ([::1]:26379 for IPv6)."""
     sentinels = []
     for item in env_list(name):
         host, _, port = item.rpartition(":")
@@ -107,6 +111,23 @@ def env_sentinels(name: str) -> list[tuple[str, int]]:
 def sentinel_url(sentinels: list[tuple[str, int]], master: str, db: int) -> str:
     hosts = ",".join(f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in sentinels)
     return f"{SENTINEL_SCHEME}://{hosts}/{master}/{db}"
+
+
+def cluster_url(nodes: list[tuple[str, int]]) -> str:
+    hosts = ",".join(f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in nodes)
+    return f"{CLUSTER_SCHEME}://{hosts}"
+
+
+def parse_cluster_url(url: str) -> list[tuple[str, int]] | None:
+    """The start-up nodes of a redis+cluster:// URL; None for any other URL."""
+    scheme, _, rest = url.partition("://")
+    if scheme != CLUSTER_SCHEME:
+        return None
+    nodes = []
+    for item in rest.rstrip("/").split(","):
+        host, _, port = item.rpartition(":")
+        nodes.append((host.strip("[]"), int(port)))
+    return nodes
 
 
 def parse_sentinel_url(url: str) -> tuple[list[tuple[str, int]], str, int] | None:

@@ -73,6 +73,42 @@ def check_sentinel_quorum() -> None:
         raise SentinelQuorumLost(f"{agreeing} of {len(settings.REDIS_SENTINELS)} sentinels")
 
 
+class RedisClusterTrouble(Exception):
+    """The Redis Cluster cannot serve every slot, or no node of it answers."""
+
+
+def check_redis_cluster() -> None:
+    """The first node of REDIS_CLUSTER_NODES that answers must say cluster_state:ok: a
+    cluster that lost a master with no replica to promote (or a majority of masters)
+    says fail and refuses every command, and the answer names what it counts."""
+    errors = []
+    for host, port in settings.REDIS_CLUSTER_NODES:
+        client = redis.Redis(
+            host,
+            port,
+            password=settings.REDIS_PASSWORD or None,
+            socket_timeout=CHECK_TIMEOUT_SECONDS / 2,
+            socket_connect_timeout=CHECK_TIMEOUT_SECONDS / 2,
+        )
+        try:
+            info = client.cluster("info")
+        except redis.RedisError as error:
+            errors.append(f"{host}:{port} {type(error).__name__}")
+            continue
+        finally:
+            client.close()
+        if info.get("cluster_state") != "ok":
+            raise RedisClusterTrouble(
+                f"cluster_state:{info.get('cluster_state')} (node {host}:{port}: "
+                f"{info.get('cluster_slots_ok')} of 16384 slots ok, "
+                f"{info.get('cluster_slots_fail')} failed, "
+                f"{info.get('cluster_slots_pfail')} possibly failing; "
+                f"{info.get('cluster_size')} masters serving slots)"
+            )
+        return
+    raise RedisClusterTrouble("no cluster node answers: " + ", ".join(errors))
+
+
 def check_channel_layer() -> None:
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
@@ -107,6 +143,8 @@ def configured_checks() -> dict:
         if settings.REDIS_SENTINELS:
             checks["redis_sentinel_quorum"] = check_sentinel_quorum
         checks["channel_layer"] = check_channel_layer
+    if settings.REDIS_CLUSTER_NODES:
+        checks["redis_cluster"] = check_redis_cluster
     if settings.CELERY_BROKER_URL and not settings.CELERY_TASK_ALWAYS_EAGER:
         checks["celery_broker"] = check_celery_broker
     return checks
@@ -130,7 +168,7 @@ def readyz(request):
         except Exception as error:
             log.warning("readiness check %s failed: %s", name, type(error).__name__)
             results[name] = {"ok": False, "error": type(error).__name__}
-            if isinstance(error, read_replica.ReplicaTrouble):
+            if isinstance(error, (read_replica.ReplicaTrouble, RedisClusterTrouble)):
                 results[name]["detail"] = str(error)
             (degraded if name in DEGRADING_CHECKS else failed).append(name)
         else:

@@ -18,6 +18,16 @@ redis-py's Sentinel `master_for`: every new connection asks the sentinels where
 the master is, a connection that fails is dropped, and the retry policy below
 lets a command ride out the seconds a failover takes. Each change of master a
 process sees counts in `livesite_redis_master_changes_total`.
+
+A redis+cluster:// URL (settings REDIS_CLUSTER_NODES) gives redis-py's RedisCluster,
+which follows MOVED and ASK redirects and re-reads the slot map after a resharding or a
+failover; `data_url()` names it (or REDIS_URL without a cluster) for every data client.
+The channel layer and Celery stay on REDIS_URL (settings). On a cluster, keys a script,
+a transaction or a blocking pop touch together must share a slot: `room_tag` and
+`user_tag` give them one hash tag, and `read_many` reads keys of different slots
+(MGET itself would be refused with CROSSSLOT). Redirects and lost connections count in
+`livesite_redis_cluster_errors_total`, through the clients' own error-metric hook (a
+private method of redis-py 8's RedisCluster; without it the counter stays at 0).
 """
 
 import asyncio
@@ -25,15 +35,18 @@ import weakref
 
 import redis
 import redis.asyncio as aioredis
+import redis.asyncio.cluster as aiocluster
 import redis.asyncio.sentinel as aiosentinel
+import redis.cluster as cluster
 import redis.sentinel as sentinel
 from django.conf import settings
 from prometheus_client import Counter
 from redis.backoff import ExponentialBackoff
+from redis.exceptions import AskError, ClusterDownError, MovedError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from livesite.config import parse_sentinel_url
+from livesite.config import parse_cluster_url, parse_sentinel_url
 
 MASTER_CHANGES = Counter(
     "livesite_redis_master_changes_total",
@@ -43,6 +56,15 @@ RECONNECTS = Counter(
     "livesite_redis_sentinel_lookups_total",
     "Times a Redis connection asked the sentinels for the master (new or reconnecting)",
 )
+
+CLUSTER_ERRORS = Counter(
+    "livesite_redis_cluster_errors_total",
+    "Redis Cluster redirects and failures the clients rode out (moved, ask: a resharding or "
+    "failover; connection: a node lost; cluster_down, try_again: slots briefly unserved)",
+    ["kind"],
+)
+for _kind in ("moved", "ask", "connection", "cluster_down", "try_again"):
+    CLUSTER_ERRORS.labels(_kind)
 
 _clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis]" = (
     weakref.WeakKeyDictionary()
@@ -91,14 +113,84 @@ def failover_retry(retry_class):
     return retry_class(ExponentialBackoff(cap=1.0, base=0.05), 8)
 
 
+def _count_cluster_error(error: Exception) -> None:
+    if isinstance(error, MovedError):
+        kind = "moved"
+    elif isinstance(error, AskError):
+        kind = "ask"
+    elif isinstance(error, ClusterDownError):
+        kind = "cluster_down"
+    elif isinstance(error, TryAgainError):
+        kind = "try_again"
+    elif isinstance(error, (RedisConnectionError, RedisTimeoutError, OSError)):
+        kind = "connection"
+    else:
+        return
+    CLUSTER_ERRORS.labels(kind).inc()
+
+
+class _Cluster(cluster.RedisCluster):
+    def _record_error_metric(self, error, *args, **kwargs):
+        _count_cluster_error(error)
+        return super()._record_error_metric(error, *args, **kwargs)
+
+
+class _AsyncCluster(aiocluster.RedisCluster):
+    async def _record_error_metric(self, error, *args, **kwargs):
+        _count_cluster_error(error)
+        return await super()._record_error_metric(error, *args, **kwargs)
+
+
+def is_cluster(client) -> bool:
+    return isinstance(client, (cluster.RedisCluster, aiocluster.RedisCluster))
+
+
+def _new_cluster_client(nodes, asyncio_client: bool, options: dict):
+    if asyncio_client:
+        from redis.asyncio.retry import Retry
+
+        client_class, node_class = _AsyncCluster, aiocluster.ClusterNode
+    else:
+        from redis.retry import Retry
+
+        client_class, node_class = _Cluster, cluster.ClusterNode
+    # The same patience as through Sentinel: a failover takes a node timeout and a vote.
+    options.setdefault("retry", failover_retry(Retry))
+    options.setdefault("password", settings.REDIS_PASSWORD or None)
+    return client_class(startup_nodes=[node_class(host, port) for host, port in nodes], **options)
+
+
+def data_url() -> str:
+    """Where the site's data lives: the cluster when there is one, else REDIS_URL."""
+    return settings.REDIS_CLUSTER_URL or settings.REDIS_URL
+
+
+def room_tag(room_id) -> str:
+    """A hash tag putting every key of one room in one cluster slot."""
+    return f"{{room:{room_id}}}"
+
+
+def user_tag(user_id) -> str:
+    return f"{{user:{user_id}}}"
+
+
+def read_many(client, keys: list):
+    """GET of several keys: one MGET, or on a cluster one per slot, pipelined by node."""
+    return client.mget_nonatomic(keys) if is_cluster(client) else client.mget(keys)
+
+
 def sentinel_options() -> dict:
     """Options for the connections to the sentinels themselves."""
     return client_options(password=settings.REDIS_SENTINEL_PASSWORD or None)
 
 
 def new_client(url: str, *, asyncio_client: bool = False, **options):
-    """A new client for `url`: redis://, rediss://, unix:// or redis+sentinel://."""
+    """A new client for `url`: redis://, rediss://, unix://, redis+sentinel:// or
+    redis+cluster://."""
     options = client_options(**options)
+    nodes = parse_cluster_url(url)
+    if nodes is not None:
+        return _new_cluster_client(nodes, asyncio_client, options)
     target = parse_sentinel_url(url)
     if target is None:
         module = aioredis if asyncio_client else redis
@@ -139,19 +231,20 @@ def sentinel_pool(url: str, **options) -> redis.ConnectionPool:
 
 
 def get_redis() -> aioredis.Redis | None:
-    if not settings.REDIS_URL:
+    """This loop's client for the site's data (`data_url`), or None without Redis."""
+    url = data_url()
+    if not url:
         return None
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
     if client is None:
-        client = new_client(settings.REDIS_URL, asyncio_client=True)
-        _clients[loop] = client
+        client = _clients[loop] = new_client(url, asyncio_client=True)
     return client
 
 
 def get_sync_redis(url: str | None = None, *, decode_responses: bool = False) -> redis.Redis | None:
-    """The blocking client for `url` (by default REDIS_URL), or None when it is empty."""
-    url = settings.REDIS_URL if url is None else url
+    """The blocking client for `url` (by default `data_url()`), or None when it is empty."""
+    url = data_url() if url is None else url
     if not url:
         return None
     client = _sync_clients.get((url, decode_responses))

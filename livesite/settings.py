@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from livesite.config import (
     BROKER_SCHEMES,
     REDIS_SCHEMES,
+    cluster_url,
     development_secret_key,
     env_bool,
     env_cidrs,
@@ -168,6 +169,18 @@ if REDIS_SENTINELS:
     REDIS_URL = sentinel_url(REDIS_SENTINELS, REDIS_SENTINEL_MASTER, REDIS_SENTINEL_DB)
 elif REDIS_SENTINEL_MASTER:
     raise ImproperlyConfigured("REDIS_SENTINEL_MASTER needs REDIS_SENTINELS")
+# Redis Cluster for the site's data: cache and sessions, presence, rate limits, leaderboards,
+# top comments, live locks and room events (sharded pub/sub). channels_redis and Celery's
+# Redis transport speak to one Redis only, so the channel layer (and Celery, unless
+# CELERY_BROKER_URL names RabbitMQ) stay on REDIS_URL or REDIS_SENTINELS, which must be set
+# too. REDIS_PASSWORD is the cluster nodes' password as well. docs/operations.md.
+REDIS_CLUSTER_NODES = env_sentinels("REDIS_CLUSTER_NODES")
+REDIS_CLUSTER_URL = cluster_url(REDIS_CLUSTER_NODES) if REDIS_CLUSTER_NODES else ""
+if REDIS_CLUSTER_NODES and not REDIS_URL:
+    raise ImproperlyConfigured(
+        "REDIS_CLUSTER_NODES needs REDIS_URL or REDIS_SENTINELS as well: the channel layer "
+        "and Celery's Redis cannot use a cluster"
+    )
 REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "livesite")
 # Every Redis client gets these (livesite.redis_client.client_options): a call to a Redis
 # that hangs fails in seconds instead of holding a request, the chat feed or the live lock
@@ -214,7 +227,8 @@ if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "livesite.cache.RedisCache",
-            "LOCATION": [REDIS_URL],  # a list: a sentinel address holds commas
+            # A list: a sentinel or cluster address holds commas.
+            "LOCATION": [REDIS_CLUSTER_URL or REDIS_URL],
             "KEY_PREFIX": REDIS_KEY_PREFIX,
             "OPTIONS": REDIS_CLIENT_OPTIONS,
         }
@@ -325,7 +339,9 @@ if GIFTS_BROADCASTER_SHARE_PERCENT > 100:
 GIFTS_COMBO_WINDOW_SECONDS = env_int("GIFTS_COMBO_WINDOW_SECONDS", 5, minimum=1)
 GIFTS_EARNINGS_SLOTS = env_int("GIFTS_EARNINGS_SLOTS", 16, minimum=1)
 GIFTS_CATALOG_CACHE_SECONDS = env_int("GIFTS_CATALOG_CACHE_SECONDS", 5, minimum=0)
-GIFTS_LEADERBOARD_REDIS_URL = env_str("GIFTS_LEADERBOARD_REDIS_URL", REDIS_URL)
+GIFTS_LEADERBOARD_REDIS_URL = env_str(
+    "GIFTS_LEADERBOARD_REDIS_URL", REDIS_CLUSTER_URL or REDIS_URL
+)
 GIFTS_LEADERBOARD_PUBLISH_INTERVAL = env_int("GIFTS_LEADERBOARD_PUBLISH_INTERVAL", 2, minimum=1)
 GIFTS_LEADERBOARD_ROOM_SIZE = env_int("GIFTS_LEADERBOARD_ROOM_SIZE", 10, minimum=1)
 GIFTS_LEADERBOARD_RECONCILE_MINUTES = env_int("GIFTS_LEADERBOARD_RECONCILE_MINUTES", 10, minimum=1)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import redis
 
-from livesite.redis_client import get_redis, get_sync_redis, redis_key
+from livesite.redis_client import get_redis, get_sync_redis, read_many, redis_key
 from moderation import conf
 
 SITE = "site"
@@ -145,7 +145,7 @@ async def alookup(room_id: int, user_id: int) -> Lookup:
     """The rules tokens and the user's restriction in the room: one Redis round trip."""
     client = get_redis()
     keys = _keys(room_id, user_id)
-    values = await client.mget(keys) if client is not None else _local.get_many(keys)
+    values = await read_many(client, keys) if client is not None else _local.get_many(keys)
     return _lookup(values)
 
 
@@ -158,7 +158,7 @@ def lookup_many(pairs: list[tuple[int, int]]) -> list[Lookup]:
     """`lookup` for several (room id, user id), in one round trip (a batch of gift sends)."""
     client = _sync_redis()
     keys = [key for room_id, user_id in pairs for key in _keys(room_id, user_id)]
-    values = client.mget(keys) if client is not None else _local.get_many(keys)
+    values = read_many(client, keys) if client is not None else _local.get_many(keys)
     return [_lookup(values[index : index + 4]) for index in range(0, len(values), 4)]
 
 

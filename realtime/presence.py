@@ -8,7 +8,9 @@ a heartbeat. Snapshots expire, so a process that dies drops out of every room
 within CHAT_PRESENCE_TTL seconds without anyone cleaning up after it.
 
 With Redis: a set of process ids per room, and one hash per (room, process)
-with an expiry. Without Redis (embedded defaults, one process): a dict.
+with an expiry, all under the room's hash tag so that on a Redis Cluster the
+pipelines that write and read them go to one node. Without Redis (embedded
+defaults, one process): a dict.
 A user connected through two processes is counted once per process.
 
 Pages that list many rooms (the directory's cards) need only each room's total,
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from livesite.redis_client import get_redis, get_sync_redis, redis_key
+from livesite.redis_client import get_redis, get_sync_redis, read_many, redis_key, room_tag
 
 
 def snapshot_ttl() -> int:
@@ -58,11 +60,11 @@ _local_counts: dict[int, tuple[int, float]] = {}  # room id -> (viewers, expires
 
 
 def _procs_key(room_id: int) -> str:
-    return redis_key("presence", room_id, "procs")
+    return redis_key("presence", room_tag(room_id), "procs")
 
 
 def _snapshot_key(room_id: int, process_id: str) -> str:
-    return redis_key("presence", room_id, "proc", process_id)
+    return redis_key("presence", room_tag(room_id), "proc", process_id)
 
 
 async def write_snapshot(room_id: int, process_id: str, snapshot: Snapshot) -> None:
@@ -135,7 +137,7 @@ async def _read_redis_snapshots(client, room_id: int) -> list[Snapshot]:
 
 
 def _viewers_key(room_id: int) -> str:
-    return redis_key("presence", room_id, "viewers")
+    return redis_key("presence", room_tag(room_id), "viewers")
 
 
 async def write_viewer_count(room_id: int, viewers: int) -> None:
@@ -148,7 +150,8 @@ async def write_viewer_count(room_id: int, viewers: int) -> None:
 
 
 def viewer_counts(room_ids) -> dict[int, int]:
-    """How many watch each room (0 for a room nobody watches): one MGET, for sync code."""
+    """How many watch each room (0 for a room nobody watches): one MGET (one per node on
+    a cluster), for sync code."""
     room_ids = list(room_ids)
     if not room_ids:
         return {}
@@ -160,7 +163,7 @@ def viewer_counts(room_ids) -> dict[int, int]:
             viewers, expires_at = _local_counts.get(room_id, (0, now))
             counts[room_id] = viewers if expires_at > now else 0
         return counts
-    values = client.mget([_viewers_key(room_id) for room_id in room_ids])
+    values = read_many(client, [_viewers_key(room_id) for room_id in room_ids])
     return {
         room_id: int(value) if value is not None else 0
         for room_id, value in zip(room_ids, values, strict=True)

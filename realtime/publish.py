@@ -17,6 +17,10 @@ bench/chat_load.py; docs/benchmarks.md). With embedded defaults (no Redis, one
 process) events go straight to this process's hubs, through the delivery the room
 socket's app registered (`deliver_locally_with`, from its AppConfig.ready()).
 
+On a Redis Cluster (settings REDIS_CLUSTER_NODES) events go by sharded pub/sub
+(SPUBLISH): a room's channel lives on the master serving its slot, and only that
+master carries its events (realtime.sharded_pubsub subscribes).
+
 Services publish after their transaction commits (`publish_on_commit`), never
 before, so no viewer ever sees an event whose data was rolled back.
 """
@@ -26,7 +30,7 @@ import json
 from asgiref.sync import async_to_sync
 
 from livesite.after_commit import after_commit
-from livesite.redis_client import get_redis, get_sync_redis, redis_key
+from livesite.redis_client import get_redis, get_sync_redis, is_cluster, redis_key
 
 
 async def _nowhere(*args) -> None:
@@ -42,6 +46,12 @@ def deliver_locally_with(to_room, to_users) -> None:
     both coroutines. The app that owns the room socket registers them once."""
     global _deliver_to_room, _deliver_to_users
     _deliver_to_room, _deliver_to_users = to_room, to_users
+
+
+def _publisher(client, pipe=None):
+    """PUBLISH, or SPUBLISH on a cluster (of `pipe`, a pipeline of `client`, if given)."""
+    target = client if pipe is None else pipe
+    return target.spublish if is_cluster(client) else target.publish
 
 
 def encode(event: dict) -> str:
@@ -66,7 +76,7 @@ async def apublish_to_user(event: dict) -> None:
     payload = encode(event)
     client = get_redis()
     if client is not None:
-        await client.publish(users_channel(), payload)
+        await _publisher(client)(users_channel(), payload)
         return
     await _deliver_to_users(payload)
 
@@ -77,7 +87,7 @@ def publish_to_user(event: dict) -> None:
     if client is None:
         async_to_sync(apublish_to_user)(event)
         return
-    client.publish(users_channel(), encode(event))
+    _publisher(client)(users_channel(), encode(event))
 
 
 def publish_to_user_on_commit(event: dict) -> None:
@@ -89,7 +99,7 @@ async def apublish(room_id: int, event: dict) -> None:
     payload = encode(event)
     client = get_redis()
     if client is not None:
-        await client.publish(room_channel(room_id), payload)
+        await _publisher(client)(room_channel(room_id), payload)
         return
     await _deliver_to_room(room_id, payload)
 
@@ -100,7 +110,7 @@ def publish(room_id: int, event: dict) -> None:
     if client is None:
         async_to_sync(apublish)(room_id, event)  # hand it to the server's own loop
         return
-    client.publish(room_channel(room_id), encode(event))
+    _publisher(client)(room_channel(room_id), encode(event))
 
 
 def publish_many(events: list[tuple[int, dict]]) -> None:
@@ -111,8 +121,9 @@ def publish_many(events: list[tuple[int, dict]]) -> None:
             publish(room_id, event)
         return
     pipe = client.pipeline(transaction=False)
+    publish_one = _publisher(client, pipe)
     for room_id, event in events:
-        pipe.publish(room_channel(room_id), encode(event))
+        publish_one(room_channel(room_id), encode(event))
     pipe.execute()
 
 

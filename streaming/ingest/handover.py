@@ -48,6 +48,12 @@ def _key(*parts) -> str:
     return redis_key("whip", *parts)
 
 
+def _queue_key(*parts) -> str:
+    # An ingest pops its own queue and the shared one in one BLPOP: on a Redis Cluster
+    # both must be in one slot, so every queue shares one hash tag.
+    return _key("{queues}", *parts)
+
+
 async def answer_request(whip, request: dict) -> dict:
     """Run one handed-over request on this ingest; the reply is JSON-ready."""
     if request.get("op") == "publish":
@@ -108,7 +114,7 @@ async def hand_over(request: dict, session_id: str = "", ingest_id: str = "") ->
         return await task
     reply_key = _key("reply", secrets.token_hex(12))
     deadline = time.time() + HANDOVER_SECONDS
-    queue = _key("ingest", ingest_id) if ingest_id else _key("offers")
+    queue = _queue_key("ingest", ingest_id) if ingest_id else _queue_key("offers")
     await client.rpush(queue, json.dumps({**request, "reply": reply_key, "deadline": deadline}))
     while time.time() < deadline:
         # Short blocking pops: the shared client's socket timeout (REDIS_SOCKET_TIMEOUT).
@@ -131,10 +137,11 @@ class Handover:
 
     async def start(self) -> None:
         global _local_publishers
-        from django.conf import settings
 
         _local_publishers = self.whip
-        if settings.REDIS_URL:
+        from livesite.redis_client import data_url
+
+        if data_url():
             self._loop_task = asyncio.create_task(self._take_requests())
 
     async def close(self) -> None:
@@ -147,15 +154,14 @@ class Handover:
 
     async def _take_requests(self) -> None:
         import redis.asyncio as redis
-        from django.conf import settings
 
-        from livesite.redis_client import client_options, new_client
+        from livesite.redis_client import client_options, data_url, new_client
 
         # A client of its own: a blocking pop must not hold up the ingest's other calls.
         # Its socket timeout must outlast a pop's own (POP_SECONDS).
         timeout = max(client_options().get("socket_timeout") or 0, POP_SECONDS + 5)
-        client = new_client(settings.REDIS_URL, asyncio_client=True, socket_timeout=timeout)
-        queues = [_key("ingest", self.whip.ingest_id), _key("offers")]
+        client = new_client(data_url(), asyncio_client=True, socket_timeout=timeout)
+        queues = [_queue_key("ingest", self.whip.ingest_id), _queue_key("offers")]
         try:
             while True:
                 try:

@@ -14,7 +14,8 @@ while the first still streams. The renewal that checks its token settles it: at 
 next renewal (a third of the lock's lifetime) the first ingest finds the other's token,
 gets 0, and drops its publisher (streaming.ingest.service); the newer holder carries the
 larger fence, which the ingest logs. To make that window rare, an acquisition through
-Sentinel waits briefly (WAIT) for a replica to confirm the lock. See
+Sentinel or on a Redis Cluster waits briefly (WAIT) for a replica to confirm the lock.
+On a cluster the lock and its fence share the room's hash tag (the scripts touch both). See
 docs/reliability.md, "Redis Sentinel failover".
 """
 
@@ -67,12 +68,13 @@ class LiveLock(Protocol):
 class RedisLiveLock:
     def __init__(self, url: str, prefix: str, ttl_seconds: float) -> None:
         from livesite.config import parse_sentinel_url
-        from livesite.redis_client import new_client
+        from livesite.redis_client import is_cluster, new_client
 
         # Timeouts well inside the lock's lifetime: a hung Redis fails the renewal, it
         # does not stall the ingest's loop past the moment the lock expires.
         self._redis = new_client(url, asyncio_client=True)
-        self._replicated = parse_sentinel_url(url) is not None
+        self._cluster = is_cluster(self._redis)
+        self._replicated = self._cluster or parse_sentinel_url(url) is not None
         self._prefix = prefix
         self._ttl_ms = int(ttl_seconds * 1000)
         self._acquire = self._redis.register_script(_ACQUIRE)
@@ -80,12 +82,12 @@ class RedisLiveLock:
         self._release = self._redis.register_script(_RELEASE)
 
     def _keys(self, room_id: int) -> list[str]:
-        return [_redis_key(self._prefix, room_id), f"{self._prefix}:live-lock:fence:{room_id}"]
+        return [_redis_key(self._prefix, room_id), _fence_key(self._prefix, room_id)]
 
     async def acquire(self, room_id: int, token: str) -> int:
         fence = int(await self._acquire(keys=self._keys(room_id), args=[token, self._ttl_ms]))
         if fence and self._replicated:
-            replicas = await self._redis.execute_command("WAIT", 1, REPLICA_WAIT_MS)
+            replicas = await self._wait_for_replica(room_id)
             if not replicas:
                 logger.warning(
                     "room %s: live lock (fence %s) not yet on a replica; a failover now "
@@ -94,6 +96,13 @@ class RedisLiveLock:
                     fence,
                 )
         return fence
+
+    async def _wait_for_replica(self, room_id: int) -> int:
+        if not self._cluster:
+            return await self._redis.execute_command("WAIT", 1, REPLICA_WAIT_MS)
+        # On a cluster, WAIT on the master that holds the room's slot (WAIT has no key).
+        node = self._redis.get_node_from_key(self._keys(room_id)[0])
+        return await self._redis.execute_command("WAIT", 1, REPLICA_WAIT_MS, target_nodes=node)
 
     async def renew(self, room_id: int, token: str) -> int:
         # If Redis lost the key (restart, failover) and nobody took it, take it back.
@@ -107,7 +116,24 @@ class RedisLiveLock:
 
 
 def _redis_key(prefix: str, room_id: int) -> str:
-    return f"{prefix}:live-lock:room:{room_id}"
+    # The lock and its fence share the room's hash tag: the scripts touch both, and on a
+    # Redis Cluster a script's keys must live in one slot.
+    from livesite.redis_client import room_tag
+
+    return f"{prefix}:live-lock:{room_tag(room_id)}"
+
+
+def _fence_key(prefix: str, room_id: int) -> str:
+    from livesite.redis_client import room_tag
+
+    return f"{prefix}:live-lock:fence:{room_tag(room_id)}"
+
+
+def live_lock_key(room_id: int) -> str:
+    """The Redis key of a room's live lock (tests and operators read it)."""
+    from django.conf import settings
+
+    return _redis_key(settings.REDIS_KEY_PREFIX, room_id)
 
 
 _local_locks: weakref.WeakSet[LocalLiveLock] = weakref.WeakSet()
@@ -148,12 +174,12 @@ def live_locks_kept_for() -> float:
     ends (the live ingest takes it back within a third of a lifetime)."""
     from django.conf import settings
 
-    from livesite.redis_client import get_sync_redis
+    from livesite.redis_client import get_sync_redis, is_cluster
 
     client = get_sync_redis()
     if client is None:
         return float("inf")
-    if settings.REDIS_SENTINELS:
+    if settings.REDIS_SENTINELS or is_cluster(client):  # a cluster promotes replicas too
         return 0.0
     return float(client.info("server")["uptime_in_seconds"])
 

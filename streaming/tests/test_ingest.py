@@ -6,6 +6,7 @@ import pytest
 
 from rooms import services
 from rooms.models import Room, Stream, StreamIncident
+from streaming.ingest.live_lock import live_lock_key
 from streaming.replays import replay_folder
 from streaming.tests.live_ingest import ffmpeg_publish, ingest_process, wait_for
 from streaming.transcoder.tests.hls_inspection import (
@@ -206,7 +207,7 @@ def test_an_ingest_that_lost_its_live_lock_drops_its_publisher(
         try:
             wait_for(lambda: room_status(alice_room) == "live", timeout=20)
             client = redis.Redis.from_url(redis_url)
-            key = f"{settings.REDIS_KEY_PREFIX}:live-lock:room:{alice_room.pk}"
+            key = live_lock_key(alice_room.pk)
             held = client.get(key).decode()
             fence = int(held.split(":")[0])
             client.set(key, f"{fence + 1}:another-ingest", px=10_000)

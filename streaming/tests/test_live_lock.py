@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from streaming.ingest.live_lock import LocalLiveLock, RedisLiveLock
+from streaming.ingest.live_lock import LocalLiveLock, RedisLiveLock, live_lock_key
 
 
 @pytest.fixture(params=["local", "redis"])
@@ -81,7 +81,7 @@ async def test_a_lock_lost_in_a_failover_goes_to_the_newer_holder(settings, redi
     lock = RedisLiveLock(redis_url, settings.REDIS_KEY_PREFIX, 5.0)
     mine = await lock.acquire(11, "mine")
     client = redis.Redis.from_url(redis_url)
-    await client.delete(f"{settings.REDIS_KEY_PREFIX}:live-lock:room:11")  # lost with the master
+    await client.delete(live_lock_key(11))  # lost with the master
     theirs = await lock.acquire(11, "theirs")
     assert theirs > mine
     assert await lock.renew(11, "mine") == 0
@@ -98,7 +98,7 @@ async def test_a_malformed_lock_value_is_nobody_s_lock(value, settings, redis_ur
 
     lock = RedisLiveLock(redis_url, settings.REDIS_KEY_PREFIX, 5.0)
     client = redis.Redis.from_url(redis_url)
-    key = f"{settings.REDIS_KEY_PREFIX}:live-lock:room:12"
+    key = live_lock_key(12)
     await client.set(key, value, px=5000)
     assert await lock.acquire(12, "mine") == 0
     assert await lock.renew(12, "mine") == 0

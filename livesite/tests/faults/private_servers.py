@@ -201,9 +201,9 @@ def private_primary_and_replica():
 SENTINEL_TEST_PORTS = range(19000, 19100)
 
 
-def _free_ports(count: int) -> list[int]:
+def _free_ports(count: int, block: range = SENTINEL_TEST_PORTS) -> list[int]:
     found = []
-    for port in SENTINEL_TEST_PORTS:
+    for port in block:
         with socket.socket() as probe:
             # As redis-server binds: a port left in TIME_WAIT by a killed server is free.
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -214,7 +214,7 @@ def _free_ports(count: int) -> list[int]:
         found.append(port)
         if len(found) == count:
             return found
-    raise RuntimeError(f"not {count} free ports in {SENTINEL_TEST_PORTS}")
+    raise RuntimeError(f"not {count} free ports in {block}")
 
 
 class PrivateRedisNode(PrivateServer):
@@ -343,6 +343,146 @@ class PrivateSentinelSet:
 def private_sentinel_set(password: str = ""):
     folder = Path(tempfile.mkdtemp(prefix="livesite-sentinel-"))
     servers = PrivateSentinelSet(folder, password)
+    try:
+        servers.start()
+        yield servers
+    finally:
+        servers.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# The Redis Cluster tests' block of ports (apart from the Sentinel test's and PRIVATE_PORTS).
+CLUSTER_TEST_PORTS = range(26000, 26100)
+
+
+class PrivateClusterNode(PrivateRedisNode):
+    """A redis-server in cluster mode, keeping nothing on disk but its nodes.conf."""
+
+    NODE_TIMEOUT_MS = 1000  # a silent master is failed over after about two of these
+
+    def command(self) -> list[str]:
+        return [
+            *super().command(), "--cluster-enabled", "yes",
+            "--cluster-config-file", str(self.folder / "nodes.conf"),
+            "--cluster-node-timeout", str(self.NODE_TIMEOUT_MS),
+            "--cluster-replica-validity-factor", "0",  # any replica may take over
+        ]  # fmt: skip
+
+
+class PrivateRedisCluster:
+    """Three masters with a replica each, made with `redis-cli --cluster create`."""
+
+    def __init__(self, folder: Path, masters: int = 3, replicas: int = 1, password: str = ""):
+        ports = _free_ports(masters * (1 + replicas), CLUSTER_TEST_PORTS)
+        self.password = password
+        self.replicas = replicas
+        self.nodes = [
+            PrivateClusterNode(folder / str(port), port, password=password) for port in ports
+        ]
+
+    @property
+    def env(self) -> dict[str, str]:
+        """REDIS_CLUSTER_NODES naming every node (clients need only one that answers)."""
+        return {
+            "REDIS_CLUSTER_NODES": ",".join(f"127.0.0.1:{n.port}" for n in self.nodes),
+            "REDIS_PASSWORD": self.password,
+        }
+
+    @property
+    def url(self) -> str:
+        from livesite.config import cluster_url
+
+        return cluster_url([("127.0.0.1", n.port) for n in self.nodes])
+
+    def cli(self, *arguments: str, timeout: float = 60) -> str:
+        auth = ["-a", self.password, "--no-auth-warning"] if self.password else []
+        return subprocess.run(
+            ["redis-cli", *auth, *arguments],
+            check=True, capture_output=True, text=True, timeout=timeout,
+        ).stdout  # fmt: skip
+
+    def client(self, port: int):
+        import redis
+
+        return redis.Redis("127.0.0.1", port, password=self.password or None, socket_timeout=2)
+
+    def node(self, port: int) -> PrivateClusterNode:
+        return next(n for n in self.nodes if n.port == port)
+
+    def start(self) -> None:
+        for node in self.nodes:
+            node.start()
+        addresses = [f"127.0.0.1:{n.port}" for n in self.nodes]
+        self.cli("--cluster", "create", *addresses, "--cluster-replicas", str(self.replicas),
+                 "--cluster-yes")  # fmt: skip
+        self.wait_until_ok(30)
+
+    def cluster_info(self, port: int) -> dict:
+        return self.client(port).cluster("info")
+
+    def wait_until_ok(self, timeout: float, without: tuple[int, ...] = ()) -> None:
+        """Every live node says cluster_state:ok and sees every slot served (and, with
+        replicas, every master's replica linked)."""
+        import redis
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                alive = [n for n in self.nodes if n.port not in without]
+                if all(self.cluster_info(n.port)["cluster_state"] == "ok" for n in alive):
+                    return
+            except redis.RedisError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"the private cluster was not ok within {timeout} s")
+
+    def masters(self) -> dict[int, list[int]]:
+        """Each live master's port and the ports of its live replicas."""
+        import redis
+
+        for node in self.nodes:
+            try:
+                lines = self.client(node.port).execute_command("CLUSTER", "NODES")
+            except redis.RedisError:
+                continue
+            if isinstance(lines, bytes):
+                lines = lines.decode()
+            rows = [line.split() for line in lines.strip().splitlines()]
+            live = [r for r in rows if "fail" not in r[2] and "fail?" not in r[2]]
+            ids = {r[0]: int(r[1].split("@")[0].rsplit(":", 1)[1]) for r in live}
+            found = {ids[r[0]]: [] for r in live if "master" in r[2] and r[8:]}
+            for r in live:
+                if "slave" in r[2] and ids.get(r[3]) in found:
+                    found[ids[r[3]]].append(ids[r[0]])
+            return found
+        raise RuntimeError("no cluster node answers")
+
+    def master_of_slot(self, slot: int) -> int:
+        import redis
+
+        for node in self.nodes:
+            try:
+                slots = self._slots(node.port)
+            except redis.RedisError:
+                continue
+            for start, end, master in slots:
+                if start <= slot <= end:
+                    return master
+        raise RuntimeError(f"no master serves slot {slot}")
+
+    def _slots(self, port: int) -> list[tuple[int, int, int]]:
+        rows = self.client(port).execute_command("CLUSTER", "SLOTS")
+        return [(int(r[0]), int(r[1]), int(r[2][1])) for r in rows]
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+
+@contextmanager
+def private_redis_cluster(password: str = ""):
+    folder = Path(tempfile.mkdtemp(prefix="livesite-cluster-"))
+    servers = PrivateRedisCluster(folder, password=password)
     try:
         servers.start()
         yield servers

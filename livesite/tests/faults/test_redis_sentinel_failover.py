@@ -19,13 +19,13 @@ import urllib.request
 
 import pytest
 import redis
-from django.conf import settings
 
 from chat.models import ChatMessage
 from conftest import need_service
 from livesite.testing import daphne_server
 from rooms import services as rooms
 from rooms.models import Room
+from streaming.ingest.live_lock import live_lock_key
 from streaming.tests.live_ingest import ffmpeg_publish, ingest_process, wait_for
 
 from .conftest import LOAD_ENV
@@ -109,9 +109,7 @@ def test_master_failover_loses_no_acknowledged_message_coin_or_live_room(
                     ready = json.loads(fetch(server.url + "/readyz"))
                     metrics = fetch(server.url + "/metrics")
                 promoted = servers.master_port()
-                lock_on_new_master = redis.Redis("127.0.0.1", promoted).get(
-                    f"{settings.REDIS_KEY_PREFIX}:live-lock:room:{room.pk}"
-                )
+                lock_on_new_master = redis.Redis("127.0.0.1", promoted).get(live_lock_key(room.pk))
                 status, stream_after = Room.objects.values_list("status", "current_stream_id").get(
                     pk=room.pk
                 )

@@ -42,6 +42,8 @@ class Command(BaseCommand):
 
 
 def _live_lock(ttl: float):
-    if settings.REDIS_URL:
-        return RedisLiveLock(settings.REDIS_URL, settings.REDIS_KEY_PREFIX, ttl)
+    from livesite.redis_client import data_url
+
+    if data_url():
+        return RedisLiveLock(data_url(), settings.REDIS_KEY_PREFIX, ttl)
     return LocalLiveLock(ttl)
