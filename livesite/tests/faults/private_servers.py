@@ -480,9 +480,9 @@ class PrivateRedisCluster:
 
 
 @contextmanager
-def private_redis_cluster(password: str = ""):
+def private_redis_cluster(password: str = "", replicas: int = 1):
     folder = Path(tempfile.mkdtemp(prefix="livesite-cluster-"))
-    servers = PrivateRedisCluster(folder, password=password)
+    servers = PrivateRedisCluster(folder, replicas=replicas, password=password)
     try:
         servers.start()
         yield servers

@@ -179,6 +179,29 @@ def test_room_keys_share_the_room_s_slot(settings):
     assert len({key_slot(key.encode()) for key in room_keys}) == 1
 
 
+def test_readyz_names_a_failed_cluster(db, client, settings):
+    """A master with no replica dies: the cluster says fail, and /readyz names it."""
+    import time
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with private_redis_cluster(replicas=0) as servers:
+        cluster_settings(settings, servers)
+        healthy = client.get("/readyz").json()
+        servers.nodes[0].kill()
+        deadline = time.monotonic() + 15
+        while servers.cluster_info(servers.nodes[1].port)["cluster_state"] == "ok":
+            assert time.monotonic() < deadline, "the cluster never noticed"
+            time.sleep(0.1)
+        settings.REDIS_CLUSTER_NODES = settings.REDIS_CLUSTER_NODES[1:]  # a live node first
+        response = client.get("/readyz")
+    forget_clients(servers.url)
+    assert healthy["checks"]["redis_cluster"]["ok"] is True, healthy
+    assert response.status_code == 503
+    body = response.json()
+    assert body["failed"] == ["redis_cluster"]
+    assert body["checks"]["redis_cluster"]["detail"].startswith("cluster_state:fail")
+
+
 def fetch(url: str) -> str:
     try:
         with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 -- loopback
