@@ -242,3 +242,54 @@ def test_sentinels_configure_every_redis_user():
     assert lines[3:6] == ["livesite", "livesite", "livesite"]
     assert lines[6] == "['redis+sentinel://s1:26379,s2:26380,[::1]:26381/livesite/0']"
     assert lines[7] == "django.contrib.sessions.backends.cached_db"
+
+
+@pytest.mark.parametrize(
+    ("env", "error"),
+    [
+        (
+            {"REDIS_CLUSTER_NODES": "a:7000"},
+            "REDIS_CLUSTER_NODES needs REDIS_URL or REDIS_SENTINELS",
+        ),
+        (
+            {"REDIS_CLUSTER_NODES": "a:7000,b", "REDIS_URL": "redis://h/0"},
+            "REDIS_CLUSTER_NODES must be host:port pairs",
+        ),
+    ],
+)
+def test_a_half_or_malformed_cluster_configuration_stops_start_up(env, error):
+    result = start_django(**env)
+    assert result.returncode != 0
+    assert error in result.stderr
+
+
+def test_a_cluster_holds_the_data_and_the_channel_layer_stays_on_redis_url():
+    probe = (
+        "from django.conf import settings as s;"
+        "print(s.REDIS_CLUSTER_URL); print(s.CACHES['default']['LOCATION']);"
+        "print(s.GIFTS_LEADERBOARD_REDIS_URL);"
+        "print(s.CHANNEL_LAYERS['default']['CONFIG']['hosts'][0]['address']);"
+        "print(s.CELERY_BROKER_URL)"
+    )
+    env = {
+        "REDIS_CLUSTER_NODES": "c1:7000, c2:7001,[::1]:7002",
+        "REDIS_URL": "redis://layer:6379/0",
+    }
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS", "CELERY"))}
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "livesite.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    cluster = "redis+cluster://c1:7000,c2:7001,[::1]:7002"
+    assert result.stdout.splitlines() == [
+        cluster,
+        f"['{cluster}']",
+        cluster,
+        "redis://layer:6379/0",
+        "redis://layer:6379/0",
+    ]

@@ -201,16 +201,23 @@ def private_primary_and_replica():
 SENTINEL_TEST_PORTS = range(19000, 19100)
 
 
-def _free_ports(count: int, block: range = SENTINEL_TEST_PORTS) -> list[int]:
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        # As redis-server binds: a port left in TIME_WAIT by a killed server is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_ports(count: int, block: range = SENTINEL_TEST_PORTS, bus_offset: int = 0) -> list[int]:
+    """`count` free ports of `block` (each with its port + `bus_offset` free too)."""
     found = []
     for port in block:
-        with socket.socket() as probe:
-            # As redis-server binds: a port left in TIME_WAIT by a killed server is free.
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
+        if not _port_is_free(port) or (bus_offset and not _port_is_free(port + bus_offset)):
+            continue
         found.append(port)
         if len(found) == count:
             return found
@@ -351,8 +358,10 @@ def private_sentinel_set(password: str = ""):
         shutil.rmtree(folder, ignore_errors=True)
 
 
-# The Redis Cluster tests' block of ports (apart from the Sentinel test's and PRIVATE_PORTS).
+# The Redis Cluster tests' block of ports (apart from the Sentinel test's and PRIVATE_PORTS),
+# and of their cluster bus ports (by default a node's port + 10000, outside the block).
 CLUSTER_TEST_PORTS = range(26000, 26100)
+CLUSTER_BUS_OFFSET = 500
 
 
 class PrivateClusterNode(PrivateRedisNode):
@@ -364,6 +373,7 @@ class PrivateClusterNode(PrivateRedisNode):
         return [
             *super().command(), "--cluster-enabled", "yes",
             "--cluster-config-file", str(self.folder / "nodes.conf"),
+            "--cluster-port", str(self.port + CLUSTER_BUS_OFFSET),
             "--cluster-node-timeout", str(self.NODE_TIMEOUT_MS),
             "--cluster-replica-validity-factor", "0",  # any replica may take over
         ]  # fmt: skip
@@ -373,7 +383,7 @@ class PrivateRedisCluster:
     """Three masters with a replica each, made with `redis-cli --cluster create`."""
 
     def __init__(self, folder: Path, masters: int = 3, replicas: int = 1, password: str = ""):
-        ports = _free_ports(masters * (1 + replicas), CLUSTER_TEST_PORTS)
+        ports = _free_ports(masters * (1 + replicas), CLUSTER_TEST_PORTS, CLUSTER_BUS_OFFSET)
         self.password = password
         self.replicas = replicas
         self.nodes = [

@@ -24,7 +24,7 @@ from chat.tests.test_gifts_socket import (  # noqa: F401 -- they run again on th
     rose,
     test_a_gift_charges_once_and_animates_for_the_room,
 )
-from chat.tests.test_socket import (  # noqa: F401
+from chat.tests.test_socket import (
     test_a_message_reaches_everyone_and_acknowledges_the_sender,
     test_a_viewer_is_greeted_with_history_and_counts,
 )
@@ -239,38 +239,44 @@ def test_chat_survives_a_resharding_and_a_failed_master(shared_services, alice_r
 
             await asyncio.gather(*(one(client) for client in clients))
 
-        async def after(step):
-            running = asyncio.create_task(chat(5))
+        async def back_after(step) -> float:
+            """Seconds from `step` (run under chat) to the next acknowledged message."""
+            running = asyncio.create_task(chat(4))
             await asyncio.sleep(1)
+            started = loop.time()
             await loop.run_in_executor(None, step)
-            moment = loop.time()
             await running
             await asyncio.gather(*(client.settle(timeout=10) for client in clients))
-            return moment
+            later = [t for client in clients for t in client.ack_times if t > started + 0.2]
+            return (min(later) - started) if later else float("inf")
 
         await chat(1)
-        resharded_at = await after(lambda: move_slot(servers, slot))
-        killed_at = await after(lambda: kill_master_of(servers, slot))
+        gaps = [
+            await back_after(lambda: move_slot(servers, slot)),
+            await back_after(lambda: kill_master_of(servers, slot)),
+        ]
         await chat(1.5)  # after both: does each side still hear the other?
         await asyncio.gather(*(client.settle(timeout=10) for client in clients))
         await asyncio.sleep(1)
         for client in clients:
             await client.close()
-        return clients, resharded_at, killed_at
+        return clients, gaps
 
     with private_redis_cluster() as servers:
         first_master = servers.master_of_slot(slot)
         env = {**LOAD_ENV, **servers.env, "REDIS_URL": django_settings.REDIS_URL}
         try:
             with daphne_server(env) as one, daphne_server(env) as other:
-                clients, resharded_at, killed_at = asyncio.run(scenario([one, other], servers))
+                clients, gaps = asyncio.run(scenario([one, other], servers))
                 ready = json.loads(fetch(one.url + "/readyz"))
                 metrics = fetch(one.url + "/metrics")
         finally:
             forget_clients(servers.url)
         new_master = servers.master_of_slot(slot)
 
+    print(f"acknowledged again {gaps[0]:.2f} s after the resharding, {gaps[1]:.2f} s after a kill")
     assert new_master != first_master
+    assert max(gaps) < BACK_WITHIN_SECONDS
     assert ready["checks"]["redis_cluster"]["ok"] is True, ready
     assert "livesite_redis_cluster_errors_total" in metrics
     assert sum(client.unacknowledged for client in clients) == 0
@@ -282,6 +288,9 @@ def test_chat_survives_a_resharding_and_a_failed_master(shared_services, alice_r
         last = list(sender.acked_messages.values())[-5:]
         for viewer in clients[1 - n % 2 :: 2]:
             assert set(last) <= viewer.seen_ids, (n, clients.index(viewer))
+
+
+BACK_WITHIN_SECONDS = 10
 
 
 def move_slot(servers, slot: int) -> None:
