@@ -218,7 +218,8 @@ def test_chat_survives_a_resharding_and_a_failed_master(shared_services, alice_r
     viewers see the other's messages after both."""
     need_service("redis-server", shutil.which("redis-server") is not None, "a cluster is started")
     room = alice_room
-    slot = key_slot(room_channel(room.pk).encode())
+    channel = room_channel(room.pk)
+    slot = key_slot(channel.encode())
 
     async def scenario(web, servers):
         loop = asyncio.get_running_loop()
@@ -251,23 +252,25 @@ def test_chat_survives_a_resharding_and_a_failed_master(shared_services, alice_r
             return (min(later) - started) if later else float("inf")
 
         await chat(1)
+        subscribers = [await loop.run_in_executor(None, shard_subscribers, servers, channel)]
         gaps = [
             await back_after(lambda: move_slot(servers, slot)),
             await back_after(lambda: kill_master_of(servers, slot)),
         ]
         await chat(1.5)  # after both: does each side still hear the other?
         await asyncio.gather(*(client.settle(timeout=10) for client in clients))
+        subscribers.append(await loop.run_in_executor(None, shard_subscribers, servers, channel))
         await asyncio.sleep(1)
         for client in clients:
             await client.close()
-        return clients, gaps
+        return clients, gaps, subscribers
 
     with private_redis_cluster() as servers:
         first_master = servers.master_of_slot(slot)
         env = {**LOAD_ENV, **servers.env, "REDIS_URL": django_settings.REDIS_URL}
         try:
             with daphne_server(env) as one, daphne_server(env) as other:
-                clients, gaps = asyncio.run(scenario([one, other], servers))
+                clients, gaps, subscribers = asyncio.run(scenario([one, other], servers))
                 ready = json.loads(fetch(one.url + "/readyz"))
                 metrics = fetch(one.url + "/metrics")
         finally:
@@ -277,6 +280,9 @@ def test_chat_survives_a_resharding_and_a_failed_master(shared_services, alice_r
     print(f"acknowledged again {gaps[0]:.2f} s after the resharding, {gaps[1]:.2f} s after a kill")
     assert new_master != first_master
     assert max(gaps) < BACK_WITHIN_SECONDS
+    # Sharded pub/sub: both processes listen on the master serving the room's slot, the
+    # first one and, after the move and the failover, the one serving it now.
+    assert subscribers == [2, 2]
     assert ready["checks"]["redis_cluster"]["ok"] is True, ready
     assert "livesite_redis_cluster_errors_total" in metrics
     assert sum(client.unacknowledged for client in clients) == 0
@@ -291,6 +297,13 @@ def test_chat_survives_a_resharding_and_a_failed_master(shared_services, alice_r
 
 
 BACK_WITHIN_SECONDS = 10
+
+
+def shard_subscribers(servers, channel: str) -> int:
+    """Subscribers of a shard channel on the master serving its slot."""
+    master = servers.master_of_slot(key_slot(channel.encode()))
+    reply = servers.client(master).execute_command("PUBSUB", "SHARDNUMSUB", channel)
+    return int(reply[1])
 
 
 def move_slot(servers, slot: int) -> None:
