@@ -345,3 +345,44 @@ def kill_master_of(servers, slot: int) -> None:
         assert time.monotonic() < deadline, "no replica took over"
         time.sleep(0.1)
     servers.wait_until_ok(20, without=(master,))
+
+
+@pytest.mark.media
+@pytest.mark.django_db(transaction=True)
+def test_an_ingest_keeps_its_live_lock_on_the_cluster_and_drops_a_stolen_one(
+    tmp_path, redis_cluster, alice, alice_room
+):
+    """`manage.py ingest` on the cluster: the room goes live, the lock outlives its own
+    lifetime through renewals (its scripts run on the slot of the room's tag), and when
+    another ingest's lock replaces it (a failover that lost it) the publisher is dropped."""
+    import time
+
+    from rooms import services as rooms
+    from rooms.models import Room
+    from streaming.ingest.live_lock import live_lock_key
+    from streaming.tests.live_ingest import ffmpeg_publish, ingest_process, wait_for
+
+    need_service("ffmpeg", shutil.which("ffmpeg") is not None, "the publisher")
+    key = rooms.rotate_stream_key(alice_room, alice)
+
+    def status():
+        return Room.objects.values_list("status", flat=True).get(pk=alice_room.pk)
+
+    client = redis_client.new_client(redis_cluster.url)
+    env = {**redis_cluster.env, "INGEST_LOCK_TTL": "3"}
+    with ingest_process(tmp_path, env) as ingest:
+        publisher = ffmpeg_publish(ingest.url(key), seconds=30)
+        try:
+            wait_for(lambda: status() == "live", timeout=20)
+            time.sleep(3.5)  # past the lock's lifetime: only renewals keep it
+            assert status() == "live"
+            held = client.get(live_lock_key(alice_room.pk)).decode()
+            fence = int(held.split(":")[0])
+            client.set(live_lock_key(alice_room.pk), f"{fence + 1}:another", px=10_000)
+            wait_for(lambda: "live lock lost" in ingest.log_text(), timeout=5)
+            assert publisher.wait(timeout=10) is not None
+        finally:
+            publisher.kill()
+            publisher.wait(timeout=10)
+            client.close()
+    assert fence >= 1
