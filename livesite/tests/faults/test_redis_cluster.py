@@ -76,6 +76,11 @@ def cluster_settings(settings, servers) -> None:
     settings.CACHES = caches
 
 
+def need_cluster_binaries() -> None:
+    for binary in ("redis-server", "redis-cli"):
+        need_service(binary, shutil.which(binary) is not None, "a private cluster is started")
+
+
 def forget_clients(url: str) -> None:
     for key in [key for key in redis_client._sync_clients if key[0] == url]:
         redis_client._sync_clients.pop(key).close()
@@ -83,7 +88,7 @@ def forget_clients(url: str) -> None:
 
 @pytest.fixture(scope="module")
 def redis_cluster():
-    need_service("redis-server", shutil.which("redis-server") is not None, "a cluster is started")
+    need_cluster_binaries()
     need_service("Redis (REDIS_URL)", bool(django_settings.REDIS_URL), "the channel layer")
     with private_redis_cluster(password=PASSWORD) as servers:
         yield servers
@@ -222,7 +227,7 @@ def test_chat_survives_a_resharding_and_a_failed_master(shared_services, alice_r
     room's channel and keys moves to another master, and after the master then serving it
     is killed and its replica takes over. Nothing acknowledged is lost, and each process's
     viewers see the other's messages after both."""
-    need_service("redis-server", shutil.which("redis-server") is not None, "a cluster is started")
+    need_cluster_binaries()
     room = alice_room
     channel = room_channel(room.pk)
     slot = key_slot(channel.encode())
