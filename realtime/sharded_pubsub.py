@@ -24,6 +24,7 @@ import logging
 
 import redis.asyncio as aioredis
 from django.conf import settings
+from redis.exceptions import RedisClusterException
 
 from livesite.redis_client import client_options
 
@@ -63,10 +64,9 @@ class ShardedSubscription:
 
     async def unsubscribe(self, channel: str) -> None:
         self._channels.discard(channel)
-        if not self._broken:
-            pubsub = self._nodes.get(self._node_name(channel))
-            if pubsub is not None:
-                await self._guarded(pubsub.sunsubscribe(channel))
+        async with self._changing:
+            if not self._broken:
+                await self._guarded(self._sunsubscribe(channel))
 
     async def get_message(self, timeout: float) -> dict | None:
         """The next message (type "message", as plain pub/sub says), or None after
@@ -98,12 +98,14 @@ class ShardedSubscription:
     async def _guarded(self, call) -> None:
         try:
             await call
-        except (OSError, aioredis.RedisError):
+        except (OSError, aioredis.RedisError, RedisClusterException):
             log.warning("sharded subscription failed; resubscribing at the next read")
             self._broken = True
 
-    def _node_name(self, channel: str) -> str:
-        return self._cluster.get_node_from_key(channel).name
+    async def _sunsubscribe(self, channel: str) -> None:
+        pubsub = self._nodes.get(self._cluster.get_node_from_key(channel).name)
+        if pubsub is not None:
+            await pubsub.sunsubscribe(channel)
 
     async def _ssubscribe(self, channel: str) -> None:
         node = self._cluster.get_node_from_key(channel)
