@@ -242,3 +242,16 @@ def test_sentinels_configure_every_redis_user():
     assert lines[3:6] == ["livesite", "livesite", "livesite"]
     assert lines[6] == "['redis+sentinel://s1:26379,s2:26380,[::1]:26381/livesite/0']"
     assert lines[7] == "django.contrib.sessions.backends.cached_db"
+
+
+def test_the_webrtc_udp_port_range_is_two_ports_lower_first(monkeypatch):
+    from livesite.config import env_port_range
+
+    monkeypatch.setenv("WEBRTC_UDP_PORTS", " 40000-40999 ")
+    assert env_port_range("WEBRTC_UDP_PORTS") == (40000, 40999)
+    monkeypatch.setenv("WEBRTC_UDP_PORTS", "")
+    assert env_port_range("WEBRTC_UDP_PORTS") is None
+    for bad in ("40000", "40999-40000", "80-90", "40000-70000", "a-b", "-1-5"):
+        monkeypatch.setenv("WEBRTC_UDP_PORTS", bad)
+        with pytest.raises(ImproperlyConfigured, match="WEBRTC_UDP_PORTS"):
+            env_port_range("WEBRTC_UDP_PORTS")
