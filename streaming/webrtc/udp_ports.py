@@ -43,7 +43,7 @@ async def _bind_in_range(connection, address: str, ports: range):
     """A StunProtocol bound to `address` on a free port of `ports`, or None if none is free."""
     loop = asyncio.get_running_loop()
     # Start at a random port: sessions starting together do not race for the same one.
-    start = random.randrange(len(ports))  # noqa: S311 - spreading, not secrecy
+    start = random.randrange(len(ports))
     for index in range(len(ports)):
         port = ports[(start + index) % len(ports)]
         try:
