@@ -80,6 +80,22 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_port_range(name: str) -> tuple[int, int] | None:
+    """"40000-40999" -> (40000, 40999), both ports included; unset or empty -> None."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    low, dash, high = raw.partition("-")
+    if not dash or not low.strip().isdigit() or not high.strip().isdigit():
+        raise ImproperlyConfigured(f"{name} must look like 40000-40999 (got {raw!r})")
+    low_port, high_port = int(low), int(high)
+    if not 1024 <= low_port <= high_port <= 65535:
+        raise ImproperlyConfigured(
+            f"{name} must be two ports from 1024 to 65535, the lower first (got {raw!r})"
+        )
+    return low_port, high_port
+
+
 def env_cidrs(name: str, default: list[str]) -> list[str]:
     """A comma-separated list of networks (10.0.0.0/8) or single addresses."""
     items = env_list(name, default)

@@ -22,6 +22,7 @@ from livesite.config import (
     env_float,
     env_int,
     env_list,
+    env_port_range,
     env_sentinels,
     env_str,
     parse_database_url,
@@ -433,6 +434,9 @@ WEBRTC_ICE_SERVERS = env_list("WEBRTC_ICE_SERVERS")
 WEBRTC_TURN_USERNAME = env_str("WEBRTC_TURN_USERNAME")
 WEBRTC_TURN_CREDENTIAL = env_str("WEBRTC_TURN_CREDENTIAL")
 WEBRTC_PUBLIC_ADDRESS = env_str("WEBRTC_PUBLIC_ADDRESS")
+# The ingest's host candidates bind UDP ports in this range ("40000-40999"), for a firewall
+# to open; unset, the kernel picks any ephemeral port.
+WEBRTC_UDP_PORTS = env_port_range("WEBRTC_UDP_PORTS")
 # A WHIP session that has not connected by then ends, and releases its room.
 WEBRTC_CONNECT_TIMEOUT = env_int("WEBRTC_CONNECT_TIMEOUT", 10, minimum=1)
 # WHIP (and WHEP) offers one client address may send per minute.

@@ -175,14 +175,19 @@ def go_live(request, slug: str):
         "whipUrl": whip_url(request),
         "token": token,
         "roomUrl": room.get_absolute_url(),
+        "stream": room.current_stream_id,
+        "user": {"id": request.user.pk, "name": request.user.public_name},
+        # A monitor socket: chat, the viewer count, stream health and status, and the
+        # broadcaster's own tab is not one of the room's viewers.
+        "socketPath": f"/ws/rooms/{room.slug}/?monitor=1",
     }
+    parts_context, _ = room_page_parts(request, room, signed_in=True)
     context = {
         "room": room,
         "problem": problem,
         "go_live_config": config,
         "health": cache.health(room.pk) if room.is_live else None,
-        # Stream health and status, as on the stream manager (a monitor, not a viewer).
-        "manager_config": {"slug": room.slug, "socketPath": f"/ws/rooms/{room.slug}/?monitor=1"},
+        "report_reasons": parts_context.get("report_reasons", ()),
     }
     return render(request, "rooms/go_live.html", context)
 

@@ -13,6 +13,7 @@ SYSTEM_PACKAGES=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   chromium chromium-driver                                            # browser tests
   nginx-light                                                         # the shipped HLS edge, tested
+  coturn                                                              # TURN relay for WebRTC, tested
 )
 
 missing=()

@@ -293,3 +293,16 @@ def test_a_cluster_holds_the_data_and_the_channel_layer_stays_on_redis_url():
         "redis://layer:6379/0",
         "redis://layer:6379/0",
     ]
+
+
+def test_the_webrtc_udp_port_range_is_two_ports_lower_first(monkeypatch):
+    from livesite.config import env_port_range
+
+    monkeypatch.setenv("WEBRTC_UDP_PORTS", " 40000-40999 ")
+    assert env_port_range("WEBRTC_UDP_PORTS") == (40000, 40999)
+    monkeypatch.setenv("WEBRTC_UDP_PORTS", "")
+    assert env_port_range("WEBRTC_UDP_PORTS") is None
+    for bad in ("40000", "40999-40000", "80-90", "40000-70000", "a-b", "-1-5"):
+        monkeypatch.setenv("WEBRTC_UDP_PORTS", bad)
+        with pytest.raises(ImproperlyConfigured, match="WEBRTC_UDP_PORTS"):
+            env_port_range("WEBRTC_UDP_PORTS")

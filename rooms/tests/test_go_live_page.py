@@ -57,4 +57,14 @@ def test_the_dashboard_shows_the_whip_address_beside_rtmp(client, alice, alice_r
     page = client.get("/accounts/dashboard/").content.decode()
     assert "rtmp://testserver:" in page
     assert 'value="http://testserver/whip/"' in page
+    # What OBS 30+ needs, beside RTMP's server and key.
+    assert "Service “WHIP”" in page and "Bearer Token" in page
     assert go_live_url(alice_room) in page
+
+
+def test_the_stream_manager_shows_obs_whip_settings_beside_rtmp(client, alice, alice_room):
+    services.rotate_stream_key(alice_room, alice)
+    client.force_login(alice)
+    page = client.get(f"/rooms/{alice_room.slug}/manage/").content.decode()
+    assert "rtmp://testserver:" in page and 'value="http://testserver/whip/"' in page
+    assert "Service “WHIP”" in page and "Bearer Token" in page

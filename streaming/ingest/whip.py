@@ -16,6 +16,7 @@ from streaming.ingest.transcoder_process import TranscoderGone
 from streaming.ingest.whep import WhepViewers
 from streaming.webrtc.network import IceSettings
 from streaming.webrtc.publisher import WhipPeer
+from streaming.webrtc.udp_ports import restrict_udp_ports
 
 logger = logging.getLogger("livesite.ingest")
 
@@ -68,6 +69,8 @@ class WhipPublishers:
     def __init__(self, ingest, ice: IceSettings) -> None:
         self.ingest = ingest
         self.ice = ice
+        # Every peer of this process (publishers and real-time viewers) binds in the range.
+        restrict_udp_ports(ice.udp_ports)
         self.ingest_id = secrets.token_hex(6)
         self.sessions: dict[str, WhipSession] = {}
         self.viewers = WhepViewers(ingest, ice, self.ingest_id)

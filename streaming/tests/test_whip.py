@@ -2,9 +2,13 @@
 runs them (`manage.py serve` on embedded defaults, or daphne + `manage.py ingest`
 with Redis between them)."""
 
+import subprocess
+import sys
+import time
+
 import pytest
 
-from livesite.testing import daphne_server
+from livesite.testing import ROOT, daphne_server, stop_process
 from rooms import services
 from rooms.models import Room, Stream
 from streaming.tests.live_ingest import ffmpeg_publish, ingest_process, serve_process, wait_for
@@ -126,6 +130,41 @@ def test_a_session_that_never_connects_releases_the_room_within_seconds(
             second.close()
     finally:
         publisher.close()
+
+
+# A publisher in a process of its own, which the test kills: no DELETE, no DTLS close, no
+# RTCP BYE, as when a phone loses its network or a browser crashes.
+PUBLISH_AND_HANG = """
+import sys, time
+from streaming.tests.whip_client import WhipPublisher
+publisher = WhipPublisher(sys.argv[1], sys.argv[2])
+print(publisher.start().status, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_publisher_that_vanishes_fails_ice_and_releases_the_room(site, alice_room, alice_key):
+    command = [sys.executable, "-c", PUBLISH_AND_HANG, site.web_url + "/whip/", alice_key]
+    vanishing = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert vanishing.stdout.readline().strip() == "201"
+        wait_for(lambda: room_status(alice_room) == "live", timeout=15)
+        wait_for(lambda: len(segments(site, alice_room)) >= 1, timeout=30)
+        vanishing.kill()
+        gone_at = time.monotonic()
+        # ICE consent checks (RFC 7675) fail after about 30 s of silence; then the
+        # reconnect grace (2 s here) and the live lock goes.
+        wait_for(lambda: room_status(alice_room) == "ended", timeout=60)
+        assert time.monotonic() - gone_at < 50
+    finally:
+        stop_process(vanishing, timeout=5)
+    assert "closed: connection" in site.log_text()
+    again = WhipPublisher(site.web_url + "/whip/", alice_key)
+    try:
+        assert again.start().status == 201
+        wait_for(lambda: room_status(alice_room) == "live", timeout=15)
+    finally:
+        again.close()
 
 
 def test_a_rotated_key_drops_a_whip_publisher(site, alice, alice_room, alice_key):

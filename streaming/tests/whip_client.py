@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import fractions
+import re
 import threading
 import urllib.error
 import urllib.request
@@ -18,6 +19,8 @@ import av
 from aiortc import (
     MediaStreamTrack,
     RTCConfiguration,
+    RTCIceServer,
+    RTCIceTransportPolicy,
     RTCPeerConnection,
     RTCRtpSender,
     RTCSessionDescription,
@@ -96,12 +99,35 @@ def http(method: str, url: str, body: bytes = b"", headers: dict | None = None) 
         return WhipResponse(error.code, dict(error.headers), error.read().decode())
 
 
+def ice_servers_from_links(link_header: str) -> list[RTCIceServer]:
+    """The ICE servers a WHIP/WHEP answer offers (RFC 9725 section 4.6), as a client reads them."""
+    servers = []
+    for url, params in re.findall(r"<([^>]+)>([^<]*)", link_header):
+        fields = dict(re.findall(r'([\w-]+)="([^"]*)"', params))
+        if fields.get("rel") == "ice-server":
+            servers.append(RTCIceServer(urls=url, username=fields.get("username"),
+                                        credential=fields.get("credential")))  # fmt: skip
+    return servers
+
+
 class WhipPublisher:
-    def __init__(self, endpoint: str, key: str, codec: str = "H264", audio: bool = True) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        key: str,
+        codec: str = "H264",
+        audio: bool = True,
+        ice_servers: list[RTCIceServer] | None = None,
+        relay_only: bool = False,
+    ) -> None:
         self.endpoint = endpoint
         self.key = key
         self.codec = codec
         self.audio = audio
+        self.ice_servers = ice_servers or []
+        # Relay candidates only (as a browser with iceTransportPolicy "relay"): every
+        # packet then goes through the TURN server.
+        self.relay_only = relay_only
         self.location: str | None = None
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -139,7 +165,9 @@ class WhipPublisher:
         self._thread.join(timeout=5)
 
     async def _offer(self) -> str:
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        policy = RTCIceTransportPolicy.RELAY if self.relay_only else RTCIceTransportPolicy.ALL
+        configuration = RTCConfiguration(iceServers=self.ice_servers, iceTransportPolicy=policy)
+        self.pc = RTCPeerConnection(configuration)
         video = self.pc.addTransceiver(TestPatternTrack(), direction="sendonly")
         codecs = RTCRtpSender.getCapabilities("video").codecs
         wanted = (f"video/{self.codec.lower()}", "video/rtx")

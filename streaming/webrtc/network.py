@@ -5,7 +5,8 @@ right when the ingest has a public address or everyone is on one network. Behind
 NAT (a cloud instance with an elastic address) `public_address` adds, for each host
 candidate in our answer, the same candidate on the public address, as mediasoup's
 "announced address" does; aioice keeps answering on the private socket the NAT
-forwards to. STUN/TURN servers are used by aiortc for our own candidates and offered
+forwards to. `udp_ports` narrows the host candidates' ports to a range a firewall
+can open (udp_ports.py). STUN/TURN servers are used by aiortc for our own candidates and offered
 to clients in `Link` headers (RFC 9725 section 4.6).
 """
 
@@ -23,6 +24,7 @@ class IceSettings:
     credential: str = ""
     public_address: str = ""
     connect_timeout: float = 10.0
+    udp_ports: tuple[int, int] | None = None  # host candidates' ports (udp_ports.py)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -35,6 +37,7 @@ class IceSettings:
             credential=settings.WEBRTC_TURN_CREDENTIAL,
             public_address=settings.WEBRTC_PUBLIC_ADDRESS,
             connect_timeout=settings.WEBRTC_CONNECT_TIMEOUT,
+            udp_ports=settings.WEBRTC_UDP_PORTS,
         )
 
     def configuration(self) -> RTCConfiguration:

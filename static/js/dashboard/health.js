@@ -1,6 +1,6 @@
-// The stream manager's live panel: stream health and status, pushed over the room's
-// socket (`stream.health` goes only to the room's owner and staff; docs/protocol.md).
-import { RoomSocket } from "../room/socket.js";
+// The live panel of the stream manager and the go-live page: stream health and status,
+// pushed over the room's socket (`stream.health` goes only to the room's owner and staff;
+// docs/protocol.md). Each page opens one monitor socket and passes it in.
 
 const WARNINGS = {
   keyframe_interval: "Keyframes are more than 2 s apart: set OBS “Keyframe Interval” to 2 s, or viewers see the stream late.",
@@ -8,12 +8,7 @@ const WARNINGS = {
 };
 const STATUS_LABELS = { live: "Live", offline: "Offline", ended: "Ended" };
 
-const config = JSON.parse(document.getElementById("manager-config").textContent);
-const panel = document.querySelector("[data-health-panel]");
-const list = panel.querySelector("[data-health]");
-const empty = panel.querySelector("[data-health-empty]");
-const warnings = panel.querySelector("[data-health-warnings]");
-const statusBadge = document.querySelector("[data-room-status]");
+let panel, list, empty, warnings, statusBadge;
 
 function field(name, text) {
   panel.querySelector(`[data-health-field="${name}"]`).textContent = text;
@@ -53,7 +48,14 @@ function showStatus(event) {
   }
 }
 
-new RoomSocket(config.socketPath)
-  .on("stream.health", showHealth)
-  .on("room.status", showStatus)
-  .on("hello", (event) => showStatus({ status: event.status }));
+export function mountHealth(socket) {
+  panel = document.querySelector("[data-health-panel]");
+  list = panel.querySelector("[data-health]");
+  empty = panel.querySelector("[data-health-empty]");
+  warnings = panel.querySelector("[data-health-warnings]");
+  statusBadge = document.querySelector("[data-room-status]");
+  socket
+    .on("stream.health", showHealth)
+    .on("room.status", showStatus)
+    .on("hello", (event) => showStatus({ status: event.status }));
+}

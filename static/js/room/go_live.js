@@ -1,6 +1,13 @@
 // The go-live page: capture a camera (or the screen) and a microphone, preview them, and
 // publish over WHIP (RFC 9725) to /whip/ with the page's go-live token as the Bearer.
 // The whole offer is sent at once (no trickle ICE): we wait for candidate gathering.
+// Beside the preview, the room page's own modules on one monitor socket (the owner's tab
+// is not counted as a viewer): chat, the viewer count, stream health and status.
+import { mountHealth } from "../dashboard/health.js";
+import { mountAudience } from "./audience.js";
+import { mountChat } from "./chat.js";
+import { mountReports } from "./reports.js";
+import { RoomSocket } from "./socket.js";
 
 const config = JSON.parse(document.getElementById("go-live-config")?.textContent || "null");
 const root = document.querySelector("[data-go-live]");
@@ -43,12 +50,17 @@ function captureError(error) {
   return `Could not start capturing: ${error.message || error.name}`;
 }
 
-async function capture() {
+function cameraConstraints() {
   const [width, height] = el("resolution").value.split("x").map(Number);
   const video = { width: { ideal: width }, height: { ideal: height } };
   const camera = el("camera").value;
   if (camera) video.deviceId = { exact: camera };
   else video.facingMode = facing;
+  return video;
+}
+
+async function capture() {
+  const video = cameraConstraints();
   const microphone = el("microphone").value;
   const audio = microphone ? { deviceId: { exact: microphone } } : true;
   if (el("screen").checked) {
@@ -84,6 +96,31 @@ async function preview() {
     stream = null;
     fail(captureError(error));
   }
+}
+
+async function switchCamera() {
+  facing = facing === "user" ? "environment" : "user";
+  el("camera").value = "";
+  if (!peer || !stream || el("screen").checked) return preview();
+  // Live: swap the video track under the same connection, so viewers see no gap but
+  // the switch. A phone may open one camera at a time: the old one stops first.
+  const old = stream.getVideoTracks()[0];
+  old?.stop();
+  try {
+    const [track] = (await navigator.mediaDevices.getUserMedia({ video: cameraConstraints() })).getVideoTracks();
+    await peer.getSenders().find((sender) => sender.track?.kind === "video")?.replaceTrack(track);
+    if (old) stream.removeTrack(old);
+    stream.addTrack(track);
+    el("preview").srcObject = stream;
+    fail("");
+  } catch (error) {
+    fail(captureError(error));
+  }
+}
+
+function showOrientation() {
+  const video = el("preview");
+  if (video.videoWidth) root.dataset.orientation = video.videoHeight > video.videoWidth ? "portrait" : "landscape";
 }
 
 function gathered(pc) {
@@ -162,14 +199,14 @@ async function stop(problem = "") {
 }
 
 if (root && config) {
+  // A phone held upright sends upright (portrait) video unless the broadcaster picks otherwise.
+  if (matchMedia("(orientation: portrait) and (max-width: 900px)").matches) el("resolution").value = "720x1280";
   for (const name of ["camera", "microphone", "resolution", "screen"]) {
     el(name).addEventListener("change", preview);
   }
-  el("flip").addEventListener("click", () => {
-    facing = facing === "user" ? "environment" : "user";
-    el("camera").value = "";
-    preview();
-  });
+  el("preview").addEventListener("resize", showOrientation);
+  el("preview").addEventListener("loadedmetadata", showOrientation);
+  el("flip").addEventListener("click", switchCamera);
   el("start").addEventListener("click", start);
   el("stop").addEventListener("click", () => stop());
   window.addEventListener("pagehide", () => {
@@ -177,4 +214,13 @@ if (root && config) {
     if (session) fetch(session, { method: "DELETE", keepalive: true }).catch(() => {});
   });
   preview();
+
+  const socket = new RoomSocket(config.socketPath);
+  mountChat(root, socket, config);
+  mountAudience(root, socket);
+  mountReports(root, config);
+  mountHealth(socket);
+  socket.on("room.status", (event) => {
+    config.stream = event.stream;
+  });
 }
