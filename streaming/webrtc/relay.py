@@ -64,7 +64,12 @@ class EncodedRelay:
     def __init__(self) -> None:
         self.tracks: set[ForwardedTrack] = set()
         self.codecs: dict[str, str] = {}  # kind -> codec of the source ("h264", "opus")
+        # Why the source's video cannot be forwarded (flv_source.py), if it cannot.
+        self.unsuitable: str | None = None
         self.request_keyframe: Callable[[], None] = lambda: None
+
+    def has_listeners(self, kind: str) -> bool:
+        return any(track.kind == kind for track in self.tracks)
 
     def push(self, frame: EncodedFrame) -> None:
         kind = "audio" if frame.codec == "opus" else "video"
