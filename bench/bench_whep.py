@@ -55,6 +55,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "livesite.settings")
 from bench_ingest_streams import MAKE_ROOMS, process_tree_cpu  # noqa: E402
 
 VIDEO_CLOCK = 90_000
+# Each generator's viewers join this far apart: ICE and DTLS set-up run on the server's
+# event loop, and a storm of joins on a starved machine stalls it for seconds.
+JOIN_INTERVAL = 0.5
 _tasks: set[asyncio.Task] = set()
 
 
@@ -139,7 +142,7 @@ async def generate(web: str, slug: str, count: int) -> dict:
     viewers = []
     for _ in range(count):
         viewers.append(await viewer(web, slug, record))
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(JOIN_INTERVAL)
     lags: list[float] = []
     _keep(loop_lag(record, lags))
     print("ready", flush=True)
@@ -192,11 +195,12 @@ def run_queue_wait(pid: int) -> float:
     return total / 1e9
 
 
-def start_serve(env: dict, web_port: int) -> tuple[subprocess.Popen, int]:
+def start_serve(env: dict, web_port: int, log: str | None) -> tuple[subprocess.Popen, int]:
+    errors = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115
     serve = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--port", str(web_port), "--ingest-host",
          "127.0.0.1", "--ingest-port", "0"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=errors, text=True,
     )  # fmt: skip
     while True:
         line = serve.stdout.readline()
@@ -230,7 +234,7 @@ def conduct(args) -> None:
             cwd=ROOT, env=env, check=True, capture_output=True, text=True,
         ).stdout  # fmt: skip
         slug, key = next(line.split() for line in made.splitlines() if len(line.split()) == 2)
-        serve, port = start_serve(env, args.port)
+        serve, port = start_serve(env, args.port, args.serve_log)
         web = f"http://127.0.0.1:{args.port}"
         rtmp = subprocess.Popen([
             "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-re", "-i", str(flv),
@@ -361,6 +365,7 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=100)
     parser.add_argument("--generators", type=int, default=4)
     parser.add_argument("--port", type=int, default=21080)
+    parser.add_argument("--serve-log", help="write serve's log here")
     parser.add_argument("--py-spy", help="sample serve with py-spy during the viewers' round")
     conduct(parser.parse_args())
 
