@@ -26,6 +26,15 @@ ratios measured side by side mean much.
     .venv/bin/python bench/bench_glass_to_glass.py --ladder none --seconds 60
     .venv/bin/python bench/bench_glass_to_glass.py --extra-rooms 19 --extra-ladder none
     .venv/bin/python bench/bench_glass_to_glass.py --reconnect
+    .venv/bin/python bench/bench_glass_to_glass.py --realtime --ladder 360
+    .venv/bin/python bench/bench_glass_to_glass.py --whip --ladder 360
+
+``--realtime`` (RTMP to WHEP) and ``--whip`` (WHIP to HLS) run ``manage.py serve`` (web
+and ingest in one process, as WHIP and WHEP need without Redis) instead of daphne and
+``manage.py ingest``. ``--realtime`` measures the HLS player first and then, on the
+same page and publisher, presses "Real-time" and measures again: both figures side by
+side. ``--whip`` replaces ffmpeg with an aiortc WHIP publisher (640x360, H.264, time
+code painted the same way at half the size) and reads the HLS player.
 
 Reports p50/p90 of the latency over ``--seconds`` after ``--warmup``, and stalls (the
 video's ``waiting`` events once it has played). ``--reconnect`` stops the publisher
@@ -114,10 +123,22 @@ def main() -> None:
     parser.add_argument("--extra-rooms", type=int, default=0)
     parser.add_argument("--extra-ladder", default="none")
     parser.add_argument("--reconnect", action="store_true")
+    parser.add_argument("--realtime", action="store_true", help="RTMP to WHEP, beside HLS")
+    parser.add_argument("--whip", action="store_true", help="WHIP to HLS")
     parser.add_argument("--port", type=int, default=18500)
     parser.add_argument("--direct", action="store_true", help="no nginx in front")
     args = parser.parse_args()
     results = []
+    print(f"load average {os.getloadavg()[0]:.1f} before", flush=True)
+    if args.realtime or args.whip:
+        for label, result in measure_webrtc(ROOT, args):
+            print(f"{label}: {describe(result)}", flush=True)
+            results.append(result)
+        print(f"load average {os.getloadavg()[0]:.1f} after", flush=True)
+        if len(results) == 2:
+            hls, realtime = (statistics.median(r["samples"]) for r in results)
+            print(f"p50 ratio real-time/HLS = {realtime / hls:.2f}")
+        return
     for label, root in (("baseline", args.baseline), ("this checkout", ROOT)):
         if root is None:
             continue
@@ -217,6 +238,84 @@ def measure(root: Path, args) -> dict:
                 publisher = publish(ingest_port, key, seconds=args.seconds + 40)
                 page.wait_for_timeout(5000)
             return page.evaluate(READ_LATENCIES, [args.seconds, BITS, SQUARE])
+
+
+def bench_env(folder: str, args) -> dict:
+    env = {
+        **os.environ,
+        "LIVESITE_VAR_DIR": folder,
+        "HLS_ROOT": f"{folder}/hls",
+        "DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3",
+        "DEBUG": "1",
+        "LOG_LEVEL": "WARNING",
+        "INGEST_RECONNECT_GRACE": "15",
+        "REPLAY_RETENTION_HOURS": "0",
+        "WHIP_OFFERS_PER_MINUTE": "1000",
+    }
+    env.pop("REDIS_URL", None)
+    if args.ladder is not None:
+        env["TRANSCODER_LADDER"] = args.ladder
+    return env
+
+
+def measure_webrtc(root: Path, args) -> list[tuple[str, dict]]:
+    """RTMP to HLS then RTMP to WHEP on one page (--realtime), or WHIP to HLS (--whip)."""
+    python = sys.executable
+    with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
+        env = bench_env(folder, args)
+
+        def manage(*arguments: str) -> str:
+            return subprocess.run(
+                [python, "manage.py", *arguments],
+                cwd=root, env=env, check=True, capture_output=True, text=True,
+            ).stdout.strip()  # fmt: skip
+
+        manage("migrate", "-v", "0")
+        manage("demo")
+        key = manage("room", "key", "demo-live")
+        web_port = args.port + 1
+        serve = subprocess.Popen(
+            [python, "manage.py", "serve", "--port", str(web_port), "--ingest-host",
+             "127.0.0.1", "--ingest-port", str(args.port)],
+            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        stack.callback(stop, serve)
+        serve.stdout.readline()  # ready
+        total = args.warmup * 2 + args.seconds * 2 + 30
+        if args.whip:
+            from timecode_publisher import TimecodePublisher
+
+            publisher = TimecodePublisher(f"http://127.0.0.1:{web_port}/whip/", key)
+            publisher.start()
+            stack.callback(publisher.stop)
+        else:
+            process = publish(args.port, key, seconds=total + 30)
+            stack.callback(lambda: stop(process))
+        master = Path(folder) / "hls" / "demo-live" / "master.m3u8"
+        wait_for(master.exists, 60)
+        results = []
+        with chromium() as browser:
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{web_port}/rooms/demo-live/")
+            page.wait_for_function(
+                "() => { const v = document.querySelector('[data-player] video');"
+                " return v && v.currentTime > 0; }",
+                timeout=60_000,
+            )
+            page.wait_for_timeout(args.warmup * 1000)
+            label = "WHIP to HLS" if args.whip else "RTMP to HLS"
+            results.append((label, page.evaluate(READ_LATENCIES, [args.seconds, BITS, SQUARE])))
+            if args.realtime:
+                page.click("[data-realtime]")
+                page.wait_for_function(
+                    "() => { const v = document.querySelector('[data-player] video');"
+                    " return v.srcObject && v.videoWidth > 0 && v.currentTime > 0; }",
+                    timeout=30_000,
+                )
+                page.wait_for_timeout(args.warmup * 1000)
+                result = page.evaluate(READ_LATENCIES, [args.seconds, BITS, SQUARE])
+                results.append(("RTMP to WHEP", result))
+        return results
 
 
 @contextlib.contextmanager

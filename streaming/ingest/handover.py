@@ -80,7 +80,7 @@ async def answer_request(whip, request: dict) -> dict:
 
 
 async def hand_over_watch(slug: str, offer: str) -> dict:
-    """A real-time viewer's offer, to the ingest holding the room's WHIP publisher."""
+    """A real-time viewer's offer, to the ingest holding the room's publisher."""
     from livesite.redis_client import get_redis
     from streaming.ingest.whip import room_ingest_key
 
@@ -90,7 +90,7 @@ async def hand_over_watch(slug: str, offer: str) -> dict:
         return await hand_over(request)
     ingest_id = await client.get(room_ingest_key(slug))
     if ingest_id is None:
-        return {"status": 409, "reason": "real-time viewing needs a room live from WebRTC; use HLS"}
+        return {"status": 409, "reason": "real-time viewing is not available here; use HLS"}
     return await hand_over(request, ingest_id=ingest_id.decode())
 
 

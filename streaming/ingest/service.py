@@ -34,6 +34,7 @@ from streaming.ingest.handover import Handover
 from streaming.ingest.live_lock import LiveLock
 from streaming.ingest.live_room import LiveRoom
 from streaming.ingest.transcoder_process import (
+    REALTIME_FD_PLACEHOLDER,
     TranscoderGone,
     TranscoderProcess,
     TranscoderSettings,
@@ -42,6 +43,7 @@ from streaming.ingest.whip import WhipPublishers
 from streaming.replays import REPLAYS, make_replay, prune_live_folder
 from streaming.rtmp.server import PublishRejected, RtmpServer, ServerLimits
 from streaming.transcoder.rendition_playlist import end_live_playlists
+from streaming.webrtc.flv_source import FlvRealtimeSource
 from streaming.webrtc.network import IceSettings
 
 logger = logging.getLogger("livesite.ingest")
@@ -114,6 +116,8 @@ class PublisherSession:
     def __init__(self, ingest: Ingest, live: LiveRoom) -> None:
         self.ingest = ingest
         self.live = live
+        # The room's real-time (WHEP) viewers get the same FLV as encoded frames.
+        self.realtime = FlvRealtimeSource(ingest.whip.viewers.relay_for(live.room_id))
 
     async def drop(self, reason: str) -> None:
         await self.ingest.server.drop(self, reason)
@@ -123,6 +127,7 @@ class PublisherSession:
         await self.live.transcoder.write(self.live.resume.restart())
 
     async def on_flv(self, data: bytes) -> None:
+        self.realtime.feed(data)
         data = self.live.resume.feed(data)
         if not data:
             return
@@ -132,6 +137,8 @@ class PublisherSession:
             await self.ingest.transcoder_died(self.live, self)
 
     async def on_close(self, reason: str) -> None:
+        await self.ingest.whip.viewers.source_ended(self.live.room_id)
+        await self.ingest.whip.forget_room(self.live.slug)
         await self.ingest.publisher_left(self.live, self, reason)
 
 
@@ -183,7 +190,9 @@ class Ingest:
             if app != self.settings.app:
                 raise PublishRefused(PublishRefused.UNKNOWN_KEY, "unknown application")
             room = await self.room_for_publish(stream_key)
-            return await self.accept_publish(room, lambda live: PublisherSession(self, live))
+            session = await self.accept_publish(room, lambda live: PublisherSession(self, live))
+            await self.whip.announce_room(room.slug)
+            return session
         except PublishRefused as refused:
             # The RTMP server logs a key fingerprint; this line says why (never the key).
             logger.info("publish from %s refused: %s", peer, refused.description)
@@ -258,10 +267,18 @@ class Ingest:
     async def _start_transcoder(self, live: LiveRoom) -> None:
         if live.transcoder is not None:
             await live.transcoder.finish()  # never two transcoders writing one folder
+        realtime = getattr(live.session, "realtime", None)
         argv = self.settings.transcoder.argv(
-            live.output, discontinuity=live.continuing, input_format=live.session.input_format
+            live.output,
+            discontinuity=live.continuing,
+            input_format=live.session.input_format,
+            realtime_fd=REALTIME_FD_PLACEHOLDER if realtime is not None else None,
         )
-        live.transcoder = TranscoderProcess(argv, on_event=lambda e: self._on_event(live, e))
+        live.transcoder = TranscoderProcess(
+            argv,
+            on_event=lambda e: self._on_event(live, e),
+            on_realtime=realtime.from_transcoder if realtime is not None else None,
+        )
         await live.transcoder.start()
         live.transcoders_started += 1
 

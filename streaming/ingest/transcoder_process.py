@@ -12,11 +12,16 @@ import asyncio
 import collections
 import json
 import logging
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from streaming.transcoder.realtime_output import RECORD_HEADER, read_record_header
+
 logger = logging.getLogger("livesite.ingest")
+
+REALTIME_FD_PLACEHOLDER = "{realtime-fd}"
 
 STDERR_LINES_KEPT = 20
 
@@ -34,7 +39,13 @@ class TranscoderSettings:
     keep_recording: bool = True  # for the replay (streaming/replays.py)
     max_recording_seconds: int = 0  # 0: the whole stream
 
-    def argv(self, output: Path, discontinuity: bool, input_format: str = "flv") -> list[str]:
+    def argv(
+        self,
+        output: Path,
+        discontinuity: bool,
+        input_format: str = "flv",
+        realtime_fd: int | str | None = None,
+    ) -> list[str]:
         argv = [
             sys.executable, "-m", "streaming.transcoder", "--output", str(output),
             "--input-format", input_format,
@@ -44,6 +55,8 @@ class TranscoderSettings:
         ]  # fmt: skip
         if self.keep_recording:
             argv += ["--keep-recording", "--max-recording-seconds", str(self.max_recording_seconds)]
+        if realtime_fd is not None:
+            argv += ["--realtime-fd", str(realtime_fd)]
         return argv + (["--discontinuity"] if discontinuity else [])
 
 
@@ -65,8 +78,15 @@ class TranscoderExit:
 
 
 class TranscoderProcess:
-    def __init__(self, argv: list[str], stall_timeout: float = 10.0, on_event=None) -> None:
+    """`argv` may hold `REALTIME_FD_PLACEHOLDER`; with `on_realtime`, it becomes the
+    write end of a pipe whose records (streaming/transcoder/realtime_output.py) are
+    handed to `on_realtime(keyframe, pts, data)`."""
+
+    def __init__(
+        self, argv: list[str], stall_timeout: float = 10.0, on_event=None, on_realtime=None
+    ) -> None:
         self.argv = argv
+        self.on_realtime = on_realtime
         self.stall_timeout = stall_timeout
         self.on_event = on_event or (lambda event: None)
         self.exit: TranscoderExit | None = None
@@ -81,16 +101,29 @@ class TranscoderProcess:
         return self._process.pid if self._process else None
 
     async def start(self) -> None:
-        self._process = await asyncio.create_subprocess_exec(
-            *self.argv,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        argv, pass_fds, realtime_reader = self.argv, (), None
+        if self.on_realtime is not None:
+            read_end, write_end = os.pipe()
+            argv = [str(write_end) if a == REALTIME_FD_PLACEHOLDER else a for a in argv]
+            pass_fds = (write_end,)
+            realtime_reader = await _pipe_reader(read_end)
+        try:
+            self._process = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                pass_fds=pass_fds,
+            )
+        finally:
+            for fd in pass_fds:
+                os.close(fd)  # the child has its copy; EOF reaches us when it exits
         self._readers = [
             asyncio.create_task(self._read_events()),
             asyncio.create_task(self._read_stderr()),
         ]
+        if realtime_reader is not None:
+            self._readers.append(asyncio.create_task(self._read_realtime(realtime_reader)))
 
     @property
     def running(self) -> bool:
@@ -148,8 +181,27 @@ class TranscoderProcess:
                 self.last_health = event
             self.on_event(event)
 
+    async def _read_realtime(self, reader: asyncio.StreamReader) -> None:
+        try:
+            while True:
+                header = await reader.readexactly(RECORD_HEADER.size)
+                keyframe, length, pts = read_record_header(header)
+                data = await reader.readexactly(length)
+                self.on_realtime(keyframe, pts, data)
+        except asyncio.IncompleteReadError:
+            return  # the transcoder exited
+
     async def _read_stderr(self) -> None:
         async for line in self._process.stderr:
             text = line.decode(errors="replace").rstrip()
             self._stderr.append(text)
             logger.debug("transcoder pid=%s: %s", self.pid, text)
+
+
+async def _pipe_reader(fd: int) -> asyncio.StreamReader:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=1 << 22)
+    await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", buffering=0)
+    )
+    return reader

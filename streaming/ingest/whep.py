@@ -1,10 +1,13 @@
-"""Real-time viewers (WHEP) of the rooms this ingest holds from a WHIP publisher.
+"""Real-time viewers (WHEP) of the rooms this ingest holds, live from WHIP or RTMP.
 
-Each viewer gets its own peer connection whose tracks forward the room's encoded source
-frames (streaming/webrtc/relay.py): H.264 or VP8 as the publisher sent it, Opus as the
-publisher sent it, no encode per viewer or per room. Rooms live from RTMP are refused
-for now (their H.264 would need repackaging and their AAC an Opus encode per room);
-the room page then stays on HLS.
+Each viewer gets its own peer connection whose tracks forward the room's encoded
+frames (streaming/webrtc/relay.py), with no encode per viewer:
+- from a WHIP publisher, its H.264 or VP8 and its Opus as it sent them;
+- from an RTMP publisher, its H.264 reframed as Annex B, or, when that has B-frames,
+  the transcoder's real-time rendition (streaming/webrtc/flv_source.py); its AAC
+  encoded to Opus once per room.
+A room whose video cannot be forwarded is refused with 409; the room page then stays
+on HLS.
 """
 
 from __future__ import annotations
@@ -49,7 +52,8 @@ class WhepViewers:
             raise WatchRefused(404, "the room is not live on this server")
         relay = self.relays.get(live.room_id)
         if relay is None or "video" not in relay.codecs:
-            raise WatchRefused(409, "real-time viewing needs a room live from WebRTC; use HLS")
+            why = (relay.unsuitable if relay else None) or "the room's video has not started yet"
+            raise WatchRefused(409, f"real-time viewing is not available: {why}; use HLS")
         pc = RTCPeerConnection(self.ice.configuration())
         session_id = f"{self.ingest_id}-{secrets.token_urlsafe(12)}"
         try:

@@ -106,7 +106,7 @@ class WhipPublishers:
             raise
         self.sessions[session_id] = session
         self.viewers.relay_for(room.pk).request_keyframe = peer.request_keyframe
-        await self._announce_room(room.slug)
+        await self.announce_room(room.slug)
         logger.info("room %s: WHIP session %s accepted", room.slug, session_id)
         return session_id, answer
 
@@ -122,8 +122,9 @@ class WhipPublishers:
         for session in list(self.sessions.values()):
             await session.drop("server shutting down")
 
-    async def _announce_room(self, slug: str) -> None:
-        """Say which ingest holds the room, so real-time viewers' offers come here."""
+    async def announce_room(self, slug: str) -> None:
+        """Say which ingest holds the room (live from WHIP or RTMP), so real-time
+        viewers' offers come here."""
         from livesite.redis_client import get_redis
 
         client = get_redis()

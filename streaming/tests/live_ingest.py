@@ -107,8 +107,15 @@ def _ready_port(process: subprocess.Popen, timeout: float) -> int:
     raise RuntimeError("ingest did not become ready")
 
 
-def ffmpeg_publish(url: str, seconds: float, size: str = "320x240", realtime: bool = True):
-    """Start publishing a test pattern with a tone, as OBS would (H.264 + AAC, 1 s GOP)."""
+def ffmpeg_publish(
+    url: str,
+    seconds: float,
+    size: str = "320x240",
+    realtime: bool = True,
+    video_options: tuple[str, ...] = (),
+):
+    """Start publishing a test pattern with a tone, as OBS would (H.264 + AAC, 1 s GOP;
+    libx264's defaults: High profile with B-frames, unless `video_options` say else)."""
     command = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin"]
     if realtime:
         command.append("-re")
@@ -116,7 +123,7 @@ def ffmpeg_publish(url: str, seconds: float, size: str = "320x240", realtime: bo
         "-f", "lavfi", "-t", str(seconds), "-i", f"testsrc2=size={size}:rate=30",
         "-f", "lavfi", "-t", str(seconds), "-i", "sine=frequency=440",
         "-c:v", "libx264", "-preset", "veryfast", "-g", "30", "-pix_fmt", "yuv420p",
-        "-c:a", "aac", "-f", "flv", url,
+        *video_options, "-c:a", "aac", "-f", "flv", url,
     ]  # fmt: skip
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 

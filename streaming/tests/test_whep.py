@@ -4,7 +4,7 @@ import pytest
 
 from rooms import services
 from rooms.models import Room
-from streaming.tests.live_ingest import ffmpeg_publish, serve_process, wait_for
+from streaming.tests.live_ingest import serve_process, wait_for
 from streaming.tests.whip_client import WhepViewer, WhipPublisher
 
 pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True)]
@@ -55,17 +55,3 @@ def test_a_room_that_is_not_live_is_not_found(site, alice_room, alice_key):
         assert viewer.start().status == 404
     finally:
         viewer.close()
-
-
-def test_a_room_live_from_rtmp_sends_viewers_to_hls(site, alice_room, alice_key):
-    rtmp = ffmpeg_publish(site.url(alice_key), seconds=20)
-    viewer = WhepViewer(f"{site.web_url}/whep/{alice_room.slug}/")
-    try:
-        wait_for(lambda: room_status(alice_room) == "live", timeout=20)
-        response = viewer.start()
-        assert response.status == 409
-        assert "HLS" in response.body
-    finally:
-        viewer.close()
-        rtmp.terminate()
-        rtmp.wait(timeout=10)

@@ -184,8 +184,10 @@ class WhipPublisher:
 class WhepViewer:
     """A real-time viewer: offers to receive video and audio, counts decoded frames."""
 
-    def __init__(self, endpoint: str) -> None:
+    def __init__(self, endpoint: str, video: bool = True) -> None:
         self.endpoint = endpoint
+        self.video = video
+        self.answer = ""
         self.location: str | None = None
         self.frames = {"video": 0, "audio": 0}
         self.sizes: set[tuple[int, int]] = set()
@@ -202,6 +204,7 @@ class WhepViewer:
         response = http("POST", self.endpoint, offer.encode(), {"Content-Type": "application/sdp"})
         if response.status == 201:
             self.location = response.headers["Location"]
+            self.answer = response.body
             answer = RTCSessionDescription(sdp=response.body, type="answer")
             self._run(self.pc.setRemoteDescription(answer))
         return response
@@ -216,8 +219,11 @@ class WhepViewer:
         self._thread.join(timeout=5)
 
     async def _offer(self) -> str:
+        if self.pc is not None:
+            await self.pc.close()  # a retried offer after a refusal
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        self.pc.addTransceiver("video", direction="recvonly")
+        if self.video:
+            self.pc.addTransceiver("video", direction="recvonly")
         self.pc.addTransceiver("audio", direction="recvonly")
         self.pc.on("track", lambda track: asyncio.ensure_future(self._count(track)))
         await self.pc.setLocalDescription(await self.pc.createOffer())

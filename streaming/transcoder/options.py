@@ -40,6 +40,8 @@ class TranscodeOptions:
     discontinuity: bool = False
     health_every: float = 2.0
     input_format: str = "flv"  # "matroska" from a WHIP publisher (streaming/webrtc/)
+    # A pipe for the real-time (WHEP) rendition: the top rung, without B-frames.
+    realtime_fd: int | None = None
 
 
 def parse_options(argv: list[str] | None = None) -> TranscodeOptions:
@@ -58,6 +60,7 @@ def parse_options(argv: list[str] | None = None) -> TranscodeOptions:
         discontinuity=args.discontinuity,
         health_every=args.health_every,
         input_format=args.input_format,
+        realtime_fd=args.realtime_fd,
     )
 
 
@@ -116,6 +119,13 @@ def _build_parser() -> argparse.ArgumentParser:
         "--discontinuity",
         action="store_true",
         help="continue the playlists already in --output after a reconnect",
+    )
+    parser.add_argument(
+        "--realtime-fd",
+        type=_whole_number_at_least(3),
+        default=None,
+        metavar="FD",
+        help="encode the top rung without B-frames and write its packets to FD",
     )
     parser.add_argument(
         "--health-every", type=_number_at_least(0.1), default=2.0, metavar="SECONDS"

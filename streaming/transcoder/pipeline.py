@@ -34,6 +34,7 @@ from streaming.transcoder.input_source import (
 from streaming.transcoder.ladder import AUDIO_BITRATE, Rendition, plan_renditions
 from streaming.transcoder.master_playlist import MasterPlaylistWriter
 from streaming.transcoder.options import TranscodeOptions
+from streaming.transcoder.realtime_output import RealtimeOutput
 from streaming.transcoder.rendition_playlist import RenditionPlaylist
 from streaming.transcoder.segment_clock import SegmentClock
 from streaming.transcoder.segment_writer import SegmentWriter
@@ -118,6 +119,7 @@ class StreamTranscoder:
         self._copy_writer: SegmentWriter | None = None
         self._playlists: list[RenditionPlaylist] = []
         self._build_renditions()
+        self._realtime = self._realtime_output()
         self._master = MasterPlaylistWriter(
             options.output,
             self.renditions,
@@ -198,6 +200,9 @@ class StreamTranscoder:
                     segment_seconds=self._options.segment_seconds,
                     preset=self._options.preset,
                     cuts=self._clock.subscribe(),
+                    # WebRTC receivers play frames in decode order: the rung the
+                    # real-time viewers get (the first encoded one) has no B-frames.
+                    b_frames=not (self._options.realtime_fd is not None and not self._encoders),
                 )
                 video_template = encoder.stream
             writer = SegmentWriter(
@@ -216,6 +221,13 @@ class StreamTranscoder:
                 self._copy_writer = writer
             else:
                 self._encoders.append((encoder, writer))
+
+    def _realtime_output(self) -> RealtimeOutput | None:
+        """The top rung, encoded without B-frames, for the ingest's real-time viewers."""
+        if self._options.realtime_fd is None or not self._encoders:
+            return None
+        encoder = self._encoders[0][0]
+        return RealtimeOutput(self._options.realtime_fd, encoder.stream.codec_context.extradata)
 
     def _part_target(self) -> float:
         """PART-TARGET: parts are cut at the first frame at least half a frame short of
@@ -299,6 +311,8 @@ class StreamTranscoder:
             for encoder, writer in self._encoders:
                 for packet in encoder.encode(frame):
                     writer.write_video(packet)
+                    if self._realtime is not None and encoder is self._encoders[0][0]:
+                        self._realtime.write(packet)
 
     def _encode_audio(self, packet: av.Packet | None) -> list[av.Packet]:
         try:

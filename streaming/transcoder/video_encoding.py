@@ -33,6 +33,7 @@ class RenditionVideoEncoder:
         segment_seconds: float,
         preset: str,
         cuts: CutSchedule,
+        b_frames: bool = True,
     ) -> None:
         self.rendition = rendition
         self._time_base = time_base
@@ -43,7 +44,7 @@ class RenditionVideoEncoder:
             "libx264",
             frame_rate,
             lambda stream: _configure_x264(
-                stream, rendition, time_base, frame_rate, segment_seconds, preset
+                stream, rendition, time_base, frame_rate, segment_seconds, preset, b_frames
             ),
         )
         self._context = self.stream.codec_context
@@ -77,7 +78,9 @@ class RenditionVideoEncoder:
         return self._context.encode(None)
 
 
-def _configure_x264(stream, rendition, time_base, frame_rate, segment_seconds, preset) -> None:
+def _configure_x264(
+    stream, rendition, time_base, frame_rate, segment_seconds, preset, b_frames
+) -> None:
     stream.width = rendition.width
     stream.height = rendition.height
     stream.pix_fmt = "yuv420p"
@@ -103,3 +106,5 @@ def _configure_x264(stream, rendition, time_base, frame_rate, segment_seconds, p
         # A forced I frame becomes an IDR, so each segment decodes on its own.
         "forced-idr": "1",
     }
+    if not b_frames:
+        context.options = {**context.options, "bframes": "0"}

@@ -13,16 +13,24 @@ keyframe rather than slowing the others down or growing without bound.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from fractions import Fraction
 
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from prometheus_client import Histogram
 
 from streaming.webrtc.encoded_frames import EncodedFrame
 from streaming.webrtc.matroska import is_keyframe
 
 VIEWER_QUEUE_FRAMES = 60  # about 2 s of video; more means the viewer fell behind
+
+FRAME_DELAY = Histogram(
+    "livesite_whep_frame_delay_seconds",
+    "From a video frame reaching the room's relay to a viewer's sender taking it",
+    buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2),
+)
 
 
 class ForwardedTrack(MediaStreamTrack):
@@ -33,13 +41,13 @@ class ForwardedTrack(MediaStreamTrack):
         self._queue: asyncio.Queue = asyncio.Queue(maxsize=VIEWER_QUEUE_FRAMES)
         self._need_keyframe = kind == "video"
 
-    def offer(self, packet: av.Packet, keyframe: bool) -> None:
+    def offer(self, packet: av.Packet, keyframe: bool, arrived: float) -> None:
         if self._need_keyframe:
             if not keyframe:
                 return
             self._need_keyframe = False
         try:
-            self._queue.put_nowait(packet)
+            self._queue.put_nowait((packet, arrived))
         except asyncio.QueueFull:
             while not self._queue.empty():
                 self._queue.get_nowait()
@@ -50,9 +58,12 @@ class ForwardedTrack(MediaStreamTrack):
     async def recv(self):
         if self.readyState != "live":
             raise MediaStreamError
-        packet = await self._queue.get()
-        if packet is None:
+        item = await self._queue.get()
+        if item is None:
             raise MediaStreamError
+        packet, arrived = item
+        if self.kind == "video":
+            FRAME_DELAY.observe(time.monotonic() - arrived)
         return packet
 
     def stop(self) -> None:
@@ -64,7 +75,12 @@ class EncodedRelay:
     def __init__(self) -> None:
         self.tracks: set[ForwardedTrack] = set()
         self.codecs: dict[str, str] = {}  # kind -> codec of the source ("h264", "opus")
+        # Why the source's video cannot be forwarded (flv_source.py), if it cannot.
+        self.unsuitable: str | None = None
         self.request_keyframe: Callable[[], None] = lambda: None
+
+    def has_listeners(self, kind: str) -> bool:
+        return any(track.kind == kind for track in self.tracks)
 
     def push(self, frame: EncodedFrame) -> None:
         kind = "audio" if frame.codec == "opus" else "video"
@@ -75,9 +91,10 @@ class EncodedRelay:
         packet.pts = frame.timestamp
         packet.time_base = Fraction(1, frame.clock_rate)
         keyframe = is_keyframe(frame)
+        arrived = time.monotonic()
         for track in list(self.tracks):
             if track.kind == kind:
-                track.offer(packet, keyframe)
+                track.offer(packet, keyframe, arrived)
 
     def subscribe(self, kind: str) -> ForwardedTrack:
         track = ForwardedTrack(self, kind)

@@ -1,7 +1,10 @@
 // Real-time viewing over WHEP: the publisher's own WebRTC video, about half a second
 // behind instead of several seconds of HLS. `watchRealtime` resolves once the answer is
 // applied and calls `onFail` if the connection fails later; the player then goes back
-// to HLS.
+// to HLS. A connection that has not formed within CONNECT_MS (ICE found no path: a
+// firewall, an unreachable server address) fails the same way.
+
+const CONNECT_MS = 10000;
 
 export async function watchRealtime(video, url, onFail) {
   const pc = new RTCPeerConnection();
@@ -14,7 +17,9 @@ export async function watchRealtime(video, url, onFail) {
     video.play().catch(() => {});
   });
   let session = null;
+  let connectTimer = null;
   const stop = () => {
+    clearTimeout(connectTimer);
     pc.close();
     video.srcObject = null;
     if (session) fetch(session, { method: "DELETE", keepalive: true }).catch(() => {});
@@ -45,5 +50,10 @@ export async function watchRealtime(video, url, onFail) {
   }
   session = new URL(response.headers.get("Location"), new URL(url, window.location.href)).href;
   await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
+  connectTimer = setTimeout(() => {
+    if (pc.connectionState === "connected" || pc.signalingState === "closed") return;
+    stop();
+    onFail("The real-time connection could not be made.");
+  }, CONNECT_MS);
   return { stop };
 }

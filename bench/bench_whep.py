@@ -1,0 +1,374 @@
+"""WHEP viewers of a room live from RTMP: CPU per viewer and every viewer's frame delay.
+
+Runs the real `manage.py serve` (web + ingest in one process, throw-away SQLite and HLS
+folder, no Redis) with one RTMP broadcaster: ffmpeg sending a 720p30 H.264 file
+(constrained baseline, no B-frames, 2 s GOP, 2.5 Mbit/s) + AAC in real time with
+`-re -c copy`. Then:
+
+1. the server's CPU (serve + its transcoder, from /proc) with no real-time viewer;
+2. V aiortc viewers, spread over G generator processes (this script with
+   `--generator`), that take encoded frames (no decode on the generator's bill); the
+   server's CPU again, over the same window as the generators record: the extra CPU
+   per viewer, and viewers per core from it;
+3. every viewer's frame delay, three ways, all on one machine's monotonic clock:
+   - end to end: each video frame's arrival at the viewer minus its media time (RTP
+     timestamp), aligned so that the viewer's fastest frame counts 0; this includes
+     the publisher's own pacing (ffmpeg `-re` falls behind on a loaded machine);
+   - fan-out spread: a frame's arrival at this viewer minus its earliest arrival at
+     any viewer (frames matched by a CRC of their bytes, identical for all viewers
+     since nothing is re-encoded): what serving many viewers adds;
+   - in the server: `livesite_whep_frame_delay_seconds` from /metrics, the time from a
+     frame reaching the room's relay to each viewer's sender taking it.
+   The generators' own event-loop lag is reported beside them: when it is high, the
+   load generator is the limit, not the server.
+
+    .venv/bin/python bench/bench_whep.py --viewers 100 --generators 4 --seconds 30
+    PATH=$PATH:/path/to/py-spy/bin .venv/bin/python bench/bench_whep.py --viewers 20 \
+        --generators 2 --py-spy /tmp/whep-viewers.txt
+
+`--py-spy PATH` samples serve with py-spy (on PATH; not a project dependency) during the
+viewers' round and writes the collapsed stacks to PATH.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import resource
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import zlib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "livesite.settings")
+
+from bench_ingest_streams import MAKE_ROOMS, process_tree_cpu  # noqa: E402
+
+VIDEO_CLOCK = 90_000
+# Each generator's viewers join this far apart: ICE and DTLS set-up run on the server's
+# event loop, and a storm of joins on a starved machine stalls it for seconds.
+JOIN_INTERVAL = 0.5
+_tasks: set[asyncio.Task] = set()
+
+
+def _keep(coroutine) -> None:
+    task = asyncio.ensure_future(coroutine)
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
+
+
+def make_source(folder: Path, seconds: int) -> Path:
+    flv = folder / "rtmp.flv"
+    subprocess.run([
+        "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+        "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
+        "-f", "lavfi", "-i", "sine=frequency=440", "-t", str(seconds),
+        "-c:v", "libx264", "-preset", "ultrafast", "-profile:v", "baseline",
+        "-pix_fmt", "yuv420p", "-b:v", "2500k", "-maxrate", "2500k", "-bufsize", "5M",
+        "-g", "60", "-bf", "0", "-c:a", "aac", "-b:a", "128k", str(flv),
+    ], check=True)  # fmt: skip
+    return flv
+
+
+# --- the generator: viewers in one process -------------------------------------------
+
+
+async def viewer(web: str, slug: str, record: dict):
+    from aiortc import RTCPeerConnection, RTCSessionDescription
+
+    from streaming.tests.whip_client import http
+    from streaming.webrtc.encoded_frames import want_encoded_frames
+    from streaming.webrtc.network import IceSettings
+
+    pc = RTCPeerConnection(IceSettings().configuration())
+    pc.addTransceiver("video", direction="recvonly")
+    pc.addTransceiver("audio", direction="recvonly")
+    delays: list[float] = []
+    arrivals: list[tuple[int, float]] = []
+    counts = {"video": 0, "audio": 0}
+
+    async def drain(track):
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                frame = await track.recv()
+            except Exception:
+                return
+            if not record["on"]:
+                continue
+            counts[track.kind] += 1
+            if track.kind == "video":
+                now = loop.time()
+                delays.append(now - frame.timestamp / VIDEO_CLOCK)
+                arrivals.append((zlib.crc32(frame.data), now))
+
+    def on_track(track):
+        want_encoded_frames(track)
+        _keep(drain(track))
+
+    pc.on("track", on_track)
+    await pc.setLocalDescription(await pc.createOffer())
+    response = await asyncio.to_thread(
+        http, "POST", f"{web}/whep/{slug}/", pc.localDescription.sdp.encode(),
+        {"Content-Type": "application/sdp"},
+    )  # fmt: skip
+    if response.status != 201:
+        raise SystemExit(f"WHEP refused: {response.status} {response.body}")
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=response.body, type="answer"))
+    return pc, delays, arrivals, counts
+
+
+async def loop_lag(record: dict, lags: list[float]) -> None:
+    loop = asyncio.get_running_loop()
+    while True:
+        before = loop.time()
+        await asyncio.sleep(0.01)
+        if record["on"]:
+            lags.append(loop.time() - before - 0.01)
+
+
+async def generate(web: str, slug: str, count: int) -> dict:
+    record = {"on": False}
+    viewers = []
+    for _ in range(count):
+        viewers.append(await viewer(web, slug, record))
+        await asyncio.sleep(JOIN_INTERVAL)
+    lags: list[float] = []
+    _keep(loop_lag(record, lags))
+    print("ready", flush=True)
+    seconds = float(await asyncio.to_thread(sys.stdin.readline))
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    record["on"] = True
+    await asyncio.sleep(seconds)
+    record["on"] = False
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
+    result = {"viewers": [], "cpu": cpu / seconds, "lag_p99": percentile(lags, 0.99)}
+    for pc, delays, arrivals, counts in viewers:
+        best = min(delays) if delays else 0.0
+        result["viewers"].append({
+            "delays": [round(d - best, 4) for d in delays],
+            "arrivals": [(crc, round(at, 4)) for crc, at in arrivals],
+            "counts": counts,
+        })  # fmt: skip
+        await pc.close()
+    return result
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+# --- the conductor ------------------------------------------------------------------
+
+
+def cores(pid: int, seconds: float, seen: dict) -> tuple[float, float]:
+    """(cores used by the process tree, seconds a second the process waited for a core)."""
+    process_tree_cpu(pid, seen)
+    before, waited = sum(seen.values()), run_queue_wait(pid)
+    time.sleep(seconds)
+    process_tree_cpu(pid, seen)
+    return (sum(seen.values()) - before) / seconds, (run_queue_wait(pid) - waited) / seconds
+
+
+def run_queue_wait(pid: int) -> float:
+    """Seconds the process's threads have spent runnable but waiting for a core."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1e9
+
+
+def start_serve(env: dict, web_port: int, log: str | None) -> tuple[subprocess.Popen, int]:
+    errors = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115
+    serve = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(web_port), "--ingest-host",
+         "127.0.0.1", "--ingest-port", "0"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=errors, text=True,
+    )  # fmt: skip
+    while True:
+        line = serve.stdout.readline()
+        if line.startswith("ingest ready on port"):
+            return serve, int(line.split()[-1])
+        if not line:
+            raise SystemExit("serve exited")
+
+
+def conduct(args) -> None:
+    command = shlex.join([".venv/bin/python", "bench/bench_whep.py", *sys.argv[1:]])
+    print(f"Command: `{command}`; load average {os.getloadavg()[0]:.1f} before", flush=True)
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        flv = make_source(folder, args.seconds * 2 + 120)
+        env = {
+            **os.environ,
+            "LIVESITE_VAR_DIR": str(folder),
+            "HLS_ROOT": str(folder / "hls"),
+            "DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3",
+            "TRANSCODER_LADDER": args.ladder,
+            "LOG_LEVEL": "WARNING",
+            "WHIP_OFFERS_PER_MINUTE": "100000",
+            "REPLAY_RETENTION_HOURS": "0",
+        }
+        env.pop("REDIS_URL", None)
+        manage = [sys.executable, "manage.py"]
+        subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+        made = subprocess.run(
+            [*manage, "shell", "--no-imports", "-c", MAKE_ROOMS.format(count=1)],
+            cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+        slug, key = next(line.split() for line in made.splitlines() if len(line.split()) == 2)
+        serve, port = start_serve(env, args.port, args.serve_log)
+        web = f"http://127.0.0.1:{args.port}"
+        rtmp = subprocess.Popen([
+            "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-re", "-i", str(flv),
+            "-c", "copy", "-f", "flv", f"rtmp://127.0.0.1:{port}/live/{key}",
+        ])  # fmt: skip
+        generators = []
+        try:
+            time.sleep(6)
+            seen: dict = {}
+            idle, idle_wait = cores(serve.pid, args.seconds, seen)
+            load_idle = os.getloadavg()[0]
+            shares = [args.viewers // args.generators] * args.generators
+            shares[0] += args.viewers - sum(shares)
+            for share in shares:
+                generators.append(subprocess.Popen(
+                    [sys.executable, __file__, "--generator", web, slug, str(share)],
+                    cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)},
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                ))  # fmt: skip
+            for generator in generators:
+                if generator.stdout.readline().strip() != "ready":
+                    raise SystemExit("a generator failed")
+            time.sleep(3)
+            histogram_before = frame_delay_buckets(web)
+            for generator in generators:
+                generator.stdin.write(f"{args.seconds}\n")
+                generator.stdin.flush()
+            spy = None
+            if args.py_spy:
+                spy = subprocess.Popen([
+                    "py-spy", "record", "--pid", str(serve.pid), "--duration",
+                    str(args.seconds), "--rate", "50", "--format", "raw", "-o", args.py_spy,
+                ], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+            watched, watched_wait = cores(serve.pid, args.seconds, seen)
+            load_watched = os.getloadavg()[0]
+            histogram = frame_delay_buckets(web)
+            histogram = {le: histogram[le] - histogram_before.get(le, 0) for le in histogram}
+            results = [json.loads(generator.stdout.readline()) for generator in generators]
+            if spy is not None:
+                spy.wait(timeout=60)
+        finally:
+            for process in [*generators, rtmp]:
+                process.terminate()
+            serve.terminate()
+            serve.wait(timeout=120)
+    waits = (idle_wait, watched_wait)
+    report(args, idle, watched, results, (load_idle, load_watched), histogram, waits)
+
+
+def frame_delay_buckets(web: str) -> dict[float, float]:
+    """The server's livesite_whep_frame_delay_seconds histogram: {le: cumulative count}."""
+    with urllib.request.urlopen(web + "/metrics", timeout=30) as response:  # noqa: S310
+        text = response.read().decode()
+    buckets = {}
+    for line in text.splitlines():
+        if line.startswith("livesite_whep_frame_delay_seconds_bucket{"):
+            le = line.split('le="', 1)[1].split('"', 1)[0]
+            buckets[float(le)] = float(line.rsplit(" ", 1)[1])
+    return buckets
+
+
+def fan_out_spread(viewers: list[dict]) -> list[list[float]]:
+    """Per viewer: each frame's arrival minus its earliest arrival at any viewer."""
+    first: dict[int, float] = {}
+    for viewer in viewers:
+        for crc, at in viewer["arrivals"]:
+            first[crc] = min(at, first.get(crc, at))
+    return [[at - first[crc] for crc, at in viewer["arrivals"]] for viewer in viewers]
+
+
+def report(args, idle, watched, results, loads, histogram, waits) -> None:
+    per_viewer = (watched - idle) / args.viewers
+    viewers = [v for result in results for v in result["viewers"]]
+    delays = [d for v in viewers for d in v["delays"]]
+    worst = max(percentile(v["delays"], 0.99) for v in viewers)
+    expected = args.seconds * 30
+    video = [v["counts"]["video"] for v in viewers]
+    audio = [v["counts"]["audio"] for v in viewers]
+    print(f"\nladder {args.ladder}; 720p30 2.5 Mbit/s source; {args.seconds} s per round")
+    print(f"load average {loads[0]:.1f} (no viewers) / {loads[1]:.1f} (viewers)\n")
+    print("| measurement | value |")
+    print("|---|---|")
+    print(f"| RTMP room, no viewer: serve + transcoder, cores | {idle:.3f} |")
+    print(f"| with {args.viewers} WHEP viewers, cores | {watched:.3f} |")
+    print(f"| serve waiting for a core, s/s (no viewer / viewers) | {waits[0]:.3f} / "
+          f"{waits[1]:.3f} |")  # fmt: skip
+    print(f"| per WHEP viewer, cores | {per_viewer:.4f} |")
+    if per_viewer > 0:
+        print(f"| WHEP viewers per core | {1 / per_viewer:.0f} |")
+    print(f"| video frames per viewer (min / median, {expected} sent) | "
+          f"{min(video)} / {statistics.median(video):.0f} |")  # fmt: skip
+    print(f"| audio packets per viewer (min / median) | {min(audio)} / "
+          f"{statistics.median(audio):.0f} |")  # fmt: skip
+    print(f"| frame delay p50 / p99, all viewers, ms | {percentile(delays, 0.5) * 1000:.0f}"
+          f" / {percentile(delays, 0.99) * 1000:.0f} |")  # fmt: skip
+    print(f"| worst viewer's frame delay p99, ms | {worst * 1000:.0f} |")
+    spreads = fan_out_spread(viewers)
+    every = [d for spread in spreads for d in spread]
+    worst_spread = max(percentile(spread, 0.99) for spread in spreads)
+    print(f"| fan-out spread p50 / p99, all viewers, ms | {percentile(every, 0.5) * 1000:.0f}"
+          f" / {percentile(every, 0.99) * 1000:.0f} |")  # fmt: skip
+    print(f"| worst viewer's fan-out spread p99, ms | {worst_spread * 1000:.0f} |")
+    total = histogram.get(float("inf"), 0)
+    if total:
+        within = histogram.get(0.2, 0) / total
+        p99 = next((le for le in sorted(histogram) if histogram[le] >= 0.99 * total), None)
+        print(f"| server: frames taken by viewers' senders within 200 ms | {within:.2%} |")
+        print(f"| server: relay-to-sender delay p99 (bucket bound), s | <= {p99} |")
+    generator_cpu = sum(r["cpu"] for r in results)
+    print(f"| generators' CPU, cores ({args.generators} processes) | {generator_cpu:.2f} |")
+    lag = max(r["lag_p99"] for r in results)
+    print(f"| generators' loop lag p99 (worst), ms | {lag * 1000:.0f} |")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING)
+    if len(sys.argv) > 1 and sys.argv[1] == "--generator":
+        import django
+
+        django.setup()
+        web, slug, count = sys.argv[2], sys.argv[3], int(sys.argv[4])
+        result = asyncio.run(generate(web, slug, count))
+        print(json.dumps(result), flush=True)
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--ladder", default="none")
+    parser.add_argument("--viewers", type=int, default=100)
+    parser.add_argument("--generators", type=int, default=4)
+    parser.add_argument("--port", type=int, default=21080)
+    parser.add_argument("--serve-log", help="write serve's log here")
+    parser.add_argument("--py-spy", help="sample serve with py-spy during the viewers' round")
+    conduct(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()
