@@ -224,6 +224,34 @@ def test_an_ingest_that_lost_its_live_lock_drops_its_publisher(
     assert incident.kind == StreamIncident.Kind.PUBLISHER_DROPPED
 
 
+def test_an_ingest_whose_stream_was_taken_over_stops_at_its_next_check_not_its_renewal(
+    tmp_path, alice_room, alice_key
+):
+    """The database is the durable fence: after a Redis failover lost this ingest's lock,
+    the ingest that took the room starts a new stream (`start_stream(replace_stale=True)`, a
+    new, larger stream id). This one sees at its next watch (INGEST_KEY_CHECK_MS, 1 s) that
+    the room's stream is no longer its own and stops, long before its lock renewal would
+    tell it, and it ends nothing of the new holder's."""
+    with ingest_process(tmp_path, {"INGEST_LOCK_TTL": "60"}) as ingest:  # renewal: every 20 s
+        publisher = ffmpeg_publish(ingest.url(alice_key), seconds=30)
+        try:
+            wait_for(lambda: room_status(alice_room) == "live", timeout=20)
+            alice_room.refresh_from_db()
+            new_stream = services.start_stream(alice_room, replace_stale=True)  # as ingest B
+            began = time.monotonic()
+            wait_for(lambda: publisher.poll() is not None, timeout=10)
+            assert time.monotonic() - began < 10
+            assert "its stream ended elsewhere" in ingest.log_text()
+        finally:
+            publisher.kill()
+            publisher.wait(timeout=10)
+        time.sleep(1.5)  # the ingest's own end of its stream, had it been wrong, happens now
+    alice_room.refresh_from_db()
+    assert alice_room.current_stream_id == new_stream.pk
+    assert alice_room.status == Room.Status.LIVE
+    assert Stream.objects.get(pk=new_stream.pk).ended_at is None
+
+
 def test_a_room_left_live_by_a_killed_ingest_is_ended(tmp_path, settings, alice_room, alice_key):
     from streaming.ingest.live_lock import LocalLiveLock
     from streaming.tasks import end_abandoned_streams
