@@ -64,7 +64,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from livesite.browser import chromium  # noqa: E402
+from tests.support.browser import chromium  # noqa: E402
 
 BITS = 24
 SQUARE = 40

@@ -2,8 +2,8 @@
 
 import pytest
 
-from livesite.browser import chromium, log_in
-from livesite.testing import daphne_server
+from tests.support.browser import chromium, log_in
+from tests.support.servers import daphne_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

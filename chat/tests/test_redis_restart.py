@@ -16,8 +16,8 @@ from chat.ids import next_message_id
 from chat.models import ChatMessage
 from conftest import need_service
 from livesite.redis_client import close_redis
-from livesite.testing import private_redis
 from realtime.publish import apublish
+from tests.support.servers import private_redis
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -18,8 +18,8 @@ from django.db import connection
 from websockets.sync.client import connect
 
 from conftest import need_service
-from livesite.testing import daphne_server
 from realtime.publish import publish
+from tests.support.servers import daphne_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

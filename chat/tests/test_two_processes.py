@@ -11,7 +11,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.db import SessionStore
 
 from conftest import need_service
-from livesite.testing import daphne_server
+from tests.support.servers import daphne_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,9 +10,9 @@ import re
 import pytest
 
 from gifts import services
-from livesite.browser import chromium, log_in
-from livesite.testing import daphne_server
 from rooms import services as rooms
+from tests.support.browser import chromium, log_in
+from tests.support.servers import daphne_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -20,8 +20,8 @@ from gifts import services, tasks
 from gifts.models import DailyGiftStats, GiftSend, StreamGiftStats
 from gifts.tests.conftest import new_key
 from livesite.celery import app
-from livesite.testing import celery_worker
 from rooms import services as rooms
+from tests.support.servers import celery_worker
 
 WORKER_ENV = {"DJANGO_SETTINGS_MODULE": "gifts.tests.worker_settings"}
 

@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings
 
 from conftest import need_service
-from livesite.testing import daphne_server, free_port, stop_process
+from tests.support.servers import daphne_server, free_port, stop_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NGINX = shutil.which("nginx") or (

@@ -2,7 +2,7 @@ from django.conf import settings
 
 from conftest import need_service
 from livesite.celery import app, ping
-from livesite.testing import celery_worker
+from tests.support.servers import celery_worker
 
 
 def test_a_task_makes_the_round_trip_through_a_real_worker_and_broker():

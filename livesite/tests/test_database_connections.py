@@ -22,7 +22,7 @@ from django.db import connection
 from rest_framework_simplejwt.tokens import AccessToken
 
 from conftest import need_service
-from livesite.testing import daphne_server
+from tests.support.servers import daphne_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CAP = 8

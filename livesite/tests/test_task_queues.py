@@ -20,7 +20,7 @@ from kombu import Connection
 from conftest import need_service
 from livesite.celery import LivesiteCelery
 from livesite.task_queues import DEAD_LETTER_QUEUE, task_queue
-from livesite.testing import celery_worker
+from tests.support.servers import celery_worker
 
 
 def test_task_queues_are_quorum_queues_that_dead_letter():

@@ -24,8 +24,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from conftest import need_service
-from livesite.testing import database_url_of_test_database, stop_process
 from moderation import services
+from tests.support.servers import database_url_of_test_database, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 10

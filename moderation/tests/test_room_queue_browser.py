@@ -12,10 +12,10 @@ from django.utils import timezone
 from chat.ids import next_message_id
 from chat.models import ChatMessage
 from conftest import need_service
-from livesite.browser import chromium
-from livesite.testing import daphne_server
 from moderation import services
 from moderation.models import ReviewItem
+from tests.support.browser import chromium
+from tests.support.servers import daphne_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -20,10 +20,10 @@ from chat.ids import next_message_id
 from chat.models import ChatMessage
 from conftest import need_service
 from livesite.celery import app
-from livesite.testing import celery_worker
 from moderation import tasks
 from moderation.models import AuditEntry, ReviewItem
 from moderation.tests.conftest import tasks_eager
+from tests.support.servers import celery_worker
 
 RAID = "Follow my channel for FREE coins!!! link in bio"
 

@@ -8,9 +8,9 @@ from django.conf import settings
 from django.db import connections
 
 from conftest import need_service
-from livesite.browser import chromium
-from livesite.testing import daphne_server
 from rooms import services
+from tests.support.browser import chromium
+from tests.support.servers import daphne_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

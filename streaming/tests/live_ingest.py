@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from livesite.testing import ROOT, database_url_of_test_database, stop_process
+from tests.support.servers import ROOT, database_url_of_test_database, stop_process
 
 
 @dataclass
@@ -64,7 +64,7 @@ class RunningServe(RunningIngest):
 @contextmanager
 def serve_process(tmp_path: Path, extra_env: dict | None = None, ready_timeout: float = 60.0):
     """`python manage.py serve` (web + ingest in one process) on free ports."""
-    from livesite.testing import free_port
+    from tests.support.servers import free_port
 
     web_port = free_port()
     hls_root = tmp_path / "hls"

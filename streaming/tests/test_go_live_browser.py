@@ -5,10 +5,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 
-from livesite.browser import FAKE_MEDIA_ARGS, chromium, log_in
 from rooms import services
 from rooms.models import Room
 from streaming.tests.live_ingest import ffmpeg_publish, serve_process, wait_for
+from tests.support.browser import FAKE_MEDIA_ARGS, chromium, log_in
 
 pytestmark = [
     pytest.mark.media,

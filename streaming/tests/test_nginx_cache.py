@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from conftest import need_service
-from livesite.testing import daphne_server, free_port
 from streaming.tests.test_blocking_reload import live_playlist, publish
+from tests.support.servers import daphne_server, free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,11 +2,11 @@
 
 import pytest
 
-from livesite.browser import chromium
-from livesite.testing import daphne_server
 from rooms import services
 from rooms.models import Room
 from streaming.tests.live_ingest import ffmpeg_publish, ingest_process, serve_process, wait_for
+from tests.support.browser import chromium
+from tests.support.servers import daphne_server
 
 pytestmark = [
     pytest.mark.media,
@@ -159,7 +159,7 @@ def test_the_stream_manager_shows_live_health_and_ends_the_stream(
     tmp_path, alice, alice_room, password
 ):
     """The broadcaster's view: health of the real stream pushed to the page, then End."""
-    from livesite.browser import log_in
+    from tests.support.browser import log_in
 
     key = services.rotate_stream_key(alice_room, alice)
     env = {"INGEST_RECONNECT_GRACE": "30", "INGEST_KEY_CHECK_MS": "200"}

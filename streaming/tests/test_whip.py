@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from livesite.testing import ROOT, daphne_server, stop_process
 from rooms import services
 from rooms.models import Room, Stream
 from streaming.tests.live_ingest import ffmpeg_publish, ingest_process, serve_process, wait_for
 from streaming.tests.whip_client import WhipPublisher, http
+from tests.support.servers import ROOT, daphne_server, stop_process
 
 pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True)]
 

@@ -1,4 +1,4 @@
-"""A MariaDB server of a test's own, which it may kill and restart (Redis: livesite.testing).
+"""A MariaDB server of a test's own, which it may kill and restart (Redis: tests.support.servers).
 
 The shared servers on 3306 and 6379 serve every other test and process on the machine,
 so a fault test never touches them: it starts a throwaway server on a free port in a
@@ -19,7 +19,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from livesite.testing import free_port
+from tests.support.servers import free_port
 
 
 def wait_until_listening(port: int, process: subprocess.Popen, timeout: float) -> None:
@@ -196,7 +196,7 @@ def private_primary_and_replica():
             server.stop()
 
 
-# The Sentinel test's block of ports (kept apart from livesite.testing.PRIVATE_PORTS, which
+# The Sentinel test's block of ports (kept apart from tests.support.servers.PRIVATE_PORTS, which
 # other fault tests' private servers take from).
 SENTINEL_TEST_PORTS = range(19000, 19100)
 

@@ -21,7 +21,7 @@ import pytest
 from django.db import connection
 from rest_framework_simplejwt.tokens import AccessToken
 
-from livesite.testing import daphne_server
+from tests.support.servers import daphne_server
 
 from .conftest import LOAD_ENV
 from .ledger_checks import assert_ledger_consistent

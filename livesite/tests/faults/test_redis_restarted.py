@@ -12,7 +12,7 @@ import asyncio
 import pytest
 
 from chat.models import ChatMessage
-from livesite.testing import daphne_server, private_redis
+from tests.support.servers import daphne_server, private_redis
 
 from .conftest import LOAD_ENV
 from .ledger_checks import assert_ledger_consistent

@@ -22,11 +22,11 @@ import redis
 
 from chat.models import ChatMessage
 from conftest import need_service
-from livesite.testing import daphne_server
 from rooms import services as rooms
 from rooms.models import Room
 from streaming.ingest.live_lock import live_lock_key
 from streaming.tests.live_ingest import ffmpeg_publish, ingest_process, wait_for
+from tests.support.servers import daphne_server
 
 from .conftest import LOAD_ENV
 from .ledger_checks import assert_ledger_consistent

@@ -26,7 +26,7 @@ import pytest
 from django.conf import settings
 
 from conftest import need_service
-from livesite.testing import daphne_server, free_port, stop_process
+from tests.support.servers import daphne_server, free_port, stop_process
 
 from .conftest import LOAD_ENV
 from .room_client import RoomClient

@@ -17,7 +17,7 @@ from django.db.models import Count
 from chat.ids import next_message_id
 from chat.models import ChatMessage
 from livesite.redis_client import get_sync_redis, redis_key
-from livesite.testing import daphne_server
+from tests.support.servers import daphne_server
 
 from .conftest import LOAD_ENV
 from .room_client import RoomClient

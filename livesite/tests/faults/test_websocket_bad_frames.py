@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from livesite.testing import daphne_server
+from tests.support.servers import daphne_server
 
 from . import raw_websocket as ws
 from .room_client import RoomClient

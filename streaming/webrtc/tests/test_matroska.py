@@ -8,9 +8,9 @@ from fractions import Fraction
 import av
 import pytest
 
-from livesite.testing import ROOT
 from streaming.webrtc.encoded_frames import EncodedFrame
 from streaming.webrtc.matroska import LiveMatroskaMuxer, is_keyframe
+from tests.support.servers import ROOT
 
 FPS = 30
 

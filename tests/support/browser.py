@@ -2,7 +2,7 @@
 
 Playwright's own browser download cannot run here (and should not in CI), so
 tests launch the system Chromium with the flags that work as root in a closed
-network (docs in ../shared/ENVIRONMENT.md).
+network (scripts/setup.sh installs it).
 """
 
 import shutil

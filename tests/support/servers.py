@@ -1,4 +1,4 @@
-"""Starting real service processes for tests: a Celery worker on its own queue."""
+"""Real service processes for tests: a Celery worker on its own queue, daphne, a private Redis."""
 
 import os
 import socket
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 
 
 def database_url_of_test_database() -> str | None:
@@ -54,7 +54,7 @@ def celery_worker(
     test_database = database_url_of_test_database()
     if test_database and "DATABASE_URL" not in (extra_env or {}):
         env["DATABASE_URL"] = test_database
-    process = subprocess.Popen(  # noqa: S603 -- fixed argv, our own interpreter
+    process = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -146,7 +146,7 @@ def daphne_server(
     # A file, not a pipe: a pipe nobody reads fills up and stops a server that logs a lot.
     log = Path(tempfile.mkstemp(prefix="daphne-", suffix=".log")[1])
     log_file = log.open("w")
-    process = subprocess.Popen(  # noqa: S603 -- fixed argv, our own interpreter
+    process = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -210,7 +210,7 @@ class PrivateRedis:
     def start(self) -> None:
         command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
         command += ["--save", "", "--appendonly", "no", "--dir", str(self.folder)]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             with socket.socket() as probe:
