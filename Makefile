@@ -9,7 +9,7 @@ setup:
 	./scripts/setup.sh
 
 ## Install everything, migrate, load demo data and serve http://$(HOST):$(PORT) on embedded defaults,
-## with the RTMP ingest (rtmp://127.0.0.1:1935/live) in the same process: see streaming/management/commands/serve.py.
+## with the RTMP ingest (rtmp://127.0.0.1:1935/live) in the same process: see livesite/management/commands/serve.py.
 ## Everything listens on loopback; with DEBUG on, serve refuses any other address (DEBUG_ALLOW_PUBLIC_BIND).
 run: setup
 	$(PY) manage.py migrate --no-input

@@ -10,7 +10,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView
 from accounts import services
 from accounts.errors import TooManyAttempts
 from accounts.models import User
-from livesite import client_address
+from infra import client_address
 
 
 class UserSerializer(serializers.ModelSerializer):

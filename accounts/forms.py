@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from accounts import services
 from accounts.errors import TooManyAttempts
 from accounts.models import User
-from livesite import client_address
+from infra import client_address
 
 
 class SignUpForm(UserCreationForm):

@@ -14,7 +14,7 @@ from django.db import transaction
 from accounts import permissions
 from accounts.errors import NotAllowed, TooManyAttempts
 from accounts.models import User
-from livesite import ratelimit
+from infra import ratelimit
 from realtime import control
 from realtime.publish import publish_to_user_on_commit
 

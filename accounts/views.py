@@ -9,7 +9,7 @@ from accounts import services
 from accounts.errors import NotAllowed, TooManyAttempts
 from accounts.forms import ProfileForm, SignUpForm, ThrottledLoginForm
 from accounts.models import User
-from livesite import client_address
+from infra import client_address
 from rooms import services as room_services
 
 

@@ -31,7 +31,7 @@ from chat.errors import (
 from chat.ids import next_message_id, timestamp_ms
 from chat.models import ChatMessage, ChatMessageLike, RoomChatSettings
 from chat.writer import get_writer
-from livesite.after_commit import after_commit
+from infra.after_commit import after_commit
 from realtime.publish import apublish, publish_on_commit
 from rooms.models import Room
 

@@ -21,8 +21,8 @@ from accounts import permissions
 from clips import files
 from clips.errors import ClipNotAllowed, ClipRefused, TooManyClips
 from clips.models import Clip, ClipChoice
-from livesite import ratelimit
-from livesite.after_commit import after_commit
+from infra import ratelimit
+from infra.after_commit import after_commit
 
 RATE_SCOPE = "clips"
 LATEST_KEY = "clips:latest"

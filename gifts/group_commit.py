@@ -67,7 +67,7 @@ class GroupCommit:
         if following:
             # A caller that waits for the leader must not sit on a database connection:
             # with every connection of the process held by waiters, a leader that has none
-            # yet would wait for one until DATABASE_CONNECTION_WAIT (livesite/db/pool.py).
+            # yet would wait for one until DATABASE_CONNECTION_WAIT (infra/db/pool.py).
             transaction.get_connection().close()
             with self._lock:
                 while not (order._answered or order._lead):

@@ -10,7 +10,7 @@ from chat import limits
 from chat.errors import NotSignedIn, RateLimited
 from gifts import events
 from gifts.errors import GiftError
-from livesite import thread_pools
+from infra import thread_pools
 
 
 def _send_gift(user_id: int, room_id: int, gift, quantity: int, key: str) -> dict:
@@ -33,7 +33,7 @@ async def send_gift(session, gift, quantity: int, idempotency_key: str) -> dict:
     # Not thread-sensitive: on the one thread Channels gives database work by default, every
     # send of the process would wait for the one before; on the gift pool's threads concurrent
     # sends meet in gifts' group commit and share a transaction. Their own pool: a burst of
-    # sends never holds up the origin's file reads (livesite/thread_pools.py).
+    # sends never holds up the origin's file reads (infra/thread_pools.py).
     send = database_sync_to_async(
         _send_gift, thread_sensitive=False, executor=thread_pools.gift_sends()
     )

@@ -33,7 +33,7 @@ from gifts.errors import (
 )
 from gifts.group_commit import GroupCommit, Order
 from gifts.models import Currency, Gift, GiftSend, Transfer
-from livesite.after_commit import after_commit
+from infra.after_commit import after_commit
 from livesite.celery import app as celery_app
 from realtime.publish import publish_many, publish_on_commit
 from rooms.models import Room

@@ -18,7 +18,7 @@ from gifts import conf, payments, services
 from gifts.catalog import active_gifts
 from gifts.errors import GiftError
 from gifts.models import DailyGiftStats, LedgerEntry, StreamGiftStats
-from livesite.read_replica import stale_reads_ok
+from infra.read_replica import stale_reads_ok
 
 HISTORY_PAGE = 25
 CHART_DAYS = 30

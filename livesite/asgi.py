@@ -17,7 +17,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from livesite.listen_address import LoopbackOnlyInDebug  # noqa: E402
+from infra.listen_address import LoopbackOnlyInDebug  # noqa: E402
 from livesite.routing import websocket_urlpatterns  # noqa: E402
 from realtime.direct_send import DirectSend  # noqa: E402
 from streaming.origin_asgi import HlsOrigin  # noqa: E402
@@ -31,7 +31,7 @@ application = ProtocolTypeRouter(
         ),
     }
 )
-# With DEBUG on, only this machine is answered (livesite/listen_address.py).
+# With DEBUG on, only this machine is answered (infra/listen_address.py).
 application = LoopbackOnlyInDebug(application)
 
 # Everything start-up built (Django, the URL map, templates' code) lives as long as the

@@ -2,7 +2,7 @@
 
 Configuration comes from Django settings (the `CELERY_` names). With no
 broker configured, tasks run eagerly in the caller's process. On RabbitMQ the queues are
-quorum queues with a dead-letter queue (livesite.task_queues).
+quorum queues with a dead-letter queue (infra.task_queues).
 """
 
 import os
@@ -26,8 +26,8 @@ class LivesiteCelery(Celery):
 
     def _prepare_delayed_delivery(self, queue) -> None:
         """Once per queue and process: the delayed-delivery exchanges exist and lead to it,
-        even if no worker has started on this broker yet (livesite.task_queues)."""
-        from livesite.task_queues import prepare_delayed_delivery
+        even if no worker has started on this broker yet (infra.task_queues)."""
+        from infra.task_queues import prepare_delayed_delivery
 
         name = getattr(queue, "name", queue) or self.conf.task_default_queue
         prepared = self.__dict__.setdefault("_delayed_delivery_ready", set())
@@ -38,7 +38,7 @@ class LivesiteCelery(Celery):
         prepared.add(name)
 
 
-app = LivesiteCelery("livesite", amqp="livesite.task_queues:TaskAMQP")
+app = LivesiteCelery("livesite", amqp="infra.task_queues:TaskAMQP")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
@@ -54,7 +54,7 @@ def declare_dead_letter_queue(sender=None, **kwargs):
     """Workers declare the dead-letter queue before the first task could be dead-lettered."""
     from django.conf import settings
 
-    from livesite.task_queues import declare_dead_letter_queue as declare
+    from infra.task_queues import declare_dead_letter_queue as declare
 
     if settings.CELERY_QUORUM_QUEUES:
         with app.connection_for_write() as connection:

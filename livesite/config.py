@@ -211,7 +211,7 @@ def parse_database_url(url: str, name: str = "DATABASE_URL") -> dict:
     MySQL gets utf8mb4 (emoji in chat), strict mode (no silent truncation of
     a chat message or a coin amount) and READ COMMITTED, which Django
     recommends for MySQL so that get_or_create and locking behave. It goes
-    through livesite/db/mysql, whose process pool keeps connections for reuse:
+    through infra/db/mysql, whose process pool keeps connections for reuse:
     Django closes (hands back) its connection after every request, because
     under ASGI a connection kept by the request's thread outlives the thread.
     """
@@ -225,7 +225,7 @@ def parse_database_url(url: str, name: str = "DATABASE_URL") -> dict:
     if not config.get("NAME"):
         raise ImproperlyConfigured(f"{name} names no database: {redact_url(url)!r}")
     if scheme in {"mysql", "mariadb"}:
-        config["ENGINE"] = "livesite.db.mysql"
+        config["ENGINE"] = "infra.db.mysql"
         config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
             "charset": "utf8mb4",

@@ -18,7 +18,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from livesite import read_replica
+from infra import read_replica
 from livesite.celery import app as celery_app
 from livesite.operator_access import operator_only
 from livesite.redis_client import new_client

@@ -1,7 +1,7 @@
 """Keeping operator endpoints (/metrics, /readyz) to the operator.
 
 The rule itself is accounts.permissions.may_read_operator_endpoints; this is the
-view decorator that reads the client address (livesite.client_address, so a
+view decorator that reads the client address (infra.client_address, so a
 forged X-Forwarded-For does not help) and the bearer token from a request.
 """
 
@@ -10,7 +10,7 @@ from functools import wraps
 from django.http import HttpResponseForbidden
 
 from accounts.permissions import may_read_operator_endpoints
-from livesite import client_address
+from infra import client_address
 
 
 def bearer_token(request) -> str:

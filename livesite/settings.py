@@ -30,7 +30,7 @@ from livesite.config import (
     parse_service_url,
     sentinel_url,
 )
-from livesite.task_queues import task_queue
+from infra.task_queues import task_queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("LIVESITE_VAR_DIR", str(BASE_DIR / "var")))
@@ -47,7 +47,7 @@ if not SECRET_KEY:
 DEBUG_ALLOW_PUBLIC_BIND = env_bool("DEBUG_ALLOW_PUBLIC_BIND", False)
 
 # Debug pages and error reports hide service URLs (they carry passwords), not only *KEY*.
-DEFAULT_EXCEPTION_REPORTER_FILTER = "livesite.error_reports.SettingsHidingFilter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "infra.error_reports.SettingsHidingFilter"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -86,20 +86,20 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "livesite.metrics.RequestMetricsMiddleware",
+    "infra.request_metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "livesite.read_replica.ReadYourWritesMiddleware",
+    "infra.read_replica.ReadYourWritesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that it is the first to see a view's exception: a lost database is a 503.
-    "livesite.database_unavailable.DatabaseUnavailableMiddleware",
+    "infra.database_unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "livesite.urls"
@@ -130,18 +130,18 @@ if not DATABASE_URL:
     DATABASE_URL = f"sqlite:///{VAR_DIR / 'livesite.sqlite3'}"
 DATABASES = {"default": parse_database_url(DATABASE_URL)}
 # MySQL connections a process may hold, and how long a request waits for one before
-# a 503 (livesite/db/pool.py). 20 leaves room for several web processes, workers and
+# a 503 (infra/db/pool.py). 20 leaves room for several web processes, workers and
 # the ingest under MariaDB's default max_connections of 151.
 DATABASE_MAX_CONNECTIONS = env_int("DATABASE_MAX_CONNECTIONS", 20, minimum=1)
 DATABASE_CONNECTION_WAIT = env_int("DATABASE_CONNECTION_WAIT", 10, minimum=0)
-# A MariaDB read replica for reads that may be a few seconds stale (livesite.read_replica).
+# A MariaDB read replica for reads that may be a few seconds stale (infra.read_replica).
 DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = parse_database_url(DATABASE_REPLICA_URL, "DATABASE_REPLICA_URL")
     if DATABASES["replica"]["ENGINE"].endswith("mysql"):
         DATABASES["replica"]["OPTIONS"]["connect_timeout"] = 2  # fall back fast
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
-DATABASE_ROUTERS = ["livesite.read_replica.ReplicaRouter"]
+DATABASE_ROUTERS = ["infra.read_replica.ReplicaRouter"]
 DATABASE_REPLICA_MAX_LAG_SECONDS = env_int("DATABASE_REPLICA_MAX_LAG_SECONDS", 5, minimum=0)
 DATABASE_REPLICA_CHECK_SECONDS = env_float("DATABASE_REPLICA_CHECK_SECONDS", 2, minimum=0)
 # Longer than the lag allowed, so a user's own write has reached the replica when it ends.
@@ -227,7 +227,7 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "livesite.cache.RedisCache",
+            "BACKEND": "realtime.cache.RedisCache",
             # A list: a sentinel or cluster address holds commas.
             "LOCATION": [REDIS_CLUSTER_URL or REDIS_URL],
             "KEY_PREFIX": REDIS_KEY_PREFIX,
@@ -285,7 +285,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # RabbitMQ: replicated quorum queues with a dead-letter queue for poison messages
-# (livesite.task_queues). After CELERY_DELIVERY_LIMIT redeliveries a task is dead-lettered.
+# (infra.task_queues). After CELERY_DELIVERY_LIMIT redeliveries a task is dead-lettered.
 CELERY_QUORUM_QUEUES = CELERY_BROKER_URL.startswith(("amqp", "pyamqp"))
 CELERY_DELIVERY_LIMIT = env_int("CELERY_DELIVERY_LIMIT", 5, minimum=1)
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_DEFAULT_QUEUE", "celery")
@@ -300,7 +300,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = env_int(
     "CELERY_PREFETCH_MULTIPLIER", 4 if CELERY_QUORUM_QUEUES else 1, minimum=1
 )
 # `celery -A livesite beat`. Without a broker, `manage.py serve` runs the same tasks on
-# the same schedule in its own process (streaming/management/commands/serve.py).
+# the same schedule in its own process (livesite/management/commands/serve.py).
 CELERY_BEAT_SCHEDULE = {
     "end-abandoned-streams": {"task": "rooms.end_abandoned_streams", "schedule": 60.0},
     "delete-expired-replays": {"task": "streaming.delete_expired_replays", "schedule": 900.0},
@@ -365,7 +365,7 @@ GIFTS_DEMO_PAYMENTS = env_bool("GIFTS_DEMO_PAYMENTS", DEBUG)
 GIFTS_MAX_GRANT = env_int("GIFTS_MAX_GRANT", 1_000_000, minimum=1)
 GIFTS_DEMO_COINS = env_int("GIFTS_DEMO_COINS", 5000, minimum=0)
 # Threads per web process for gift sends from the chat socket (each may hold a database
-# connection); livesite/thread_pools.py.
+# connection); infra/thread_pools.py.
 GIFTS_SEND_THREADS = env_int("GIFTS_SEND_THREADS", 6, minimum=1)
 # A task whose worker died is handed to another after this long; must exceed the longest countdown.
 # (Added to the Redis client options and Sentinel options above, not replacing them.)
@@ -399,7 +399,7 @@ ROOM_CACHE_SECONDS = env_int("ROOM_CACHE_SECONDS", 60, minimum=1)
 # How long a search query's matches are reused (live status is laid over them fresh).
 SEARCH_CACHE_SECONDS = env_int("SEARCH_CACHE_SECONDS", 15, minimum=0)
 HLS_ROOT = Path(env_str("HLS_ROOT", str(VAR_DIR / "hls")))
-# Threads per web process reading HLS files for the origin (livesite/thread_pools.py).
+# Threads per web process reading HLS files for the origin (infra/thread_pools.py).
 ORIGIN_READ_THREADS = env_int("ORIGIN_READ_THREADS", 4, minimum=1)
 # Loopback unless set: production sets 0.0.0.0 (or an interface) for encoders to reach it.
 INGEST_HOST = env_str("INGEST_HOST", "127.0.0.1")
@@ -477,9 +477,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
-        # DRF's own classes, with the client address from livesite.client_address.
-        "livesite.throttling.AnonRateThrottle",
-        "livesite.throttling.UserRateThrottle",
+        # DRF's own classes, with the client address from infra.client_address.
+        "infra.throttling.AnonRateThrottle",
+        "infra.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_RATE_ANON", "120/min"),
@@ -578,7 +578,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# --- Trusted proxies: whose X-Forwarded-For to believe (livesite/client_address.py) ----
+# --- Trusted proxies: whose X-Forwarded-For to believe (infra/client_address.py) ----
 # Loopback by default: the shipped deployment runs nginx on the same host. Empty: believe none.
 TRUSTED_PROXIES = env_cidrs("TRUSTED_PROXIES", ["127.0.0.0/8", "::1/128"])
 

@@ -38,7 +38,7 @@ urlpatterns = [
     path("metrics", metrics.metrics_view, name="metrics"),
 ]
 
-handler500 = "livesite.db.views.server_error"
+handler500 = "infra.db.views.server_error"
 
 if settings.DEBUG:
     from django.conf.urls.static import static

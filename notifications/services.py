@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import permissions
-from livesite.after_commit import after_commit
+from infra.after_commit import after_commit
 from notifications import events
 from notifications.errors import BadUnsubscribeLink
 from notifications.models import EmailChoice, Notification

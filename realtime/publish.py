@@ -29,7 +29,7 @@ import json
 
 from asgiref.sync import async_to_sync
 
-from livesite.after_commit import after_commit
+from infra.after_commit import after_commit
 from livesite.redis_client import get_redis, get_sync_redis, is_cluster, redis_key
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
-from livesite.after_commit import after_commit
+from infra.after_commit import after_commit
 from rooms.models import Room, Stream
 
 DIRECTORY_KEY = "rooms:directory"

@@ -26,7 +26,7 @@ from collections import Counter
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from livesite.after_commit import after_commit
+from infra.after_commit import after_commit
 from livesite.redis_client import get_redis, get_sync_redis, redis_key
 from rooms import events
 

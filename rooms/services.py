@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts import permissions
-from livesite.after_commit import after_commit
+from infra.after_commit import after_commit
 from realtime import control
 from realtime.publish import publish_on_commit
 from rooms import cache, directory_feed, events, signals

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import permissions
 from accounts.models import User
-from livesite.read_replica import stale_reads_ok
+from infra.read_replica import stale_reads_ok
 from realtime import presence
 from rooms import cache, services
 from rooms.errors import InvalidRoom, NotAllowed

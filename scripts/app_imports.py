@@ -11,7 +11,7 @@ contracts in pyproject.toml, checked by `make lint`.
 import grimp
 
 APPS = [
-    "realtime", "accounts", "rooms", "chat", "gifts", "moderation", "streaming",
+    "infra", "realtime", "accounts", "rooms", "chat", "gifts", "moderation", "streaming",
     "notifications", "discovery", "clips",
 ]  # fmt: skip
 

@@ -10,7 +10,7 @@ single byte ranges and CORS for `CORS_ALLOWED_ORIGINS` are handled here.
 `/hls/` before Django, because every player polls the playlist about once a second and
 the full middleware stack (sessions, CSRF, messages...) cost 25x more per request than
 the answer itself (bench/bench_origin.py). Files are read on the origin's own thread pool
-(livesite/thread_pools.py): a segment is at most a few hundred kilobytes, so one read
+(infra/thread_pools.py): a segment is at most a few hundred kilobytes, so one read
 beats streaming it through the loop.
 
 Low-Latency HLS (RFC 8216bis 6.2.5): a playlist request with ``_HLS_msn`` (and
@@ -41,7 +41,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.http import http_date, parse_http_date_safe
 
-from livesite import thread_pools
+from infra import thread_pools
 from streaming import blocking_reload
 from streaming.blocking_reload import BadDirective, Readiness
 from streaming.playlist_watch import watcher

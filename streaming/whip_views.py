@@ -20,7 +20,7 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from livesite import client_address, ratelimit
+from infra import client_address, ratelimit
 from rooms import cache as room_cache
 from streaming.ingest.handover import hand_over, hand_over_watch
 from streaming.webrtc.network import IceSettings

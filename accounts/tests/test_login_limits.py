@@ -170,7 +170,7 @@ def test_checks_that_crash_do_not_count_against_the_owner(client, bob, password,
 
 
 def test_a_count_left_without_an_opening_heals_after_one_delay(bob, password, clock):
-    from livesite import ratelimit
+    from infra import ratelimit
 
     account = services._account_identity("bob")
     for _ in range(5):  # attempts whose process died before they finished

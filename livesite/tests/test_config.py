@@ -21,7 +21,7 @@ def test_sqlite_url():
 
 def test_mysql_url_gets_utf8mb4_strict_mode_and_read_committed():
     config = parse_database_url("mysql://live:s3cret@db.internal:3307/livesite")
-    assert config["ENGINE"] == "livesite.db.mysql"
+    assert config["ENGINE"] == "infra.db.mysql"
     assert (config["HOST"], config["PORT"], config["NAME"]) == ("db.internal", 3307, "livesite")
     assert config["USER"] == "live" and config["PASSWORD"] == "s3cret"
     assert config["OPTIONS"]["charset"] == "utf8mb4"
@@ -31,7 +31,7 @@ def test_mysql_url_gets_utf8mb4_strict_mode_and_read_committed():
 
 
 def test_mariadb_is_an_alias_of_mysql():
-    assert parse_database_url("mariadb://root@127.0.0.1/x")["ENGINE"] == "livesite.db.mysql"
+    assert parse_database_url("mariadb://root@127.0.0.1/x")["ENGINE"] == "infra.db.mysql"
 
 
 def test_mysql_connections_go_back_to_the_pool_after_every_request():

@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from infra.listen_address import check_bind, is_loopback
 from livesite.config import development_secret_key
-from livesite.listen_address import check_bind, is_loopback
 
 OLD_PUBLIC_KEY = "insecure-development-key-set-SECRET_KEY-in-production"
 
@@ -80,7 +80,7 @@ def test_a_debug_page_never_shows_service_urls(db, settings):
 
 
 async def serve_once(scope):
-    from livesite.listen_address import LoopbackOnlyInDebug
+    from infra.listen_address import LoopbackOnlyInDebug
 
     sent, reached = [], []
 

@@ -13,8 +13,8 @@ from django.db.models import F
 from accounts import permissions
 from accounts.models import User
 from chat.models import ChatMessage
-from livesite import ratelimit
-from livesite.after_commit import after_commit
+from infra import ratelimit
+from infra.after_commit import after_commit
 from moderation import conf
 from moderation.errors import InvalidReport, NotAllowed, TooManyReports, UnknownTarget
 from moderation.models import Report, ReviewItem

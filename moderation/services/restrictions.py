@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import permissions
-from livesite.after_commit import after_commit
+from infra.after_commit import after_commit
 from moderation import conf, enforcement, events, room_rules
 from moderation.errors import InvalidAction, NotAllowed, Restricted
 from moderation.models import Restriction

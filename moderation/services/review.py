@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts import permissions
 from chat import services as chat
 from chat.models import ChatMessage
-from livesite.after_commit import after_commit
+from infra.after_commit import after_commit
 from moderation import conf, events
 from moderation.errors import InvalidAction, NotAllowed
 from moderation.models import ReviewItem

@@ -9,7 +9,7 @@ socket and refetch the queue.
 
 
 from accounts import permissions
-from livesite.after_commit import after_commit
+from infra.after_commit import after_commit
 from moderation import conf, events
 from moderation.errors import InvalidAction, NotAllowed, UnknownTarget
 from moderation.models import ReviewItem

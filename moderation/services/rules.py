@@ -8,7 +8,7 @@ per-message lookup and recompiles the room's filter then.
 from django.db import IntegrityError, transaction
 
 from accounts import permissions
-from livesite.after_commit import after_commit
+from infra.after_commit import after_commit
 from moderation import conf, enforcement, room_rules
 from moderation.errors import InvalidAction, NotAllowed
 from moderation.filtering import BlockedTerm, FloodLimits, InvalidRule, LinkPolicy

@@ -180,7 +180,7 @@ def test_the_audit_log_cannot_be_edited(alice_room, carol, bob):
 def test_a_ban_stands_when_closing_the_banned_sockets_fails(alice_room, carol, bob, monkeypatch):
     """The notice after the commit fails (Redis away): the moderator gets no error for a ban
     that was made, and the failure is counted for the operator."""
-    from livesite.after_commit import FAILURES
+    from infra.after_commit import FAILURES
     from realtime import publish as broadcast
 
     def refuse(*args, **kwargs):

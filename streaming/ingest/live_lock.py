@@ -115,6 +115,18 @@ class RedisLiveLock:
         await self._redis.aclose()
 
 
+def configured_live_lock(ttl_seconds: float) -> LiveLock:
+    """The lock the settings call for: in Redis when one is configured (the data Redis,
+    which a Redis Cluster deployment names apart), else in this process."""
+    from django.conf import settings
+
+    from livesite.redis_client import data_url
+
+    if data_url():
+        return RedisLiveLock(data_url(), settings.REDIS_KEY_PREFIX, ttl_seconds)
+    return LocalLiveLock(ttl_seconds)
+
+
 def _redis_key(prefix: str, room_id: int) -> str:
     # The lock and its fence share the room's hash tag: the scripts touch both, and on a
     # Redis Cluster a script's keys must live in one slot.

@@ -135,7 +135,7 @@ def _copy_tree(source: Path, destination: Path) -> None:
 def test_every_scheduled_task_exists():
     """`celery beat` (and `manage.py serve` without a broker) run these by name."""
     from livesite.celery import app
-    from streaming.management.commands.serve import _seconds
+    from livesite.management.commands.serve import _seconds
 
     app.loader.import_default_modules()
     app.finalize()

@@ -6,8 +6,8 @@ import signal
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from livesite.listen_address import check_bind
-from streaming.ingest.live_lock import LocalLiveLock, RedisLiveLock
+from infra.listen_address import check_bind
+from streaming.ingest.live_lock import configured_live_lock
 from streaming.ingest.service import Ingest, IngestSettings
 
 
@@ -24,7 +24,7 @@ class Command(BaseCommand):
 
     async def _serve(self, host: str, port: int) -> None:
         ingest_settings = IngestSettings.from_django()
-        lock = _live_lock(ingest_settings.lock_ttl)
+        lock = configured_live_lock(ingest_settings.lock_ttl)
         ingest = Ingest(ingest_settings, lock)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -40,10 +40,3 @@ class Command(BaseCommand):
             await ingest.close()
             await lock.close()
 
-
-def _live_lock(ttl: float):
-    from livesite.redis_client import data_url
-
-    if data_url():
-        return RedisLiveLock(data_url(), settings.REDIS_KEY_PREFIX, ttl)
-    return LocalLiveLock(ttl)

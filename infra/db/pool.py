@@ -14,12 +14,12 @@ chat latency, one daphne process kept a connection for every request it had serv
 
 What it does. The web closes its connection at the end of every request, and
 Channels around every `database_sync_to_async` call (CONN_MAX_AGE=0, set in
-`livesite/config.py`). The engine (`livesite/db/mysql/base.py`) hands the MySQL
+`livesite/config.py`). The engine (`infra/db/mysql/base.py`) hands the MySQL
 connection back here instead of closing it, and takes one from here instead of
 connecting, so closing is cheap and happens at a known moment. At most `limit`
 connections are open in the process, idle ones included; a thread that needs one
 when all are in use waits up to `wait` seconds and then gets
-`ConnectionPoolTimeout`, which the web answers with 503 (`livesite/db/views.py`).
+`ConnectionPoolTimeout`, which the web answers with 503 (`infra/db/views.py`).
 A thread that ends still holding a connection (a request whose client left before
 the response, so `request_finished` never came) gives it back when the thread's
 local state is cleared at thread exit, which is reference counting, not the

@@ -1,8 +1,8 @@
-"""The Redis cache backend keeps one client per connection pool (livesite/cache.py)."""
+"""The Redis cache backend keeps one client per connection pool (realtime/cache.py)."""
 
 from django.core.cache import caches
 
-from livesite.cache import RedisCache
+from realtime.cache import RedisCache
 
 
 def test_values_round_trip_through_one_client(redis_url):

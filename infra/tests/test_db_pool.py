@@ -12,8 +12,8 @@ import pytest
 from django.db import OperationalError
 from django.test import RequestFactory
 
-from livesite.db.pool import ConnectionPool, ConnectionPoolTimeout
-from livesite.db.views import server_error
+from infra.db.pool import ConnectionPool, ConnectionPoolTimeout
+from infra.db.views import server_error
 
 
 class StandInConnection:

@@ -121,6 +121,9 @@ class QueueDepthCollector:
     """`livesite_celery_queue_messages{queue}` on /metrics: the default task queue and the
     dead-letter queue, read from RabbitMQ at scrape time (nothing when it does not answer)."""
 
+    def __init__(self, app):
+        self.app = app  # the site's Celery app, whose broker connection this reads
+
     def describe(self):
         return []  # else registering would call collect(), reaching the broker at import
 
@@ -128,13 +131,11 @@ class QueueDepthCollector:
         from django.conf import settings
         from prometheus_client.core import GaugeMetricFamily
 
-        from livesite.celery import app
-
         if not settings.CELERY_QUORUM_QUEUES:
             return
         names = [settings.CELERY_TASK_DEFAULT_QUEUE, DEAD_LETTER_QUEUE]
         try:
-            with app.connection_for_write() as connection:
+            with self.app.connection_for_write() as connection:
                 connection.ensure_connection(max_retries=1, timeout=2)
                 depths = queue_depths(connection, names)
         except Exception:

@@ -1,7 +1,7 @@
 """Django's MySQL/MariaDB backend, with connections taken from and given back to the process pool.
 
 `DATABASE_URL=mysql://...` selects it (livesite/config.py). Everything but opening
-and closing the MySQL connection is Django's; see livesite/db/pool.py for why.
+and closing the MySQL connection is Django's; see infra/db/pool.py for why.
 """
 
 import weakref
@@ -11,7 +11,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.mysql import base as mysql
 from django.utils.asyncio import async_unsafe
 
-from livesite.db.pool import process_pool
+from infra.db.pool import process_pool
 
 
 def _pool_key(conn_params: dict) -> tuple:

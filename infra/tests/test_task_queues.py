@@ -18,8 +18,8 @@ from django.conf import settings
 from kombu import Connection
 
 from conftest import need_service
+from infra.task_queues import DEAD_LETTER_QUEUE, task_queue
 from livesite.celery import LivesiteCelery
-from livesite.task_queues import DEAD_LETTER_QUEUE, task_queue
 from tests.support.servers import celery_worker
 
 
@@ -65,7 +65,7 @@ def rabbitmq_vhost(settings):
 
 def rabbit_app(url: str, queue: str) -> Celery:
     """A Celery client configured as the web processes are with CELERY_BROKER_URL=amqp://."""
-    app = LivesiteCelery("livesite-rabbitmq-test", amqp="livesite.task_queues:TaskAMQP")
+    app = LivesiteCelery("livesite-rabbitmq-test", amqp="infra.task_queues:TaskAMQP")
     app.conf.update(
         broker_url=url,
         result_backend=settings.CELERY_RESULT_BACKEND,
@@ -147,7 +147,7 @@ def test_metrics_show_the_depth_of_the_task_and_dead_letter_queues(
     for n in range(3):  # no worker consumes them
         app.send_task("livesite.ping", args=[n], queue=queue)
     with Connection(url) as connection:
-        from livesite.task_queues import declare_dead_letter_queue
+        from infra.task_queues import declare_dead_letter_queue
 
         declare_dead_letter_queue(connection)
     settings.CELERY_TASK_DEFAULT_QUEUE = queue

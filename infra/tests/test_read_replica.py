@@ -11,7 +11,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from gifts.models import Balance, LedgerEntry
-from livesite import read_replica
+from infra import read_replica
 from moderation.models import Restriction
 from rooms.models import Room
 

@@ -1,4 +1,4 @@
-"""The REST API's rate throttles, keyed by the client address of livesite.client_address.
+"""The REST API's rate throttles, keyed by the client address of infra.client_address.
 
 DRF's own `get_ident` believes `X-Forwarded-For` from any peer when
 `NUM_PROXIES` is unset, so a client that sends a new header on each call is a
@@ -7,7 +7,7 @@ new anonymous user each time. These classes differ from DRF's only there.
 
 from rest_framework import throttling
 
-from livesite import client_address
+from infra import client_address
 
 
 class AnonRateThrottle(throttling.AnonRateThrottle):

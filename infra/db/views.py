@@ -1,7 +1,7 @@
 """The server-error view: 503 when every database connection stayed busy, else Django's 500.
 
 A request that waited DATABASE_CONNECTION_WAIT seconds for a connection
-(livesite/db/pool.py) meets a full house, not a fault: it is told to retry.
+(infra/db/pool.py) meets a full house, not a fault: it is told to retry.
 It renders without the database, which is what it could not get.
 """
 
@@ -10,7 +10,7 @@ import sys
 from django.http import HttpResponse, JsonResponse
 from django.views.defaults import server_error as django_server_error
 
-from livesite.db.pool import ConnectionPoolTimeout
+from infra.db.pool import ConnectionPoolTimeout
 
 RETRY_AFTER_SECONDS = 5
 

@@ -5,7 +5,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from livesite import client_address
+from infra import client_address
 
 
 @pytest.fixture(autouse=True)

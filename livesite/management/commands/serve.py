@@ -4,7 +4,8 @@ The one-command start on embedded defaults. With the in-memory channel layer an 
 reaches only the process that sent it, so the ingest must live in the web process for
 "room is live" to reach open pages; daphne runs Twisted on an asyncio loop, and the
 ingest simply runs on that same loop. Production runs the two apart (`daphne ...` and
-`manage.py ingest`) with Redis between them.
+`manage.py ingest`) with Redis between them. Site-level (it runs the whole site), so it
+lives with the wiring rather than in an app.
 
 With no Celery broker (the embedded default) nothing runs `celery beat`, so this
 process runs the app's beat schedule itself (settings.CELERY_BEAT_SCHEDULE and what apps
@@ -20,7 +21,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from livesite.listen_address import check_bind
+from infra.listen_address import check_bind
 
 logger = logging.getLogger("livesite.ingest")
 
@@ -42,11 +43,11 @@ class Command(BaseCommand):
         from twisted.internet import defer, reactor
 
         from livesite.asgi import application
+        from streaming.ingest.live_lock import configured_live_lock
         from streaming.ingest.service import Ingest, IngestSettings
-        from streaming.management.commands.ingest import _live_lock
 
         ingest_settings = IngestSettings.from_django()
-        lock = _live_lock(ingest_settings.lock_ttl)
+        lock = configured_live_lock(ingest_settings.lock_ttl)
         ingest = Ingest(ingest_settings, lock)
 
         def start_ingest():
