@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 
 from chat import limits
 from chat.errors import NotSignedIn, RateLimited
-from gifts import events
+from gifts import conf, events
 from gifts.errors import GiftError
 from infra import thread_pools
 
@@ -34,9 +34,8 @@ async def send_gift(session, gift, quantity: int, idempotency_key: str) -> dict:
     # send of the process would wait for the one before; on the gift pool's threads concurrent
     # sends meet in gifts' group commit and share a transaction. Their own pool: a burst of
     # sends never holds up the origin's file reads (infra/thread_pools.py).
-    send = database_sync_to_async(
-        _send_gift, thread_sensitive=False, executor=thread_pools.gift_sends()
-    )
+    executor = thread_pools.pool("gift-send", conf.send_threads())
+    send = database_sync_to_async(_send_gift, thread_sensitive=False, executor=executor)
     return await send(session.user_id, session.room_id, gift, quantity, idempotency_key)
 
 

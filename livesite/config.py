@@ -8,6 +8,7 @@ module reads `os.environ`.
 """
 
 import ipaddress
+import json
 import os
 import secrets
 from pathlib import Path
@@ -94,6 +95,28 @@ def env_port_range(name: str) -> tuple[int, int] | None:
             f"{name} must be two ports from 1024 to 65535, the lower first (got {raw!r})"
         )
     return low_port, high_port
+
+
+def env_choice(name: str, default: str, choices: set[str]) -> str:
+    value = env_str(name, default).strip()
+    if value not in choices:
+        allowed = ", ".join(sorted(choices))
+        raise ImproperlyConfigured(f"{name} must be one of {allowed} (got {value!r})")
+    return value
+
+
+def env_json_object(name: str, default: dict | None = None) -> dict | None:
+    """A JSON object (`{"max_emoji": 10}`); unset or empty gives the default."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a JSON object (got {raw!r})") from None
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"{name} must be a JSON object (got {raw!r})")
+    return value
 
 
 def env_cidrs(name: str, default: list[str]) -> list[str]:

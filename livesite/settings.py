@@ -12,15 +12,18 @@ from urllib.parse import quote
 
 from django.core.exceptions import ImproperlyConfigured
 
+from infra.task_queues import task_queue
 from livesite.config import (
     BROKER_SCHEMES,
     REDIS_SCHEMES,
     cluster_url,
     development_secret_key,
     env_bool,
+    env_choice,
     env_cidrs,
     env_float,
     env_int,
+    env_json_object,
     env_list,
     env_port_range,
     env_sentinels,
@@ -30,7 +33,6 @@ from livesite.config import (
     parse_service_url,
     sentinel_url,
 )
-from infra.task_queues import task_queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("LIVESITE_VAR_DIR", str(BASE_DIR / "var")))
@@ -343,6 +345,8 @@ GIFTS_CATALOG_CACHE_SECONDS = env_int("GIFTS_CATALOG_CACHE_SECONDS", 5, minimum=
 GIFTS_LEADERBOARD_REDIS_URL = env_str(
     "GIFTS_LEADERBOARD_REDIS_URL", REDIS_CLUSTER_URL or REDIS_URL
 )
+# Empty: `<REDIS_KEY_PREFIX>:gifts:lb`, following REDIS_KEY_PREFIX (gifts/conf.py).
+GIFTS_LEADERBOARD_KEY_PREFIX = env_str("GIFTS_LEADERBOARD_KEY_PREFIX")
 GIFTS_LEADERBOARD_PUBLISH_INTERVAL = env_int("GIFTS_LEADERBOARD_PUBLISH_INTERVAL", 2, minimum=1)
 GIFTS_LEADERBOARD_ROOM_SIZE = env_int("GIFTS_LEADERBOARD_ROOM_SIZE", 10, minimum=1)
 GIFTS_LEADERBOARD_RECONCILE_MINUTES = env_int("GIFTS_LEADERBOARD_RECONCILE_MINUTES", 10, minimum=1)
@@ -586,9 +590,45 @@ TRUSTED_PROXIES = env_cidrs("TRUSTED_PROXIES", ["127.0.0.0/8", "::1/128"])
 METRICS_ALLOWED_NETWORKS = env_cidrs("METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"])
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 
-# --- Moderation (the rest of MODERATION_* take their defaults in moderation/conf.py) ---
+# --- Moderation (read by the app through moderation/conf.py) -------------------------
+# How long the cache vouches for a room's restriction list before it is reloaded.
+MODERATION_STATE_TTL_SECONDS = env_int("MODERATION_STATE_TTL_SECONDS", 3600, minimum=1)
 # A held message nobody approves or removes within this many seconds is dropped (0: never).
 MODERATION_HELD_REVIEW_SECONDS = env_int("MODERATION_HELD_REVIEW_SECONDS", 300, minimum=0)
+MODERATION_RULES_CACHE_SIZE = env_int("MODERATION_RULES_CACHE_SIZE", 1000, minimum=1)
+MODERATION_MODERATORS_BYPASS_FILTER = env_bool("MODERATION_MODERATORS_BYPASS_FILTER", True)
+# A room with no rules of its own: its link policy, allowed domains and flood limits.
+MODERATION_DEFAULT_LINK_MODE = env_choice(
+    "MODERATION_DEFAULT_LINK_MODE", "allow_all", {"allow_all", "block_all", "allow_list"}
+)
+MODERATION_DEFAULT_ALLOWED_DOMAINS = tuple(env_list("MODERATION_DEFAULT_ALLOWED_DOMAINS"))
+# A JSON object of moderation.room_rules.FloodLimits arguments, e.g. {"max_emoji": 10,
+# "action": "block"}; unset leaves flooding alone until a room's moderators set limits.
+MODERATION_DEFAULT_FLOOD_LIMITS = env_json_object("MODERATION_DEFAULT_FLOOD_LIMITS")
+# Scoring by the worker, after the message (moderation/scoring.py).
+MODERATION_SCORING_ENABLED = env_bool("MODERATION_SCORING_ENABLED", True)
+MODERATION_SCORING_DELAY_SECONDS = env_float("MODERATION_SCORING_DELAY_SECONDS", 2, minimum=0)
+MODERATION_SCORING_BATCH_SECONDS = env_float("MODERATION_SCORING_BATCH_SECONDS", 0.5, minimum=0)
+MODERATION_SCORING_BATCH_SIZE = env_int("MODERATION_SCORING_BATCH_SIZE", 200, minimum=1)
+MODERATION_SCORING_EXPIRES_SECONDS = env_float(
+    "MODERATION_SCORING_EXPIRES_SECONDS", 600, minimum=1
+)
+# The Celery queue of the scoring task; empty: the default queue.
+MODERATION_SCORING_QUEUE = env_str("MODERATION_SCORING_QUEUE") or None
+MODERATION_CLASSIFIERS = tuple(
+    env_list("MODERATION_CLASSIFIERS", ["moderation.scoring.RuleClassifier"])
+)
+MODERATION_RETRACT_SCORE = env_float("MODERATION_RETRACT_SCORE", 0.8, minimum=0)
+MODERATION_REVIEW_SCORE = env_float("MODERATION_REVIEW_SCORE", 0.5, minimum=0)
+MODERATION_COPYPASTA_USERS = env_int("MODERATION_COPYPASTA_USERS", 3, minimum=2)
+MODERATION_COPYPASTA_WINDOW_SECONDS = env_int(
+    "MODERATION_COPYPASTA_WINDOW_SECONDS", 60, minimum=1
+)
+MODERATION_REPORT_LIMIT = env_int("MODERATION_REPORT_LIMIT", 10, minimum=1)
+MODERATION_REPORT_WINDOW_SECONDS = env_int("MODERATION_REPORT_WINDOW_SECONDS", 600, minimum=1)
+MODERATION_MAX_TIMEOUT_MINUTES = env_int("MODERATION_MAX_TIMEOUT_MINUTES", 60 * 24 * 14, minimum=1)
+MODERATION_CLEAR_EVENTS_MAX = env_int("MODERATION_CLEAR_EVENTS_MAX", 200, minimum=0)
+MODERATION_CONTEXT_MESSAGES = env_int("MODERATION_CONTEXT_MESSAGES", 10, minimum=0)
 
 # --- Clips: the last seconds of a live stream (clips/services.py) -------------------
 CLIPS_MIN_SECONDS = env_int("CLIPS_MIN_SECONDS", 15, minimum=1)

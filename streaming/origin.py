@@ -153,7 +153,8 @@ async def respond(
     media = None
     if real_path:
         loop = asyncio.get_running_loop()
-        media = await loop.run_in_executor(thread_pools.origin_reads(), read_media_file, real_path)
+        reads = thread_pools.pool("origin-read", settings.ORIGIN_READ_THREADS)
+        media = await loop.run_in_executor(reads, read_media_file, real_path)
     if media is None and real_path and PART_NAME.match(os.path.basename(real_path)):
         media = await _hinted_part(real_path)
     if media is None:

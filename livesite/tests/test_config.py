@@ -306,3 +306,67 @@ def test_the_webrtc_udp_port_range_is_two_ports_lower_first(monkeypatch):
         monkeypatch.setenv("WEBRTC_UDP_PORTS", bad)
         with pytest.raises(ImproperlyConfigured, match="WEBRTC_UDP_PORTS"):
             env_port_range("WEBRTC_UDP_PORTS")
+
+
+def probe_django(code: str, **env) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("MODERATION_", "GIFTS_"))}
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "livesite.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_an_operator_sets_moderation_from_the_environment():
+    result = probe_django(
+        "from moderation import conf;"
+        "print(conf.report_limit(), conf.default_link_mode(), conf.default_allowed_domains(),"
+        " conf.default_flood_limits(), conf.scoring_queue(), conf.classifiers(),"
+        " conf.moderators_bypass_filter(), conf.retract_score())",
+        MODERATION_REPORT_LIMIT="2",
+        MODERATION_DEFAULT_LINK_MODE="allow_list",
+        MODERATION_DEFAULT_ALLOWED_DOMAINS="example.com, example.org",
+        MODERATION_DEFAULT_FLOOD_LIMITS='{"max_emoji": 3, "action": "hold"}',
+        MODERATION_SCORING_QUEUE="scoring",
+        MODERATION_CLASSIFIERS="moderation.scoring.RuleClassifier,shop.Classifier",
+        MODERATION_MODERATORS_BYPASS_FILTER="0",
+        MODERATION_RETRACT_SCORE="0.9",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[0] == (
+        "2 allow_list ('example.com', 'example.org') {'max_emoji': 3, 'action': 'hold'} "
+        "scoring ('moderation.scoring.RuleClassifier', 'shop.Classifier') False 0.9"
+    )
+
+
+def test_moderation_and_gifts_defaults_hold_without_variables():
+    result = probe_django(
+        "from moderation import conf as m; from gifts import conf as g;"
+        "print(m.report_limit(), m.default_link_mode(), m.default_flood_limits(),"
+        " m.scoring_queue(), m.classifiers(), m.held_review_seconds());"
+        "print(g.quantities(), g.coin_packages()[0], g.leaderboard_key_prefix(),"
+        " g.send_threads())"
+    )
+    assert result.returncode == 0, result.stderr
+    moderation, gifts = result.stdout.splitlines()[:2]
+    assert moderation == "10 allow_all None None ('moderation.scoring.RuleClassifier',) 300"
+    assert gifts == "(1, 10, 99) (70, '0.99') livesite:gifts:lb 6"
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("MODERATION_DEFAULT_FLOOD_LIMITS", "max_emoji=3"),
+        ("MODERATION_DEFAULT_FLOOD_LIMITS", "[3]"),
+        ("MODERATION_DEFAULT_LINK_MODE", "everything"),
+        ("MODERATION_REPORT_LIMIT", "ten"),
+        ("MODERATION_SCORING_ENABLED", "maybe"),
+    ],
+)
+def test_a_bad_moderation_variable_stops_start_up_naming_it(name, raw):
+    result = probe_django("print('started')", **{name: raw})
+    assert result.returncode != 0
+    assert name in result.stderr

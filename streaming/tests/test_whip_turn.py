@@ -17,9 +17,9 @@ from contextlib import contextmanager
 import pytest
 from aioice import stun
 from aioice.ice import get_host_addresses
+from livesite.testing import stop_process
 
 from conftest import need_service
-from livesite.testing import stop_process
 from rooms import services
 from rooms.models import Room
 from streaming.tests.live_ingest import serve_process, wait_for
