@@ -17,6 +17,9 @@ from django.conf import settings
 from accounts import services as accounts
 from rooms import services as rooms
 
+# `published_events`: the events a test's code published (tests/support/events.py).
+pytest_plugins = ["tests.support.events"]
+
 PASSWORD = "correct horse battery staple"  # noqa: S105 -- test accounts only
 
 

@@ -2,25 +2,19 @@
 
 from gifts import services
 from gifts.tests.conftest import new_key
-from realtime import publish as broadcast
 
 
 def test_a_gift_reaches_everyone_in_the_room(
-    rich_bob, live_room, catalog, django_capture_on_commit_callbacks, monkeypatch
+    rich_bob, live_room, catalog, django_capture_on_commit_callbacks, published_events
 ):
-    published = []
-    monkeypatch.setattr(
-        broadcast, "publish", lambda room_id, event: published.append((room_id, event))
-    )
-    monkeypatch.setattr(services, "publish_many", published.extend)  # a batch's gift frames
     with django_capture_on_commit_callbacks(execute=True):
         receipt = services.send_gift(rich_bob, live_room, "rocket", 1, new_key())
-        assert not published  # nothing leaves before the commit
+        assert not published_events  # nothing leaves before the commit
 
-    gifts = [(room_id, e) for room_id, e in published if e["type"] == "gift"]
+    gifts = [item for item in published_events if item.type == "gift"]
     assert len(gifts) == 1
-    room_id, event = gifts[0]
-    assert room_id == live_room.pk
+    assert gifts[0].room_id == live_room.pk
+    event = gifts[0].event
     assert (event["type"], event["id"]) == ("gift", str(receipt.transfer_id))
     assert event["gift"]["tier"] == "large"
     assert event["combo"]["total"] == 1

@@ -11,17 +11,6 @@ from gifts.tests.conftest import new_key
 from rooms import services as rooms
 
 
-@pytest.fixture
-def published(monkeypatch):
-    """The frames gifts publish to rooms, in order: (room id, event)."""
-    frames = []
-    monkeypatch.setattr(
-        "gifts.services.publish_on_commit", lambda room_id, event: frames.append((room_id, event))
-    )
-    monkeypatch.setattr("gifts.services.publish_many", frames.extend)
-    return frames
-
-
 def money_state():
     return (
         list(Balance.objects.order_by("pk").values_list("user_id", "currency", "slot", "amount")),
@@ -129,7 +118,7 @@ BAD_SENDS = [
 
 @pytest.mark.parametrize(("code", "change"), BAD_SENDS)
 def test_bad_input_is_refused_and_changes_no_money(
-    code, change, rich_bob, live_room, catalog, published
+    code, change, rich_bob, live_room, catalog, published_events
 ):
     if change.get("inactive"):
         catalog["galaxy"].is_active = False
@@ -146,7 +135,7 @@ def test_bad_input_is_refused_and_changes_no_money(
     assert error.value.code == code
     assert error.value.message
     assert money_state() == before
-    assert published == []
+    assert published_events == []
 
 
 def test_insufficient_funds_says_what_is_missing(bob, live_room, catalog):
@@ -223,17 +212,17 @@ def test_a_pause_longer_than_the_window_ends_the_combo(rich_bob, live_room, cata
 
 
 def test_the_room_sees_the_gift_only_after_commit(
-    rich_bob, live_room, catalog, published, django_capture_on_commit_callbacks
+    rich_bob, live_room, catalog, published_events, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         receipt = services.send_gift(rich_bob, live_room, "crown", 1, new_key())
-    assert published == []
+    assert published_events == []
     for callback in callbacks:
         callback()
 
-    room_id, event = published[0]
-    assert room_id == live_room.pk
-    assert event == {
+    first = published_events[0]
+    assert first.room_id == live_room.pk
+    assert first.event == {
         "type": "gift",
         "id": str(receipt.transfer_id),
         "room": live_room.slug,
@@ -249,26 +238,26 @@ def test_the_room_sees_the_gift_only_after_commit(
 
 
 def test_the_room_gets_leaderboard_snapshots_at_most_once_an_interval(
-    rich_bob, live_room, catalog, published, django_capture_on_commit_callbacks
+    rich_bob, live_room, catalog, published_events, django_capture_on_commit_callbacks
 ):
     for _ in range(2):
         with django_capture_on_commit_callbacks(execute=True):
             services.send_gift(rich_bob, live_room, "rose", 1, new_key())
-    boards = [event for _, event in published if event["type"] == "leaderboard"]
+    boards = published_events.of_type("leaderboard")
     assert [board["board"] for board in boards] == ["stream", "broadcaster"]
     assert boards[0]["entries"] == [
         {"rank": 1, "user": {"username": "bob", "name": "bob"}, "score": 5}
     ]
-    gifts = [event for _, event in published if event["type"] == "gift"]
+    gifts = published_events.of_type("gift")
     assert [gift["totals"]["stream"] for gift in gifts] == [5, 10]
 
 
 def test_a_failed_send_publishes_nothing(
-    bob, live_room, catalog, published, django_capture_on_commit_callbacks
+    bob, live_room, catalog, published_events, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(GiftError):
         services.send_gift(bob, live_room, "rose", 1, new_key())
-    assert published == []
+    assert published_events == []
 
 
 def test_the_room_page_gets_the_catalog_it_needs(catalog, settings):
