@@ -248,7 +248,7 @@ async def test_a_refused_send_frees_its_nonce_for_a_retry(open_socket, alice_roo
     await sender.send({"type": "chat.send", "text": "too soon", "nonce": "b"})
     assert (await sender.expect("error"))["code"] == "rate_limited"
     settings.CHAT_RATE_PER_SECOND = 1000  # the bucket refills within milliseconds
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.05)  # time passing is the point: the refill
     await sender.send({"type": "chat.send", "text": "too soon", "nonce": "b"})
     assert (await sender.expect("chat.message", nonce="b"))["text"] == "too soon"
 

@@ -22,6 +22,7 @@ from gifts.tests.conftest import new_key
 from livesite.celery import app
 from rooms import services as rooms
 from tests.support.servers import celery_worker
+from tests.support.waiting import process_gone, wait_until
 
 WORKER_ENV = {"DJANGO_SETTINGS_MODULE": "gifts.tests.worker_settings"}
 
@@ -119,7 +120,8 @@ def test_a_worker_killed_during_aggregation_loses_nothing_and_counts_nothing_twi
                 "the first two streams to be refreshed",
             )
             os.kill(pid, signal.SIGKILL)  # mid-aggregation, task not acknowledged
-            time.sleep(0.5)
+            # Gone before the row lock is released, so it cannot finish the task after all.
+            wait_until(lambda: process_gone(pid), 10, "the killed worker process to exit")
         assert stats_by_stream()[streams[2]] != truth[streams[2]]
 
         # Another worker takes the dead worker's queue; the broker redelivers the task.

@@ -77,7 +77,7 @@ def test_a_caller_beyond_the_cap_waits_for_a_returned_connection():
     got = []
     waiter = threading.Thread(target=lambda: got.append(pool.check_out("db", StandInConnection)))
     waiter.start()
-    time.sleep(0.2)
+    time.sleep(0.2)  # a negative: give the waiter time to (wrongly) get a connection
     assert not got  # still waiting: the only connection is in use
 
     pool.check_in(held, reusable=True)

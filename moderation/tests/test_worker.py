@@ -24,6 +24,7 @@ from moderation import tasks
 from moderation.models import AuditEntry, ReviewItem
 from moderation.tests.conftest import tasks_eager
 from tests.support.servers import celery_worker
+from tests.support.waiting import process_gone, wait_until
 
 RAID = "Follow my channel for FREE coins!!! link in bio"
 
@@ -136,7 +137,8 @@ def test_a_worker_killed_mid_batch_loses_no_verdict_and_repeats_none(
                 "the first two messages of the batch",
             )
             os.kill(pid, signal.SIGKILL)  # mid-batch: the task is not acknowledged
-            time.sleep(0.5)
+            # Gone before the row lock is released, so it cannot finish the batch after all.
+            wait_until(lambda: process_gone(pid), 10, "the killed worker process to exit")
 
         # Another worker takes the dead worker's queue; the broker redelivers the whole batch.
         with celery_worker(worker_env) as second_queue:

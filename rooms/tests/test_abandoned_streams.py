@@ -56,9 +56,9 @@ def test_a_lock_missing_once_after_a_redis_restart_ends_nothing(alice_room, sett
 def test_a_lock_that_comes_back_before_the_next_sweep_keeps_the_stream(alice_room, settings):
     live_for_a_while(alice_room, settings)
     services.end_abandoned_streams(no_locks_held, redis_just_restarted)
-    time.sleep(0.6)
+    time.sleep(0.6)  # time passing is the point: a lock lifetime between two sweeps
     assert services.end_abandoned_streams(every_lock_held, redis_just_restarted) == []
-    time.sleep(0.6)
+    time.sleep(0.6)  # time passing is the point: a lock lifetime between two sweeps
     # Missing again: a new suspicion, not the end of the first.
     assert services.end_abandoned_streams(no_locks_held, redis_just_restarted) == []
     assert status(alice_room) == "live"
@@ -69,7 +69,7 @@ def test_a_lock_missing_a_lifetime_apart_after_a_restart_ends_the_stream(alice_r
     assert services.end_abandoned_streams(no_locks_held, redis_just_restarted) == []
     # Too soon after the first.
     assert services.end_abandoned_streams(no_locks_held, redis_just_restarted) == []
-    time.sleep(0.6)
+    time.sleep(0.6)  # time passing is the point: a lock lifetime between two sweeps
     [ended] = services.end_abandoned_streams(no_locks_held, redis_just_restarted)
     assert status(alice_room) == "ended"
     assert ended.incidents.get().kind == "abandoned"

@@ -31,7 +31,7 @@ async def test_renewal_keeps_the_lock_past_its_expiry(make_lock):
     lock = make_lock(ttl=0.3)
     assert await lock.acquire(7, "mine")
     for _ in range(4):
-        await asyncio.sleep(0.15)
+        await asyncio.sleep(0.15)  # half a lifetime passes between renewals
         assert await lock.renew(7, "mine")
     assert not await lock.acquire(7, "theirs")
     await lock.release(7, "mine")
@@ -41,7 +41,7 @@ async def test_renewal_keeps_the_lock_past_its_expiry(make_lock):
 async def test_an_expired_lock_taken_by_another_is_lost(make_lock):
     lock = make_lock(ttl=0.2)
     assert await lock.acquire(8, "mine")
-    await asyncio.sleep(0.35)
+    await asyncio.sleep(0.35)  # time passing is the point: the lock's lifetime runs out
     assert await lock.acquire(8, "theirs")
     assert not await lock.renew(8, "mine")
     await lock.release(8, "mine")  # must not delete theirs
@@ -53,7 +53,7 @@ async def test_an_expired_lock_taken_by_another_is_lost(make_lock):
 async def test_a_vanished_lock_is_taken_back_on_renewal(make_lock):
     lock = make_lock(ttl=0.2)
     assert await lock.acquire(9, "mine")
-    await asyncio.sleep(0.35)
+    await asyncio.sleep(0.35)  # time passing is the point: the lock's lifetime runs out
     assert await lock.renew(9, "mine")
     assert not await lock.acquire(9, "theirs")
     await lock.release(9, "mine")
@@ -65,7 +65,7 @@ async def test_each_acquisition_takes_a_larger_fence_and_renewal_keeps_it(make_l
     first = await lock.acquire(10, "mine")
     assert first >= 1
     assert await lock.renew(10, "mine") == first
-    await asyncio.sleep(0.35)
+    await asyncio.sleep(0.35)  # time passing is the point: the lock's lifetime runs out
     second = await lock.acquire(10, "theirs")
     assert second > first
     assert await lock.renew(10, "mine") == 0

@@ -101,7 +101,7 @@ def test_players_waiting_for_the_same_part_make_one_request_upstream(edge):
     for asker in askers:
         asker.start()
         time.sleep(0.05)
-    time.sleep(0.5)
+    time.sleep(0.5)  # a negative: give nginx time to (wrongly) answer early
     assert not answers, "answered before the part existed"
     publish(folder, "index.m3u8", live_playlist(complete=4, parts=2).encode())
     for asker in askers:

@@ -87,9 +87,9 @@ def test_mariadb_restart_charges_no_gift_twice(
             stop_at = time.monotonic() + 8
             with ThreadPoolExecutor(len(tokens)) as pool:
                 futures = [pool.submit(send_until, url, token, stop_at) for token in tokens]
-                time.sleep(1.5)
+                time.sleep(1.5)  # the scenario's timeline: load, then the fault
                 database.kill()
-                time.sleep(2)
+                time.sleep(2)  # the database stays away this long
                 database.start(timeout=60)
                 for future in futures:
                     future.result()

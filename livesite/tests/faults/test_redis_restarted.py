@@ -45,9 +45,9 @@ def test_redis_restart_loses_no_acknowledged_message_or_coin(
                 await asyncio.sleep(0.1)
 
         running = [asyncio.create_task(load(client, 6)) for client in clients]
-        await asyncio.sleep(1.5)
+        await asyncio.sleep(1.5)  # the scenario's timeline: load, then the fault
         await loop.run_in_executor(None, redis.kill)
-        await asyncio.sleep(1)
+        await asyncio.sleep(1)  # Redis stays away this long
         await loop.run_in_executor(None, redis.start)
         restarted_at = loop.time()
         await asyncio.gather(*running)

@@ -216,7 +216,7 @@ def test_one_room_over_four_processes_behind_nginx(shared_services, alice_room, 
         doomed = next(p for p in processes if p.url.endswith(doomed_address))
         moved = [c for c in clients if c.upstreams[0] == doomed_address]
         talk = asyncio.create_task(chat(senders, "after", 15))
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.3)  # the scenario's timeline: chat under way, then the kill
         os.kill(doomed.process.pid, signal.SIGKILL)
         await talk
         await wait_until(clients, everyone_shows(120), 15, "the missed messages")

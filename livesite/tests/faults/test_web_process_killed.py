@@ -40,7 +40,7 @@ def test_killed_web_process_loses_no_acknowledged_message(shared_services, alice
                 await asyncio.sleep(0.1)
 
         load = [asyncio.create_task(chat(client, 40)) for client in clients]
-        await asyncio.sleep(1.5)
+        await asyncio.sleep(1.5)  # the scenario's timeline: load, then the fault
         os.kill(doomed.process.pid, signal.SIGKILL)
         await asyncio.gather(*load)
         await asyncio.gather(*(client.settle(timeout=5) for client in clients))
