@@ -1,6 +1,6 @@
 """The room socket, /ws/rooms/<slug>/: parse a frame, call a service, answer.
 
-Async on purpose (HOUSE_STYLE rule 9): a web process holds thousands of these.
+Async on purpose, unlike Channels' sync default: a web process holds thousands of these.
 Each socket registers with its process's room hub (chat.hub), which owns the
 process's one channel-layer channel, so a socket has no channel of its own.
 """

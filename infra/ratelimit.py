@@ -2,11 +2,12 @@
 
 Used by log-in and sign-up throttling today and by anything else a user can
 repeat. It sits on Django's cache so that, with Redis configured, every web
-process shares the same counters (ARCHITECTURE.md: nothing that matters may
-assume a single process). Written here rather than taken from django-ratelimit
-because that library is built around view decorators and request objects,
-while these counters are also read by services, API views and async
-consumers. `cache.add` + `cache.incr` are atomic on Redis.
+process shares the same counters (the site runs as several web processes, and
+a limit one process alone counted would be that many times too loose). Written
+here rather than taken from django-ratelimit because that library is built
+around view decorators and request objects, while these counters are also read
+by services, API views and async consumers. `cache.add` + `cache.incr` are
+atomic on Redis.
 """
 
 import contextlib

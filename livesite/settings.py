@@ -214,7 +214,8 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # A read timeout above channels_redis' 5 s blocking pop (django/channels_redis#422).
+            # A read timeout above channels_redis' own 5 s blocking pop, which would otherwise
+            # time out while it waits for an event.
             "CONFIG": {
                 "hosts": [
                     {

@@ -1,4 +1,4 @@
-"""Builders of the events moderation sends (shapes in docs/protocol.md, see the report of issue 7).
+"""Builders of the events moderation sends (their shapes are in docs/protocol.md).
 
 `_disconnect` is a control event: the room hub of every web process closes the
 user's sockets with the code and never forwards the event to a viewer.

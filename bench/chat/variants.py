@@ -33,9 +33,9 @@ Changes (bench/chat/patches.py):
   Twisted's write path, not a change to make.
 - `gc_tuned`: a higher first-generation threshold, and `gc.freeze()` once the
   room has filled.
-- `old_thresholds`: the collector thresholds livesite/asgi.py set before issue 13
-  (50,000, 20, 10), on top of today's start-up `gc.freeze()`: the baseline of the
-  side-by-side run in docs/benchmarks.md.
+- `old_thresholds`: the collector thresholds livesite/asgi.py once set
+  (50,000, 20, 10; docs/reliability.md, section 1), on top of today's start-up
+  `gc.freeze()`: the baseline of the side-by-side run in docs/benchmarks.md.
 
 `proposed` stands for direct_pubsub+coalescing+yielding+draining_writer.
 

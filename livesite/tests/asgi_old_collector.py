@@ -1,4 +1,4 @@
-"""livesite.asgi as it was before issue 13: the cyclic collector's thresholds raised.
+"""livesite.asgi as it was before `gc.freeze()`: the cyclic collector's thresholds raised.
 
 With these, a connection left to the collector stayed open for thousands of requests;
 test_database_connections.py serves this to show connections no longer wait for it.

@@ -19,8 +19,8 @@ import av.error
 # libavformat keeps probing a headerless format such as FLV (AVFMTCTX_NOHEADER) for
 # streams that might still appear until analyzeduration (default 5 s) has passed; with
 # a live, video-only publisher that is 5 s of startup delay. Our RTMP server sends the
-# sequence headers first, so one second is plenty. Too short a value loses a late
-# stream instead (https://github.com/livepeer/go-livepeer/pull/3422).
+# sequence headers first, so one second is plenty. Too short a value loses a stream
+# whose first packet comes later (audio after a long video-only start, say).
 ANALYZE_DURATION_MICROSECONDS = 1_000_000
 # After this many demuxer errors in a row with no good packet between them the input
 # is garbage rather than damaged, and we stop.
@@ -126,9 +126,8 @@ class PacketReader:
             except IndexError as error:
                 # PyAV's demux() sizes its stream table once; when damaged data makes
                 # the FLV demuxer create a new stream, its end-of-input flush indexes
-                # past the table (https://github.com/PyAV-Org/PyAV/issues/692,
-                # https://github.com/PyAV-Org/PyAV/pull/694). It only happens after
-                # EOF, so this is the end of the input.
+                # past the table (a bug in PyAV, not in the input). It only happens
+                # after EOF, so this is the end of the input.
                 self._end("eof", error)
 
     def _end(self, reason: str, error: Exception) -> None:

@@ -69,7 +69,6 @@ class RenditionVideoEncoder:
         # (an I in the source would become a keyframe here, a B a B-frame), which is
         # why the ffmpeg CLI resets it before encoding. We reset it too, except where
         # the segment clock wants a keyframe.
-        # https://github.com/PyAV-Org/PyAV/issues/292
         due = self._cuts.take_due(frame.pts)
         scaled.pict_type = PictureType.I if due else PictureType.NONE
         return self._context.encode(scaled)
