@@ -2,10 +2,10 @@
 when real-time viewing fails."""
 
 import pytest
-from livesite.browser import FAKE_MEDIA_ARGS, chromium
 
 from rooms import services
 from streaming.tests.live_ingest import ffmpeg_publish, serve_process, wait_for
+from tests.support.browser import FAKE_MEDIA_ARGS, chromium
 
 pytestmark = [
     pytest.mark.media,

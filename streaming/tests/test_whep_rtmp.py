@@ -4,12 +4,12 @@ aiortc viewers receive decodable H.264 and Opus, and the room's audio is encoded
 import re
 
 import pytest
-from livesite.testing import daphne_server
 
 from rooms import services
 from rooms.models import Room
 from streaming.tests.live_ingest import ffmpeg_publish, ingest_process, serve_process, wait_for
 from streaming.tests.whip_client import WhepViewer, http
+from tests.support.servers import daphne_server
 
 pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True)]
 

@@ -17,13 +17,13 @@ from contextlib import contextmanager
 import pytest
 from aioice import stun
 from aioice.ice import get_host_addresses
-from livesite.testing import stop_process
 
 from conftest import need_service
 from rooms import services
 from rooms.models import Room
 from streaming.tests.live_ingest import serve_process, wait_for
 from streaming.tests.whip_client import WhipPublisher, http, ice_servers_from_links
+from tests.support.servers import stop_process
 
 pytestmark = [pytest.mark.media, pytest.mark.django_db(transaction=True)]
 

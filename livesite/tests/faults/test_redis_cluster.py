@@ -37,7 +37,6 @@ from gifts.tests.test_leaderboards import (  # noqa: F401
     test_top_gifters_of_a_stream_rank_by_coins,
 )
 from livesite import redis_client
-from livesite.testing import daphne_server
 from realtime.publish import room_channel
 from streaming.tests.test_live_lock import (  # noqa: F401
     make_lock,
@@ -45,6 +44,7 @@ from streaming.tests.test_live_lock import (  # noqa: F401
     test_each_acquisition_takes_a_larger_fence_and_renewal_keeps_it,
     test_second_holder_is_refused_until_release,
 )
+from tests.support.servers import daphne_server
 
 from .conftest import LOAD_ENV
 from .private_servers import private_redis_cluster
@@ -115,7 +115,7 @@ async def test_every_pipeline_script_and_multi_key_read_runs_on_the_cluster(alic
     from chat import limits, top
     from chat.ids import _process_number
     from gifts import gates
-    from livesite import ratelimit
+    from infra import ratelimit
     from moderation import enforcement
     from realtime import presence, publish
     from rooms import directory_feed
