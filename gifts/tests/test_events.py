@@ -1,6 +1,6 @@
 """The `gift` frame is published to the room once the send commits."""
 
-from gifts import services
+from gifts.services import after_send, sending
 from gifts.tests.conftest import new_key
 from realtime import publish as broadcast
 
@@ -12,9 +12,9 @@ def test_a_gift_reaches_everyone_in_the_room(
     monkeypatch.setattr(
         broadcast, "publish", lambda room_id, event: published.append((room_id, event))
     )
-    monkeypatch.setattr(services, "publish_many", published.extend)  # a batch's gift frames
+    monkeypatch.setattr(after_send, "publish_many", published.extend)  # a batch's gift frames
     with django_capture_on_commit_callbacks(execute=True):
-        receipt = services.send_gift(rich_bob, live_room, "rocket", 1, new_key())
+        receipt = sending.send_gift(rich_bob, live_room, "rocket", 1, new_key())
         assert not published  # nothing leaves before the commit
 
     gifts = [(room_id, e) for room_id, e in published if e["type"] == "gift"]
