@@ -136,9 +136,10 @@ KEY_TAKEN = object()  # the outcome of a send whose idempotency key was used bef
 def _write_sends(orders: list[Order]):
     """Debit each sender and credit each broadcaster, all of `orders` in one transaction.
 
-    Sets each order's outcome: its GiftSend, KEY_TAKEN, or the GiftError refusing
-    it (a refused send changes nothing). Statements are per batch, not per send
-    (see gifts.ledger); every send of the batch commits at once. Returns the
+    Sets each order's outcome: its GiftSend, KEY_TAKEN, or the error refusing it (a
+    GiftError, or moderation's Restricted; a refused send changes nothing). Statements
+    are per batch, not per send (see gifts.ledger); every send of the batch commits at
+    once. Returns the
     batch's after-commit work for the group commit to run once everyone has
     their answer (inside a caller's own transaction: on that one's commit).
     """
