@@ -19,16 +19,6 @@ ROLE_MODERATOR = "moderator"
 ROLE_OWNER = "owner"
 ROLE_STAFF = "staff"
 
-# Whether a user is kept from chatting in a room (banned, timed out): moderation
-# registers its answer in its AppConfig.ready(), so accounts imports nothing above it.
-_chat_restrictions = []
-
-
-def register_chat_restriction(is_restricted) -> None:
-    """Add `is_restricted(user_id, room_id) -> bool` to what `can_chat` asks."""
-    if is_restricted not in _chat_restrictions:
-        _chat_restrictions.append(is_restricted)
-
 
 def is_signed_in(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active)
@@ -70,10 +60,10 @@ def can_see_stream_key(user, room) -> bool:
 
 
 def can_chat(user, room) -> bool:
-    """Signed in, and neither banned nor timed out in the room (nor banned from the site)."""
-    return is_signed_in(user) and not any(
-        is_restricted(user.pk, room.pk) for is_restricted in _chat_restrictions
-    )
+    """What a user's role allows: every signed-in user may chat in any room. Whether they
+    are banned or timed out there is moderation's to say (its gate refuses each message;
+    chat.services asks it for the greeting's `can_chat`)."""
+    return is_signed_in(user)
 
 
 def rank_role(*, owner: bool, staff: bool, moderator: bool) -> str:

@@ -7,7 +7,7 @@ several processes (threads in each, one database connection per thread):
 - hot row: the same senders all gifting ONE broadcaster (a big stream), where
   every send credits the same diamond balance.
 
-Each send is the whole `gifts.services.send_gift` path the chat socket calls:
+Each send is the whole `gifts.sending.send_gift` path the chat socket calls:
 the transaction, then the after-commit work (Redis leaderboards, the room's
 frames through the channel layer, statistics scheduling). After each
 scenario: `ledger.audit()` (every balance equals its ledger sum, no negative
@@ -71,14 +71,14 @@ def load_process(run, sender_ids, room_ids, threads, seconds, frames, ready, res
     from django.db import connections
 
     if not frames:  # measure the gifts path alone, without realtime.publish.publish
-        import gifts.services
+        from gifts.services import after_send
 
-        gifts.services.publish_on_commit = lambda room_id, event: None
-        gifts.services.publish_many = lambda events: None
+        after_send.publish_on_commit = lambda room_id, event: None
+        after_send.publish_many = lambda events: None
 
     from accounts.models import User
-    from gifts import services
     from gifts.errors import GiftError
+    from gifts.services import coins, sending
     from rooms.models import Room
 
     senders = list(User.objects.filter(pk__in=sender_ids))
@@ -91,7 +91,7 @@ def load_process(run, sender_ids, room_ids, threads, seconds, frames, ready, res
     def run(mine):
         randomly = random.Random()
         local = []
-        services.wallet_of(mine[0])  # connect before the clock starts
+        coins.wallet_of(mine[0])  # connect before the clock starts
         start.wait()
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
@@ -99,7 +99,7 @@ def load_process(run, sender_ids, room_ids, threads, seconds, frames, ready, res
             gift, quantity = randomly.choice(GIFTS), randomly.choice(QUANTITIES)
             began = time.perf_counter()
             try:
-                services.send_gift(sender, room, gift, quantity, uuid.uuid4().hex)
+                sending.send_gift(sender, room, gift, quantity, uuid.uuid4().hex)
                 outcome = "ok"
             except GiftError as error:
                 outcome = error.code
@@ -139,7 +139,8 @@ def make_cast(senders: int, broadcasters: int):
     from django.contrib.auth.hashers import make_password
 
     from accounts.models import User
-    from gifts import services
+    from gifts import catalog
+    from gifts.services import coins
     from rooms import services as rooms
 
     password = make_password(None)
@@ -150,10 +151,10 @@ def make_cast(senders: int, broadcasters: int):
             for n in range(broadcasters)
         ]
     )
-    services.seed_demo_catalog()
+    catalog.seed_demo_catalog()
     viewers = list(User.objects.filter(username__startswith="sender"))
     for viewer in viewers:
-        services.grant_coins(viewer, COINS_EACH, "bench coins")
+        coins.grant_coins(viewer, COINS_EACH, "bench coins")
     live = []
     for star in User.objects.filter(is_broadcaster=True):
         room = rooms.create_room(star, f"{star.username} live")

@@ -15,7 +15,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from chat import events, send_buffer, services, socket_frames
-from chat.errors import ChatError, DuplicateMessage, ResumeLimited
+from chat.errors import DuplicateMessage, ResumeLimited
 from chat.hub import Viewer, encode, get_process_hub
 from chat.protocol import (
     CLOSE_FLOOD,
@@ -28,6 +28,7 @@ from chat.protocol import (
 )
 from realtime.direct_send import SCOPE_KEY as DIRECT_SEND
 from realtime.direct_send import websocket_protocol
+from realtime.errors import DomainError
 
 log = logging.getLogger(__name__)
 BAD_FRAMES_BEFORE_CLOSE = 20
@@ -150,7 +151,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             handler = functools.partial(plugged, self)
         try:
             await handler(**fields)
-        except ChatError as error:
+        except DomainError as error:  # any app's refusal, chat's or a plugged-in app's
             await self.send_event(events.error(error.code, error.message, **error.details))
         except ProtocolError as error:
             await self.send_event(events.error(error.code, error.message))
@@ -168,13 +169,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def on_chat_send(self, text: str, nonce: str | None = None):
         try:
-            await services.send_message(self.session, self.hub, text, nonce)
+            answer = await services.send_message(self.session, self.hub, text, nonce)
         except DuplicateMessage as duplicate:
-            original = await database_sync_to_async(services.original_message_event)(
+            answer = await database_sync_to_async(services.original_message_event)(
                 self.session, duplicate.original_id, nonce
             )
-            if original is not None:
-                await self.send_event(original)
+        if answer is not None:
+            await self.send_event(answer)
 
     async def on_chat_like(self, id: str):  # the protocol's field name
         await services.like_message_async(self.session, parse_message_id(id))

@@ -1,21 +1,20 @@
 """Domain errors of chat; the socket turns each into an `error {code, message}` frame."""
 
+from realtime.errors import DomainError
 
-class ChatError(Exception):
+
+class ChatError(DomainError):
     code = "chat_error"
-
-    def __init__(self, message: str, **details):
-        super().__init__(message)
-        self.message = message
-        self.details = details
 
 
 class NotSignedIn(ChatError):
     code = "not_signed_in"
+    status = 401
 
 
 class NotAllowed(ChatError):
     code = "not_allowed"
+    status = 403
 
 
 class InvalidMessage(ChatError):
@@ -24,10 +23,12 @@ class InvalidMessage(ChatError):
 
 class RateLimited(ChatError):
     code = "rate_limited"
+    status = 429
 
 
 class SlowMode(ChatError):
     code = "slow_mode"
+    status = 429
 
 
 class NotSaved(ChatError):
@@ -38,6 +39,7 @@ class NotSaved(ChatError):
 
 class UnknownMessage(ChatError):
     code = "unknown_message"
+    status = 404
 
 
 class DuplicateMessage(ChatError):
@@ -68,8 +70,7 @@ class SignInToResume(ChatError):
     code = "sign_in_required"
 
 
-class MessageHeld(ChatError):
-    """Not a failure: the message is stored, hidden until a moderator approves it
-    (raised by the registered screen, chat/screening.py)."""
+class MessageBlocked(ChatError):
+    """The screen decided the message may not be sent (a blocked term); `reasons` say where."""
 
-    code = "message_held"
+    code = "message_blocked"

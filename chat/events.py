@@ -85,5 +85,11 @@ def error(code: str, message: str, **details) -> dict:
     return {"type": "error", "code": code, "message": message, **details}
 
 
+def message_held(message_id: int, nonce: str | None, message: str, reasons) -> dict:
+    """To the sender only: not a failure, the message waits for a moderator. An `error`
+    frame with the code `message_held`, as clients have always read it."""
+    return error("message_held", message, id=str(message_id), nonce=nonce, reasons=list(reasons))
+
+
 def pong() -> dict:
     return {"type": "pong"}

@@ -8,7 +8,7 @@ process) it lives in memory. Slow mode is `SET NX EX`: one message per window.
 
 import time
 
-from livesite.redis_client import get_redis, redis_key
+from livesite.redis_client import get_redis, get_sync_redis, redis_key
 
 # KEYS[1] bucket; ARGV: rate/s, burst, now (s). Returns 0 when allowed, else ms to wait.
 BUCKET_SCRIPT = """
@@ -54,6 +54,19 @@ async def take_token(key: str, rate: float, burst: int) -> float:
             BUCKET_SCRIPT, 1, redis_key("bucket", key), rate, burst, time.time()
         )
         return int(wait_ms) / 1000
+    return _take_local_token(key, rate, burst)
+
+
+def take_token_blocking(key: str, rate: float, burst: int) -> float:
+    """`take_token` for synchronous services (gift sends, on their threads): the same bucket."""
+    client = get_sync_redis()
+    if client is not None:
+        wait_ms = client.eval(BUCKET_SCRIPT, 1, redis_key("bucket", key), rate, burst, time.time())
+        return int(wait_ms) / 1000
+    return _take_local_token(key, rate, burst)
+
+
+def _take_local_token(key: str, rate: float, burst: int) -> float:
     now = time.monotonic()
     _sweep(now)
     tokens, at = _local_buckets.get(key, (float(burst), now))

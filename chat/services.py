@@ -19,7 +19,7 @@ from chat import events, limits, screening
 from chat.errors import (
     DuplicateMessage,
     InvalidMessage,
-    MessageHeld,
+    MessageBlocked,
     MessagePending,
     NotAllowed,
     NotSignedIn,
@@ -78,7 +78,9 @@ def open_session(user, slug: str) -> Session | None:
         slug=room.slug,
         stream_id=room.current_stream_id,
         user=summary,
-        can_chat=permissions.can_chat(user, room),
+        # Roles say who may chat at all; the screen whether this user is kept from it here.
+        can_chat=permissions.can_chat(user, room)
+        and not screening.screen().is_restricted(user.pk, room.pk),
         can_moderate=permissions.can_moderate_room(user, room),
         can_manage=permissions.can_manage_room(user, room),
         status=room.status,
@@ -102,6 +104,8 @@ def clean_text(text: str) -> str:
 
 
 async def check_send_rate(session: Session, slow_mode_seconds: int) -> None:
+    """The sender's message rate, then the room's slow mode (which its moderators skip):
+    the one check of both, before any other work is spent on the message."""
     wait = await limits.take_token(
         f"chat:{session.user_id}", settings.CHAT_RATE_PER_SECOND, settings.CHAT_RATE_BURST
     )
@@ -120,18 +124,19 @@ async def check_send_rate(session: Session, slow_mode_seconds: int) -> None:
             )
 
 
-async def send_message(session: Session, hub, text: str, nonce: str | None) -> dict:
-    """Accept, store and broadcast a message; returns the chat.message event.
+async def send_message(session: Session, hub, text: str, nonce: str | None) -> dict | None:
+    """Accept, store and broadcast a message.
 
-    `hub` is the room's chat.hub.RoomHub on this process (stream, slow mode).
+    `hub` is the room's chat.hub.RoomHub on this process (stream, slow mode). The
+    steps, in order: the sender and the text; a resent nonce is answered, not sent
+    again (DuplicateMessage); the rate and slow mode; the screen's decision
+    (chat/screening.py); the write; the screen's follow-up; the room's event.
+    Returns the frame only the sender gets (a held message's `message_held`), or None
+    when the room's `chat.message` is the answer.
     """
     if session.user is None:
         raise NotSignedIn("Log in to chat.")
     text = clean_text(text)
-    # Bans, timeouts, followers-only and the real-time filter; a refusal says why.
-    screened = await screening.screen().screen_message(session, text)
-    if not session.can_chat:
-        raise NotAllowed("You cannot chat in this room.")
     message_id = next_message_id()
     claim = f"nonce:{session.user_id}:{nonce}" if nonce else None
     if claim:
@@ -140,14 +145,42 @@ async def send_message(session: Session, hub, text: str, nonce: str | None) -> d
             claim, original, message_id
         ):
             raise DuplicateMessage(original)
+    stored = False
     try:
-        return await _store_and_broadcast(session, hub, screened, message_id, nonce)
-    except MessageHeld:
-        raise  # stored and under review: a resend of this nonce is answered with the hold
+        await check_send_rate(session, hub.slow_mode_seconds)
+        decision = await screening.screen().screen_message(session, text)
+        if not decision.stored:
+            raise MessageBlocked(decision.message, reasons=list(decision.reasons))
+        message = _new_message(session, hub, decision, message_id)
+        await get_writer().save(message)
+        stored = True
     except BaseException:
-        if claim:  # not sent after all: the same nonce may try again
+        if claim and not stored:  # not sent after all: the same nonce may try again
             await limits.release_claim(claim)
         raise
+    # Stored: from here on the claim stays, whatever happens, so a resend of this nonce is
+    # answered from what was stored and never stores the message a second time.
+    await screening.screen().message_saved(session, message, decision)
+    if decision.hidden:
+        return events.message_held(message_id, nonce, decision.message, decision.reasons)
+    event = events.chat_message(
+        message_id, session.slug, session.user, decision.text, timestamp_ms(message_id), nonce
+    )
+    await apublish(session.room_id, event)
+    return None
+
+
+def _new_message(session: Session, hub, decision, message_id: int) -> ChatMessage:
+    now = timezone.now()
+    return ChatMessage(
+        id=message_id,
+        room_id=session.room_id,
+        stream_id=hub.stream_id,
+        user_id=session.user_id,
+        text=decision.text,
+        created_at=now,
+        deleted_at=now if decision.hidden else None,  # held: hidden until a moderator approves
+    )
 
 
 async def _took_over_orphaned_claim(claim: str, original_id: int, message_id: int) -> bool:
@@ -160,35 +193,13 @@ async def _took_over_orphaned_claim(claim: str, original_id: int, message_id: in
     )
 
 
-async def _store_and_broadcast(session: Session, hub, screened, message_id: int, nonce) -> dict:
-    await check_send_rate(session, hub.slow_mode_seconds)
-    now = timezone.now()
-    message = ChatMessage(
-        id=message_id,
-        room_id=session.room_id,
-        stream_id=hub.stream_id,
-        user_id=session.user_id,
-        text=screened.text,
-        created_at=now,
-        deleted_at=now if screened.held else None,  # held: hidden until a moderator approves
-    )
-    await get_writer().save(message)
-    # Held: queued for review, and only the sender hears of it. Else: queued for scoring.
-    await screening.screen().message_saved(session, message, screened, nonce)
-    event = events.chat_message(
-        message_id, session.slug, session.user, screened.text, timestamp_ms(message_id), nonce
-    )
-    await apublish(session.room_id, event)
-    return event
-
-
 def original_message_event(session: Session, message_id: int, nonce: str) -> dict | None:
-    """The sender's earlier message as its acknowledgement, or None if it is not visible
-    (a moderator deleted it).
+    """What a resend of `nonce` is answered with: the earlier message as its
+    acknowledgement, the same `message_held` when it is held for review, or None when it
+    is not visible (a moderator deleted it).
 
-    Raises MessageHeld again when the earlier message is held for review, and
-    MessagePending when it is not stored yet: the client sends it again a little later,
-    by when it is stored, or its claim is orphaned and the resend stores it.
+    Raises MessagePending when it is not stored yet: the client sends it again a little
+    later, by when it is stored, or its claim is orphaned and the resend stores it.
     """
     message = (
         ChatMessage.objects.filter(pk=message_id, user_id=session.user_id)
@@ -202,10 +213,10 @@ def original_message_event(session: Session, message_id: int, nonce: str) -> dic
             "Your message is still on its way.", nonce=nonce, retry_after=retry_after
         )
     if message.deleted_at is not None:
-        held = screening.screen().held_again(message_id, nonce)
-        if held is not None:
-            raise held
-        return None
+        held = screening.screen().held_decision(message_id)
+        if held is None:
+            return None
+        return events.message_held(message_id, nonce, held.message, held.reasons)
     return events.chat_message(
         message.id, session.slug, session.user, message.text, timestamp_ms(message.id), nonce
     )
@@ -313,18 +324,13 @@ async def like_message_async(session: Session, message_id: int) -> int:
     return await database_sync_to_async(like)()
 
 
-def delete_message(by, message_id: int) -> ChatMessage:
-    """Retract a message from every screen (moderators, staff, the room's owner)."""
-    message = ChatMessage.objects.select_related("room").filter(pk=message_id).first()
-    if message is None:
-        raise UnknownMessage("That message does not exist.")
-    if not permissions.can_moderate_room(by, message.room):
-        raise NotAllowed("Only the room's moderators may delete messages.")
-    return retract_message(message)
-
-
 def retract_message(message: ChatMessage) -> ChatMessage:
-    """Hide a message and tell every viewer; used by moderators and delayed moderation."""
+    """Hide a message and tell every viewer: chat's part of a delete.
+
+    Who may delete, and the audit entry, are moderation's: people delete through
+    `moderation.services.delete_message` (the socket's `mod.delete`, REST, the review
+    queue, admin); delayed scoring retracts through `moderation.services.flag_message`.
+    """
     if message.deleted_at is None:
         message.deleted_at = timezone.now()
         message.save(update_fields=["deleted_at"])
@@ -371,11 +377,13 @@ def clear_messages(room_id: int, announce_up_to: int) -> int:
     return cleared
 
 
-def set_slow_mode(by, room: Room, seconds: int) -> RoomChatSettings:
-    if not permissions.can_moderate_room(by, room):
-        raise NotAllowed("Only the room's moderators may change slow mode.")
-    if not 0 <= seconds <= 3600:
-        raise InvalidMessage("Slow mode is 0 (off) to 3600 seconds.")
+def set_slow_mode(room: Room, seconds: int) -> RoomChatSettings:
+    """Store the room's slow mode and tell every viewer.
+
+    Who may change it and the allowed range are checked once, by
+    `moderation.services.set_slow_mode`, which every moderator's tool calls; senders
+    meet it in `check_send_rate`.
+    """
     chat_settings, _ = RoomChatSettings.objects.update_or_create(
         room=room, defaults={"slow_mode_seconds": seconds}
     )

@@ -6,8 +6,8 @@ so chat imports neither gifts nor moderation.
 
 A handler is `async handler(socket, **fields)`. `socket` is the RoomConsumer: it gives
 `socket.session` (chat.services.Session), `socket.scope["user"]` and
-`await socket.send_event(event)`. A ChatError a handler raises is answered as an
-`error` frame, like the consumer's own.
+`await socket.send_event(event)`. A `realtime.errors.DomainError` a handler raises is
+answered as an `error` frame, like the consumer's own (one mapping, in the consumer).
 """
 
 from collections.abc import Awaitable, Callable

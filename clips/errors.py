@@ -1,12 +1,10 @@
-class ClipError(Exception):
+from realtime.errors import DomainError
+
+
+class ClipError(DomainError):
     """Base of the clips app's domain errors; `message` is for the person who asked."""
 
     code = "clip_error"
-    status = 400
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 class ClipNotAllowed(ClipError):

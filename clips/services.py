@@ -23,6 +23,7 @@ from clips.errors import ClipNotAllowed, ClipRefused, TooManyClips
 from clips.models import Clip, ClipChoice
 from infra import ratelimit
 from infra.after_commit import after_commit
+from moderation import services as moderation
 
 RATE_SCOPE = "clips"
 LATEST_KEY = "clips:latest"
@@ -57,7 +58,7 @@ def make_clip(by, room, seconds=30, title: str = "") -> Clip:
     """Clip the room's last `seconds`; refuses clearly what cannot be clipped."""
     if not permissions.is_signed_in(by):
         raise ClipNotAllowed("Log in to make clips.")
-    if not permissions.can_chat(by, room):
+    if moderation.is_restricted(by.pk, room.pk):
         raise ClipNotAllowed("You are banned or timed out in this room.")
     seconds = _seconds(seconds)
     if not room.is_live or room.current_stream_id is None:

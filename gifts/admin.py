@@ -1,7 +1,7 @@
 """Admin: the gift catalog (editable), money records (read-only) and coin top-ups.
 
 Balances and ledger rows are never edited here: a correction is a new
-transfer (a top-up through `services.grant_coins`), so the ledger still
+transfer (a top-up through `gifts.services.coins.grant_coins`), so the ledger still
 explains every balance.
 """
 
@@ -16,7 +16,6 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from gifts import services
 from gifts.errors import GiftError
 from gifts.models import (
     Balance,
@@ -27,6 +26,7 @@ from gifts.models import (
     StreamGiftStats,
     Transfer,
 )
+from gifts.services import coins
 
 
 @admin.register(Gift)
@@ -97,7 +97,7 @@ class BalanceAdmin(ReadOnlyAdmin):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                services.grant_coins(
+                coins.grant_coins(
                     data["username"],
                     data["amount"],
                     data["reason"],

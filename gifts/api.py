@@ -1,7 +1,7 @@
 """REST endpoints of gifts: the catalog, the wallet and its history, sending, leaderboards.
 
-Thin: parse, call gifts.services, shape the answer. A `GiftError` becomes
-`{"code": ..., "detail": ...}` with the status in ERROR_STATUS.
+Thin: parse, call gifts.services, shape the answer. A `GiftError` rises to the API's one
+error mapping (livesite/api_errors.py): its status and `{"code", "message", "detail", ...}`.
 """
 
 from django.shortcuts import get_object_or_404
@@ -14,25 +14,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from gifts import leaderboards, services
+from gifts import leaderboards
 from gifts.catalog import room_catalog
-from gifts.errors import GiftError
 from gifts.models import LedgerEntry
+from gifts.services import coins, sending
 from rooms.models import Room
 
-ERROR_STATUS = {
-    "insufficient_funds": status.HTTP_402_PAYMENT_REQUIRED,
-    "room_not_live": status.HTTP_409_CONFLICT,
-    "idempotency_key_reused": status.HTTP_409_CONFLICT,
-    "not_signed_in": status.HTTP_401_UNAUTHORIZED,
-}
 MAX_PAGE = 100
-
-
-def error_response(error: GiftError) -> Response:
-    body = error.as_dict()
-    body["detail"] = body.pop("message")
-    return Response(body, status=ERROR_STATUS.get(error.code, status.HTTP_400_BAD_REQUEST))
 
 
 class CatalogView(APIView):
@@ -52,7 +40,7 @@ class WalletView(APIView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
-        return Response(services.wallet_of(request.user).as_dict())
+        return Response(coins.wallet_of(request.user).as_dict())
 
 
 class LedgerEntrySerializer(serializers.ModelSerializer):
@@ -98,16 +86,13 @@ class SendGiftView(APIView):
     def post(self, request, slug: str):
         room = get_object_or_404(Room, slug=slug)
         data = request.data if isinstance(request.data, dict) else {}
-        try:
-            receipt = services.send_gift(
-                request.user,
-                room,
-                data.get("gift"),
-                data.get("quantity"),
-                data.get("idempotency_key"),
-            )
-        except GiftError as error:
-            return error_response(error)
+        receipt = sending.send_gift(
+            request.user,
+            room,
+            data.get("gift"),
+            data.get("quantity"),
+            data.get("idempotency_key"),
+        )
         code = status.HTTP_200_OK if receipt.replayed else status.HTTP_201_CREATED
         return Response(receipt.as_dict(), status=code)
 
@@ -152,4 +137,4 @@ class RoomLeaderboardsView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, slug: str):
         room = get_object_or_404(Room, slug=slug)
-        return Response(services.leaderboard_snapshot(room))
+        return Response(leaderboards.room_snapshot(room))

@@ -84,3 +84,22 @@ def _active_by_slug_and_id() -> dict[str, Gift]:
 def forget_cached_catalog(**kwargs) -> None:
     global _cached
     _cached = None
+
+
+def seed_demo_catalog() -> list[Gift]:
+    """Create the demo gifts that are missing (gifts edited in admin are left as they are)."""
+    gifts = []
+    for order, (slug, name, price, tier, animation) in enumerate(DEMO_CATALOG):
+        gift, _ = Gift.objects.get_or_create(
+            slug=slug,
+            defaults={
+                "name": name,
+                "price": price,
+                "tier": tier,
+                "animation": animation,
+                "artwork": f"gifts/art/{slug}.svg",
+                "sort_order": order * 10,
+            },
+        )
+        gifts.append(gift)
+    return gifts

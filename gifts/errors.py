@@ -6,23 +6,29 @@ raises one, no balance and no ledger row has changed.
 """
 
 
-class GiftError(Exception):
+from realtime.errors import DomainError
+
+
+class GiftError(DomainError):
     """Base of the errors gift and wallet actions raise."""
 
     code = "gift_error"
     default_message = "The gift could not be sent."
 
-    def __init__(self, message: str | None = None):
-        self.message = message or self.default_message
-        super().__init__(self.message)
-
-    def as_dict(self) -> dict:
-        return {"code": self.code, "message": self.message}
-
 
 class NotSignedIn(GiftError):
     code = "not_signed_in"
+    status = 401
     default_message = "Log in to send gifts."
+
+
+class TooManySends(GiftError):
+    """Past the sender's rate (GIFTS_SEND_RATE a second after a burst): `retry_after` says
+    when the next send goes."""
+
+    code = "rate_limited"
+    status = 429
+    default_message = "You are sending gifts too fast."
 
 
 class UnknownGift(GiftError):
@@ -37,6 +43,7 @@ class BadQuantity(GiftError):
 
 class RoomNotLive(GiftError):
     code = "room_not_live"
+    status = 409
     default_message = "Gifts can only be sent while the broadcaster is live."
 
 
@@ -45,24 +52,19 @@ class SelfGift(GiftError):
     default_message = "You cannot send gifts to your own room."
 
 
-class SenderRestricted(GiftError):
-    """A banned or timed-out viewer: moderation said no (its message says for how long)."""
-
-    code = "restricted"
-    default_message = "You cannot send gifts in this room right now."
-
-
 class InsufficientFunds(GiftError):
     code = "insufficient_funds"
+    status = 402
     default_message = "You do not have enough coins for this gift."
 
     def __init__(self, needed: int, balance: int):
         self.needed = needed
         self.balance = balance
-        super().__init__(f"This costs {needed} coins and you have {balance}. Buy coins to send it.")
-
-    def as_dict(self) -> dict:
-        return {**super().as_dict(), "needed": self.needed, "balance": self.balance}
+        super().__init__(
+            f"This costs {needed} coins and you have {balance}. Buy coins to send it.",
+            needed=needed,
+            balance=balance,
+        )
 
 
 class BadIdempotencyKey(GiftError):
@@ -72,6 +74,7 @@ class BadIdempotencyKey(GiftError):
 
 class IdempotencyKeyReused(GiftError):
     code = "idempotency_key_reused"
+    status = 409
     default_message = "This idempotency key was already used for a different request."
 
 

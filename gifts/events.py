@@ -36,5 +36,5 @@ def leaderboard(room_slug: str, board_page: dict) -> dict:
 
 
 def gift_sent(receipt: dict, idempotency_key: str) -> dict:
-    """The sender's answer to gift.send (gifts.services.GiftReceipt.as_dict())."""
+    """The sender's answer to gift.send (gifts.services.sending.GiftReceipt.as_dict())."""
     return {"type": "gift.sent", **receipt, "idempotency_key": idempotency_key}

@@ -293,3 +293,12 @@ def last_drift() -> int | None:
     from django.core.cache import cache
 
     return cache.get(DRIFT_KEY)
+
+
+def room_snapshot(room, size: int | None = None) -> dict:
+    """The room's boards for a first render: this stream's gifters and the broadcaster's."""
+    size = size or conf.leaderboard_room_size()
+    boards = [broadcaster_board(room.owner_id)]
+    if room.current_stream_id:
+        boards.append(stream_board(room.current_stream_id))
+    return dict(zip(["broadcaster", "stream"], pages(boards, 0, size), strict=False))

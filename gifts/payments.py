@@ -1,6 +1,6 @@
 """Taking payment for coins: one interface, and a PLACEHOLDER that takes no money.
 
-`buy_coins` (gifts.services) asks the configured provider
+`buy_coins` (gifts.services.coins) asks the configured provider
 (`GIFTS_PAYMENT_PROVIDER`) to charge for a coin package and credits the
 coins only once the provider approves. A real provider (Stripe, Adyen, an app
 store receipt check) implements `PaymentProvider.charge` and is named in that

@@ -2,16 +2,18 @@
 
 from django.templatetags.static import static
 
-from gifts import services
+from gifts import leaderboards
+from gifts.catalog import room_catalog
+from gifts.services import coins
 
 
 def gift_tray(request, room, signed_in: bool) -> tuple[dict, dict]:
     context = {
-        "gift_catalog": services.room_catalog(),
-        "leaderboards": services.leaderboard_snapshot(room),
+        "gift_catalog": room_catalog(),
+        "leaderboards": leaderboards.room_snapshot(room),
     }
     room_config = {
         "giftAnimations": static("gifts/gift-animations.js"),
-        "balance": services.wallet_of(request.user).coins if signed_in else None,
+        "balance": coins.wallet_of(request.user).coins if signed_in else None,
     }
     return context, room_config

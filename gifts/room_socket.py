@@ -1,35 +1,34 @@
 """`gift.send` on the room socket: registered with chat.socket_frames in GiftsConfig.ready().
 
-The gifts app does the money (`gifts.services.send_gift`); this adapts the socket's
-frame to it and its answer to a `gift.sent` or `error` frame.
+The gifts app does the money and every rule of a send (`gifts.services.sending.send_gift`,
+the same call REST makes, rate limit included); this adapts the socket's frame to it
+and its answer to a `gift.sent` frame. A refusal rises to the socket's one error
+mapping, tagged with the send it answers (`for`, `idempotency_key`) so the page's gift
+tray, not the chat, shows it.
 """
 
 from channels.db import database_sync_to_async
 
-from chat import limits
-from chat.errors import NotSignedIn, RateLimited
 from gifts import conf, events
-from gifts.errors import GiftError
+from gifts.errors import NotSignedIn
 from infra import thread_pools
+from realtime.errors import DomainError
 
 
 def _send_gift(user_id: int, room_id: int, gift, quantity: int, key: str) -> dict:
     from accounts.models import User
-    from gifts import services as gifts
+    from gifts.services import sending
     from rooms.models import Room
 
     sender = User.objects.get(pk=user_id)
     room = Room.objects.get(pk=room_id)
-    return gifts.send_gift(sender, room, gift, quantity, key).as_dict()
+    return sending.send_gift(sender, room, gift, quantity, key).as_dict()
 
 
 async def send_gift(session, gift, quantity: int, idempotency_key: str) -> dict:
     """Send a gift from the socket's session (chat.services.Session)."""
     if session.user is None:
         raise NotSignedIn("Log in to send gifts.")
-    wait = await limits.take_token(f"gifts:{session.user_id}", 5, 20)
-    if wait:
-        raise RateLimited("You are sending gifts too fast.", retry_after=wait)
     # Not thread-sensitive: on the one thread Channels gives database work by default, every
     # send of the process would wait for the one before; on the gift pool's threads concurrent
     # sends meet in gifts' group commit and share a transaction. Their own pool: a burst of
@@ -42,10 +41,7 @@ async def send_gift(session, gift, quantity: int, idempotency_key: str) -> dict:
 async def on_gift_send(socket, gift, quantity: int, idempotency_key: str) -> None:
     try:
         receipt = await send_gift(socket.session, gift, quantity, idempotency_key)
-    except GiftError as error:
-        answer = {"type": "error", "code": error.code, "message": error.message}
-        answer.update(error.as_dict())
-        answer.update({"for": "gift.send", "idempotency_key": idempotency_key})
-        await socket.send_event(answer)
-        return
+    except DomainError as error:
+        error.details.update({"for": "gift.send", "idempotency_key": idempotency_key})
+        raise
     await socket.send_event(events.gift_sent(receipt, idempotency_key))

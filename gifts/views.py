@@ -14,10 +14,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts import permissions
-from gifts import conf, payments, services
-from gifts.catalog import active_gifts
+from gifts import conf, payments
+from gifts.catalog import active_gifts, room_catalog
 from gifts.errors import GiftError
 from gifts.models import DailyGiftStats, LedgerEntry, StreamGiftStats
+from gifts.services import coins
 from infra.read_replica import stale_reads_ok
 
 HISTORY_PAGE = 25
@@ -30,7 +31,7 @@ def catalog(request):
     return render(
         request,
         "gifts/catalog.html",
-        {"gifts": gifts, "catalog": services.room_catalog(), "quantities": conf.quantities()},
+        {"gifts": gifts, "catalog": room_catalog(), "quantities": conf.quantities()},
     )
 
 
@@ -39,7 +40,7 @@ def wallet(request):
     entries = LedgerEntry.objects.filter(user=request.user).select_related("transfer")
     page = Paginator(entries.order_by("-id"), HISTORY_PAGE).get_page(request.GET.get("page"))
     context = {
-        "wallet": services.wallet_of(request.user),
+        "wallet": coins.wallet_of(request.user),
         "page": page,
         "is_broadcaster": permissions.can_broadcast(request.user),
     }
@@ -50,7 +51,7 @@ def wallet(request):
 def buy_coins_page(request):
     provider = payments.provider()
     context = {
-        "wallet": services.wallet_of(request.user),
+        "wallet": coins.wallet_of(request.user),
         # A fresh key per rendering: a double-submitted form buys once.
         "offers": [(package, uuid.uuid4().hex) for package in payments.packages()],
         "currency": conf.currency_symbol(),
@@ -64,7 +65,7 @@ def buy_coins_page(request):
 @require_POST
 def buy_coins(request):
     try:
-        purchase = services.buy_coins(
+        purchase = coins.buy_coins(
             request.user, request.POST.get("package", ""), request.POST.get("idempotency_key")
         )
     except GiftError as error:
@@ -102,7 +103,7 @@ def earnings(request):
         "stream__room", "top_gift"
     )
     context = {
-        "wallet": services.wallet_of(request.user),
+        "wallet": coins.wallet_of(request.user),
         "days": daily.order_by("-day")[:CHART_DAYS],
         "streams": streams.order_by("-stream__started_at")[:STREAMS_SHOWN],
         "chart": _chart_series(request.user),

@@ -472,6 +472,8 @@ SIGNUP_WINDOW = env_int("SIGNUP_WINDOW", 3600, minimum=1)
 
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
+    # A service's DomainError becomes its status and {"code", "message", ...} in one place.
+    "EXCEPTION_HANDLER": "livesite.api_errors.exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # JWT first: an unauthenticated call then gets 401 with a Bearer challenge.
         "rest_framework_simplejwt.authentication.JWTAuthentication",

@@ -1,7 +1,8 @@
 """REST endpoints of moderation: reports from viewers, and a room's bans and timeouts.
 
-Thin: parse, call moderation.services, shape the answer. A ModerationError
-becomes its status (400, 403, 404, 429) with `{"code", "message"}`.
+Thin: parse, call moderation.services, shape the answer. A ModerationError rises to the
+API's one error mapping (livesite/api_errors.py): its status (400, 403, 404, 429) with
+`{"code", "message", ...}`.
 """
 
 from django.shortcuts import get_object_or_404
@@ -13,14 +14,9 @@ from rest_framework.views import APIView
 
 from accounts import permissions
 from moderation import services
-from moderation.errors import ModerationError, NotAllowed
+from moderation.errors import NotAllowed
 from moderation.models import Report, Restriction
 from rooms.models import Room
-
-
-def error_response(error: ModerationError) -> Response:
-    body = {"code": error.code, "message": error.message, **error.details}
-    return Response(body, status=error.status)
 
 
 class ReportSerializer(serializers.Serializer):
@@ -49,17 +45,14 @@ class ReportView(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         data = form.validated_data
-        try:
-            report, created = services.file_report(
-                request.user,
-                data["kind"],
-                data["target"],
-                data["reason"],
-                data["details"],
-                room=data.get("room"),
-            )
-        except ModerationError as error:
-            return error_response(error)
+        report, created = services.file_report(
+            request.user,
+            data["kind"],
+            data["target"],
+            data["reason"],
+            data["details"],
+            room=data.get("room"),
+        )
         answer = {"id": report.pk, "created": created, "review_item": report.review_item_id}
         return Response(answer, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -88,7 +81,7 @@ class RoomRestrictionsView(APIView):
     def get(self, request, slug: str):
         room = get_object_or_404(Room, slug=slug)
         if not permissions.can_moderate_room(request.user, room):
-            return error_response(NotAllowed("Only the room's moderators may see this."))
+            raise NotAllowed("Only the room's moderators may see this.")
         active = Restriction.objects.active().filter(room=room).select_related("user")
         return Response(RestrictionSerializer(active.order_by("-created_at"), many=True).data)
 
@@ -101,16 +94,13 @@ class RoomRestrictionsView(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         data = form.validated_data
-        try:
-            if data["kind"] == Restriction.Kind.BAN:
-                made = services.ban_user(request.user, room, data["user_id"], data["reason"])
-            else:
-                minutes = data.get("minutes", 10)
-                made = services.timeout_user(
-                    request.user, room, data["user_id"], minutes, data["reason"]
-                )
-        except ModerationError as error:
-            return error_response(error)
+        if data["kind"] == Restriction.Kind.BAN:
+            made = services.ban_user(request.user, room, data["user_id"], data["reason"])
+        else:
+            minutes = data.get("minutes", 10)
+            made = services.timeout_user(
+                request.user, room, data["user_id"], minutes, data["reason"]
+            )
         return Response(RestrictionSerializer(made).data, status=status.HTTP_201_CREATED)
 
 
@@ -122,10 +112,7 @@ class RoomRestrictionView(APIView):
 
     def delete(self, request, slug: str, user_id: int):
         room = get_object_or_404(Room, slug=slug)
-        try:
-            lifted = services.lift_restrictions(request.user, room, user_id)
-        except ModerationError as error:
-            return error_response(error)
+        lifted = services.lift_restrictions(request.user, room, user_id)
         if not lifted:
             return Response(
                 {"code": "unknown_target", "message": "This user is not banned or timed out."},
@@ -177,10 +164,7 @@ class RoomQueueView(APIView):
     @extend_schema(responses=QueueItemSerializer(many=True))
     def get(self, request, slug: str):
         room = get_object_or_404(Room, slug=slug)
-        try:
-            items = services.room_queue.open_items(request.user, room)
-        except ModerationError as error:
-            return error_response(error)
+        items = services.room_queue.open_items(request.user, room)
         return Response(QueueItemSerializer(items, many=True).data)
 
 
@@ -199,10 +183,7 @@ class RoomQueueDecisionView(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         data = form.validated_data
-        try:
-            item = services.room_queue.decide(
-                request.user, room, item_id, data["decision"], data.get("minutes"), data["reason"]
-            )
-        except ModerationError as error:
-            return error_response(error)
+        item = services.room_queue.decide(
+            request.user, room, item_id, data["decision"], data.get("minutes"), data["reason"]
+        )
         return Response(QueueItemSerializer(item).data)

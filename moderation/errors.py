@@ -6,14 +6,11 @@ message at the top of the page.
 """
 
 
-class ModerationError(Exception):
-    code = "moderation_error"
-    status = 400
+from realtime.errors import DomainError
 
-    def __init__(self, message: str, **details):
-        super().__init__(message)
-        self.message = message
-        self.details = details
+
+class ModerationError(DomainError):
+    code = "moderation_error"
 
 
 class NotAllowed(ModerationError):
@@ -40,7 +37,15 @@ class TooManyReports(ModerationError):
 
 
 class Restricted(ModerationError):
-    """The user is banned or timed out where they tried to act (gifts raise their own from it)."""
+    """The user is banned or timed out where they tried to act: chat, likes, gifts, clips.
+
+    The one error for it, whichever app refuses; `kind` (ban, timeout, site_ban) and,
+    for a timeout, `retry_after` are in its details when the gate raises it."""
 
     code = "restricted"
+    status = 403
+
+
+class FollowersOnly(ModerationError):
+    code = "followers_only"
     status = 403

@@ -1,61 +1,43 @@
 """The moderation gate chat passes on the hot path: restrictions, followers-only, the filter.
 
 This module is the screen chat.services asks (registered in ModerationConfig.ready(),
-chat/screening.py): `screen_message` before it stores a message, `message_saved`
-after, and `check_not_restricted` for likes. Cost per message: one Redis round
-trip (moderation.enforcement: four keys in one MGET, which also carries the
-room's rules token) and the room's compiled filter, held in this process
-(moderation.room_rules). The database is touched only when something changed:
-a room's restrictions were never loaded or Redis lost them, the room's rules
-changed, or a followers-only room meets a sender we have not seen follow yet.
+chat/screening.py): `screen_message` decides what becomes of a message before it is
+stored (allow, mask, hold or block: a decision, not an error), `message_saved` queues
+it for review or scoring after, and `check_not_restricted` serves likes. Cost per
+message: one Redis round trip (moderation.enforcement: four keys in one MGET, which
+also carries the room's rules token) and the room's compiled filter, held in this
+process (moderation.room_rules). The database is touched only when something changed:
+a room's restrictions were never loaded or Redis lost them, the room's rules changed,
+or a followers-only room meets a sender we have not seen follow yet.
 
-Every refusal is a chat error, so the socket answers with an `error` frame the
-sender reads.
+Only a sender who may not chat here is refused with an error (moderation.errors:
+Restricted, FollowersOnly), which the socket answers as an `error` frame.
 """
 
 import asyncio
 import time
 import weakref
-from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
 
-from accounts import permissions
-from chat import errors as chat_errors
-from chat.errors import ChatError
+from chat.screening import ALLOW, BLOCK, HOLD, MASK, Decision
 from moderation import conf, enforcement, room_rules
+from moderation.errors import FollowersOnly
 from moderation.filtering import Verdict
-from moderation.filtering.rules import BLOCK, HOLD
+from moderation.filtering import rules as filter_rules
 
 FOLLOW_MEMORY_SECONDS = 300
 FOLLOW_MEMORY_SIZE = 100_000
+# The filter's actions as the screen's decisions (chat/screening.py).
+_DECISIONS = {
+    filter_rules.BLOCK: BLOCK,
+    filter_rules.HOLD: HOLD,
+    filter_rules.MASK: MASK,
+}
 
 
-class SenderRestricted(ChatError):
-    code = "restricted"
-
-
-class FollowersOnly(ChatError):
-    code = "followers_only"
-
-
-class MessageBlocked(ChatError):
-    code = "message_blocked"
-
-
-# chat's, so chat.services knows a held message without importing moderation
-MessageHeld = chat_errors.MessageHeld
-
-
-@dataclass(frozen=True, slots=True)
-class Screening:
-    text: str  # what to store and broadcast (masked words starred)
-    held: bool
-    verdict: Verdict | None  # None when the sender skips the filter (moderators)
-
-
-def _reasons(verdict: Verdict) -> list[dict]:
-    return [
+def _reasons(verdict: Verdict) -> tuple[dict, ...]:
+    return tuple(
         {
             "code": reason.code,
             "action": reason.action,
@@ -63,7 +45,7 @@ def _reasons(verdict: Verdict) -> list[dict]:
             "spans": [list(span) for span in reason.spans],
         }
         for reason in verdict.reasons
-    ]
+    )
 
 
 async def _lookup(room_id: int, user_id: int) -> enforcement.Lookup:
@@ -76,20 +58,22 @@ async def _lookup(room_id: int, user_id: int) -> enforcement.Lookup:
 
 
 def _raise_if_restricted(found: enforcement.Lookup) -> None:
-    restriction = found.restriction
-    if restriction is None:
-        return
-    from moderation.services.restrictions import describe
+    if found.restriction is not None:
+        from moderation.services.restrictions import refusal_for
 
-    details = {"kind": restriction.kind}
-    if restriction.until is not None:
-        details["retry_after"] = round(restriction.seconds_left(), 1)
-    raise SenderRestricted(describe(restriction), **details)
+        raise refusal_for(found.restriction)
 
 
 async def check_not_restricted(session) -> None:
     """Likes: refuse a banned or timed-out user (one Redis round trip)."""
     _raise_if_restricted(await _lookup(session.room_id, session.user_id))
+
+
+def is_restricted(user_id: int, room_id: int) -> bool:
+    """Banned or timed out in the room (or banned from the site): the greeting's can_chat."""
+    from moderation.services import is_restricted as restricted
+
+    return restricted(user_id, room_id)
 
 
 async def _rules(room_id: int, found: enforcement.Lookup) -> room_rules.CompiledRules:
@@ -99,20 +83,6 @@ async def _rules(room_id: int, found: enforcement.Lookup) -> room_rules.Compiled
             room_id, found.room_token, found.site_token
         )
     return rules
-
-
-def _may_chat_now(user_id: int, room_id: int) -> bool:
-    from accounts.models import User
-    from rooms.models import Room
-
-    user = User.objects.filter(pk=user_id).first()
-    room = Room.objects.filter(pk=room_id).first()
-    return bool(user and room and permissions.can_chat(user, room))
-
-
-async def _refresh_can_chat(session) -> None:
-    """A socket opened while its user was restricted says can_chat=False; ask again now."""
-    session.can_chat = await database_sync_to_async(_may_chat_now)(session.user_id, session.room_id)
 
 
 _follows_seen: dict[tuple[int, int], float] = {}
@@ -136,50 +106,44 @@ def forget_follows() -> None:
     _follows_seen.clear()
 
 
-async def screen_message(session, text: str) -> Screening:
-    """Refuse a restricted sender, then run the room's filter over `text`.
+def decide(verdict: Verdict) -> Decision:
+    """The filter's verdict as the screen's decision."""
+    action = _DECISIONS.get(verdict.action, ALLOW)
+    if action == ALLOW:
+        return Decision(ALLOW, verdict.text)
+    reasons = _reasons(verdict)
+    return Decision(action, verdict.text, verdict.reasons[0].message, reasons)
 
-    Raises SenderRestricted, FollowersOnly or MessageBlocked (with the reasons
-    the sender reads); otherwise says what to store and whether to hold it.
-    """
+
+async def screen_message(session, text: str) -> Decision:
+    """Refuse a restricted sender (Restricted, FollowersOnly), then decide what becomes of
+    `text`: the room's filter, unless the sender moderates the room and skips it."""
     found = await _lookup(session.room_id, session.user_id)
     _raise_if_restricted(found)
-    if not session.can_chat:
-        await _refresh_can_chat(session)
     rules = await _rules(session.room_id, found)
     if rules.followers_only and not session.can_moderate:
         await _check_follows(session)
     if session.can_moderate and conf.moderators_bypass_filter():
-        return Screening(text, False, None)
-    verdict = rules.chat_filter.check(text)
-    if verdict.action == BLOCK:
-        raise MessageBlocked(verdict.reasons[0].message, reasons=_reasons(verdict))
-    return Screening(verdict.text, verdict.action == HOLD, verdict)
+        return Decision(ALLOW, text)
+    return decide(rules.chat_filter.check(text))
 
 
-async def message_saved(session, message, screening: Screening, nonce: str | None) -> None:
-    """After the message is stored: a held one goes to review (and the sender is told,
-    by MessageHeld, which only their socket sees); any other is queued for scoring."""
-    if screening.held:
+async def message_saved(session, message, decision: Decision) -> None:
+    """After the message is stored: a held one goes to review; any other is queued for
+    scoring."""
+    if decision.action == HOLD:
         from moderation.services import hold_message
 
-        reasons = _reasons(screening.verdict)
         await database_sync_to_async(hold_message)(
-            message.id, session.room_id, session.user_id, reasons
+            message.id, session.room_id, session.user_id, list(decision.reasons)
         )
-        raise MessageHeld(
-            screening.verdict.reasons[0].message, id=str(message.id), nonce=nonce, reasons=reasons
-        )
-    if conf.scoring_enabled():
+    elif conf.scoring_enabled():
         scoring_queue().add(message.id)
 
 
-def held_again(message_id: int, nonce: str | None) -> MessageHeld | None:
-    """The hold a resend of a held message's nonce answers with, or None if it is not held.
-
-    The first send keeps its nonce claim, so the resend stores nothing; the
-    sender reads the same `message_held` as the first time.
-    """
+def held_decision(message_id: int) -> Decision | None:
+    """The hold a resend of a held message's nonce answers with, or None if it is not held
+    (approved, removed or expired since)."""
     from moderation.models import ReviewItem
 
     item = (
@@ -191,9 +155,9 @@ def held_again(message_id: int, nonce: str | None) -> MessageHeld | None:
     )
     if item is None:
         return None
-    reasons = item.reasons
+    reasons = tuple(item.reasons)
     message = reasons[0]["message"] if reasons else "A moderator will review your message."
-    return MessageHeld(message, id=str(message_id), nonce=nonce, reasons=reasons)
+    return Decision(HOLD, "", message, reasons)
 
 
 class ScoringQueue:

@@ -1,23 +1,17 @@
 """The moderator tools on the room socket, `mod.*`: registered with chat.socket_frames in
 ModerationConfig.ready(). Each frame calls one moderation service and answers `mod.done`
-(to the moderator only) or an `error` frame."""
+(to the moderator only); a refusal rises to the socket, which answers an `error` frame."""
 
 from channels.db import database_sync_to_async
 
 from chat.protocol import parse_message_id
 from moderation import events
 from moderation import services as moderation
-from moderation.errors import ModerationError
 
 
 async def _moderate(socket, action: str, service, *args, **done) -> None:
-    """Run `service(user, room id, *args)`; answer `mod.done` or an `error` frame."""
-    try:
-        await database_sync_to_async(service)(socket.scope["user"], socket.session.room_id, *args)
-    except ModerationError as error:
-        answer = {"type": "error", "code": error.code, "message": error.message, **error.details}
-        await socket.send_event(answer)
-        return
+    """Run `service(user, room id, *args)`, then answer `mod.done`."""
+    await database_sync_to_async(service)(socket.scope["user"], socket.session.room_id, *args)
     await socket.send_event(events.moderation_done(action, **done))
 
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 from chat import services, top
 from chat.ids import next_message_id
 from chat.models import ChatMessage
+from moderation import services as moderation
 from rooms import services as rooms
 
 
@@ -36,7 +37,7 @@ def test_history_leaves_out_deleted_messages(client, alice_room, alice, bob):
     stream = rooms.start_stream(alice_room)
     keep = say(alice_room, stream, bob, "keep")
     gone = say(alice_room, stream, bob, "gone")
-    services.delete_message(alice, gone.pk)
+    moderation.delete_message(alice, alice_room, gone.pk)
     results = client.get(reverse("api-stream-messages", args=[stream.pk])).json()["results"]
     assert [m["id"] for m in results] == [str(keep.pk)]
 
@@ -86,16 +87,16 @@ def test_a_deleted_message_leaves_the_ranking(client, alice_room, alice, bob, ca
     stream = rooms.start_stream(alice_room)
     message = say(alice_room, stream, bob, "rude")
     services.like_message(carol, alice_room.pk, message.pk)
-    services.delete_message(alice, message.pk)
+    moderation.delete_message(alice, alice_room, message.pk)
     assert client.get(reverse("api-stream-top", args=[stream.pk])).json()["results"] == []
 
 
 def test_a_viewer_cannot_delete_messages(alice_room, bob, carol):
     import pytest
 
-    from chat.errors import NotAllowed
+    from moderation.errors import NotAllowed
 
     stream = rooms.start_stream(alice_room)
     message = say(alice_room, stream, carol, "mine")
     with pytest.raises(NotAllowed):
-        services.delete_message(bob, message.pk)
+        moderation.delete_message(bob, alice_room, message.pk)

@@ -66,11 +66,12 @@ def test_hearts_float_and_the_total_reaches_the_other_page(alice_room, bob, caro
 
 
 def test_the_room_page_runs_without_script_errors_for_every_role(alice_room, bob, carol, password):
-    from gifts import services as gifts
+    from gifts import catalog
+    from gifts.services import coins
     from rooms import services as rooms
 
-    gifts.seed_demo_catalog()
-    gifts.grant_coins(bob, 100, "test")
+    catalog.seed_demo_catalog()
+    coins.grant_coins(bob, 100, "test")
     rooms.start_stream(alice_room)
     with daphne_server() as server, chromium() as browser:
         for username in (None, "bob", "carol"):

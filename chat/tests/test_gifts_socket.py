@@ -3,7 +3,8 @@
 import pytest
 from channels.db import database_sync_to_async
 
-from gifts import services as gifts
+from gifts import catalog
+from gifts.services import coins
 from rooms import services as rooms
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -11,11 +12,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def rose(db):
-    return next(g for g in gifts.seed_demo_catalog() if g.slug == "rose")
+    return next(g for g in catalog.seed_demo_catalog() if g.slug == "rose")
 
 
 async def test_a_gift_charges_once_and_animates_for_the_room(open_socket, alice_room, bob, rose):
-    await database_sync_to_async(gifts.grant_coins)(bob, 100, "test")
+    await database_sync_to_async(coins.grant_coins)(bob, 100, "test")
     await database_sync_to_async(rooms.start_stream)(alice_room)
     sender = await open_socket(alice_room, bob)
     watcher = await open_socket(alice_room)
@@ -31,7 +32,7 @@ async def test_a_gift_charges_once_and_animates_for_the_room(open_socket, alice_
     await sender.send(frame)  # a retry of the same tap
     again = await sender.expect("gift.sent")
     assert again["replayed"] is True and again["balance"] == receipt["balance"]
-    wallet = await database_sync_to_async(gifts.wallet_of)(bob)
+    wallet = await database_sync_to_async(coins.wallet_of)(bob)
     assert wallet.coins == 100 - 10 * rose.price
 
 
@@ -63,7 +64,7 @@ async def test_anonymous_viewers_cannot_send_gifts(open_socket, alice_room, rose
 async def test_a_timed_out_viewer_cannot_send_gifts(open_socket, alice_room, alice, bob, rose):
     from moderation import services as moderation
 
-    await database_sync_to_async(gifts.grant_coins)(bob, 100, "test")
+    await database_sync_to_async(coins.grant_coins)(bob, 100, "test")
     await database_sync_to_async(rooms.start_stream)(alice_room)
     await database_sync_to_async(moderation.timeout_user)(alice, alice_room, bob, 10, "spam")
     sender = await open_socket(alice_room, bob)
@@ -72,4 +73,29 @@ async def test_a_timed_out_viewer_cannot_send_gifts(open_socket, alice_room, ali
     )
     error = await sender.expect("error")
     assert error["code"] == "restricted" and "timed out" in error["message"]
-    assert (await database_sync_to_async(gifts.wallet_of)(bob)).coins == 100
+    assert (await database_sync_to_async(coins.wallet_of)(bob)).coins == 100
+
+
+async def test_a_sender_past_the_rate_gets_an_error_with_the_wait(
+    open_socket, alice_room, bob, rose, monkeypatch
+):
+    from gifts.services import sending
+
+    # A slow refill, so that a busy machine cannot refill the bucket between two sends.
+    monkeypatch.setattr(sending, "SEND_BURST", 1)
+    monkeypatch.setattr(sending, "SEND_RATE_PER_SECOND", 0.01)
+    await database_sync_to_async(coins.grant_coins)(bob, 100, "test")
+    await database_sync_to_async(rooms.start_stream)(alice_room)
+    sender = await open_socket(alice_room, bob)
+    frame = {"type": "gift.send", "gift": rose.slug, "quantity": 1, "idempotency_key": "tap-7776"}
+    await sender.send(frame)
+    await sender.expect("gift.sent")
+    await sender.send({**frame, "idempotency_key": "tap-7777"})
+    error = await sender.expect("error")
+    assert (error["code"], error["for"], error["idempotency_key"]) == (
+        "rate_limited",
+        "gift.send",
+        "tap-7777",
+    )
+    assert error["retry_after"] > 0
+    assert (await database_sync_to_async(coins.wallet_of)(bob)).coins == 100 - rose.price

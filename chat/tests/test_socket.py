@@ -6,6 +6,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from chat.models import ChatMessage
+from moderation import services as moderation
 from rooms import services as rooms
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -126,9 +127,8 @@ async def test_the_message_rate_allows_a_burst_then_holds_to_the_rate(
 async def test_slow_mode_holds_viewers_but_not_moderators(
     open_socket, alice_room, alice, bob, carol
 ):
-    from chat import services
 
-    await database_sync_to_async(services.set_slow_mode)(alice, alice_room, 30)
+    await database_sync_to_async(moderation.set_slow_mode)(alice, alice_room, 30)
     viewer = await open_socket(alice_room, bob)
     await viewer.expect("hello")
     await viewer.send({"type": "chat.send", "text": "first", "nonce": "1"})
@@ -142,11 +142,10 @@ async def test_slow_mode_holds_viewers_but_not_moderators(
 
 
 async def test_slow_mode_reaches_open_sockets(open_socket, alice_room, alice, bob):
-    from chat import services
 
     viewer = await open_socket(alice_room, bob)
     await viewer.expect("hello")
-    await database_sync_to_async(services.set_slow_mode)(alice, alice_room, 60)
+    await database_sync_to_async(moderation.set_slow_mode)(alice, alice_room, 60)
     assert (await viewer.expect("chat.slow_mode"))["seconds"] == 60
     await viewer.send({"type": "chat.send", "text": "a", "nonce": "1"})
     await viewer.expect("chat.message", nonce="1")

@@ -8,8 +8,9 @@ import uuid
 
 import pytest
 
-from gifts import gates, services
-from gifts.catalog import forget_cached_catalog
+from gifts import gates
+from gifts.catalog import forget_cached_catalog, seed_demo_catalog
+from gifts.services import coins
 from rooms import services as rooms
 
 
@@ -34,7 +35,7 @@ def without_redis_boards(settings):
 
 @pytest.fixture
 def catalog(db):
-    return {gift.slug: gift for gift in services.seed_demo_catalog()}
+    return {gift.slug: gift for gift in seed_demo_catalog()}
 
 
 @pytest.fixture
@@ -46,8 +47,18 @@ def live_room(alice_room):
 
 @pytest.fixture
 def rich_bob(bob):
-    services.grant_coins(bob, 10_000, "test coins")
+    coins.grant_coins(bob, 10_000, "test coins")
     return bob
+
+
+@pytest.fixture
+def unlimited_sends(monkeypatch):
+    """For tests about something else than the sender's rate (a ledger of sixty sends, two
+    hundred concurrent ones): the per-sender rate out of the way."""
+    from gifts.services import sending
+
+    monkeypatch.setattr(sending, "SEND_BURST", 1_000_000)
+    monkeypatch.setattr(sending, "SEND_RATE_PER_SECOND", 1_000_000)
 
 
 def new_key() -> str:

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from gifts import services
+from gifts.services import sending
 from gifts.tests.conftest import new_key
 
 
@@ -73,9 +73,11 @@ def test_an_unknown_room_is_404(bob_client, catalog):
     assert bob_client.post(url, {}, content_type="application/json").status_code == 404
 
 
-def test_the_wallet_history_is_paginated_newest_first(bob_client, rich_bob, live_room, catalog):
+def test_the_wallet_history_is_paginated_newest_first(
+    bob_client, rich_bob, live_room, catalog, unlimited_sends
+):
     for _ in range(60):
-        services.send_gift(rich_bob, live_room, "heart", 1, new_key())
+        sending.send_gift(rich_bob, live_room, "heart", 1, new_key())
     first = bob_client.get(reverse("api-wallet-history")).json()
     assert len(first["results"]) == 50
     assert first["results"][0]["amount"] == -2
@@ -93,7 +95,7 @@ def test_leaderboards_are_public_and_paged(
     client, rich_bob, live_room, catalog, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        services.send_gift(rich_bob, live_room, "rose", 1, new_key())
+        sending.send_gift(rich_bob, live_room, "rose", 1, new_key())
     stream = str(live_room.current_stream_id)
     for kind, ident in [("stream", stream), ("broadcaster", "alice")]:
         url = reverse("api-leaderboard", args=[kind, ident])
@@ -120,8 +122,26 @@ def test_a_send_that_meets_a_lost_database_answers_503_to_retry(
     def database_gone(*args, **kwargs):
         raise OperationalError(2013, "Lost connection to server during query")
 
-    monkeypatch.setattr(services, "send_gift", database_gone)
+    monkeypatch.setattr(sending, "send_gift", database_gone)
     response = send(bob_client, live_room)
     assert response.status_code == 503
     assert response["Retry-After"] == "2"
     assert response.json()["code"] == "unavailable"
+
+
+def test_a_sender_past_the_rate_is_told_to_wait_on_rest_as_on_the_socket(
+    bob_client, live_room, catalog, monkeypatch
+):
+    """REST sends spend the same per-sender bucket as the room socket's (gifts.services);
+    a slow refill here so that a busy machine cannot refill it between two requests."""
+    from gifts.services import sending
+
+    monkeypatch.setattr(sending, "SEND_BURST", 2)
+    monkeypatch.setattr(sending, "SEND_RATE_PER_SECOND", 0.01)
+    answers = [send(bob_client, live_room, quantity=1) for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [201, 201, 429]
+    body = answers[2].json()
+    assert body["code"] == "rate_limited" and body["message"]
+    assert 1 <= int(answers[2]["Retry-After"]) <= 100
+    wallet = bob_client.get(reverse("api-wallet")).json()
+    assert wallet["coins"] == 10_000 - 2 * catalog["rose"].price  # the refused send cost nothing

@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import need_service
-from gifts import services, stats
+from gifts import stats
+from gifts.services import sending
 from gifts.tests.conftest import new_key
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,7 +54,7 @@ def test_small_gifts_combo_in_the_corner_and_large_ones_take_over(live_server, c
 @pytest.fixture
 def earning_alice(alice, rich_bob, live_room, catalog):
     # Before the browser starts: Playwright's event loop forbids the ORM in this thread.
-    services.send_gift(rich_bob, live_room, "crown", 10, new_key())
+    sending.send_gift(rich_bob, live_room, "crown", 10, new_key())
     stats.recompute_day(alice.pk, timezone.localdate(live_room.current_stream.started_at))
     return alice
 

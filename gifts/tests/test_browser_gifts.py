@@ -9,7 +9,8 @@ import re
 
 import pytest
 
-from gifts import services
+from gifts.catalog import seed_demo_catalog
+from gifts.services import coins
 from rooms import services as rooms
 from tests.support.browser import chromium, log_in
 from tests.support.servers import daphne_server
@@ -42,8 +43,8 @@ def board_rows(page, board: str) -> list[tuple[str, str]]:
 def test_a_gift_animates_and_updates_the_gifters_board_in_another_page(
     alice_room, bob, carol, password
 ):
-    gift = next(g for g in services.seed_demo_catalog() if g.name == GIFT_NAME)
-    services.grant_coins(bob, COINS, "test coins")
+    gift = next(g for g in seed_demo_catalog() if g.name == GIFT_NAME)
+    coins.grant_coins(bob, COINS, "test coins")
     rooms.start_stream(alice_room)
     spent = gift.price * QUANTITY
 
@@ -121,8 +122,8 @@ def test_the_boards_stay_exact_between_throttled_leaderboard_frames(
 ):
     """A room gets at most one `leaderboard` frame per interval; the `gift` frames carry the
     sender's totals in between, and the page must show them."""
-    catalog = {g.slug: g for g in services.seed_demo_catalog()}
-    services.grant_coins(bob, COINS, "test coins")
+    catalog = {g.slug: g for g in seed_demo_catalog()}
+    coins.grant_coins(bob, COINS, "test coins")
     rooms.start_stream(alice_room)
     sends = [("Golden Mic", catalog["microphone"].price), ("Rose", catalog["rose"].price)]
 

@@ -14,9 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection, connections
 
-from gifts import ledger, services
+from gifts import ledger
 from gifts.errors import GiftError
 from gifts.models import GiftSend, LedgerEntry
+from gifts.services import coins, sending
 from gifts.tests.conftest import new_key
 
 CONCURRENT = connection.vendor == "mysql"
@@ -56,25 +57,27 @@ def run_all(calls, threads: int) -> list:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_hundred_sends_from_a_wallet_that_can_pay_for_57(bob, alice, live_room, catalog):
+def test_two_hundred_sends_from_a_wallet_that_can_pay_for_57(
+    bob, alice, live_room, catalog, unlimited_sends
+):
     rose = catalog["rose"]
-    services.grant_coins(bob, AFFORDABLE * rose.price, "exactly 57 roses")
+    coins.grant_coins(bob, AFFORDABLE * rose.price, "exactly 57 roses")
 
     def send():
-        return services.send_gift(bob, live_room, "rose", 1, new_key())
+        return sending.send_gift(bob, live_room, "rose", 1, new_key())
 
     outcomes = run_all([send] * SENDS, THREADS)
 
-    sent = [o for o in outcomes if isinstance(o, services.GiftReceipt)]
+    sent = [o for o in outcomes if isinstance(o, sending.GiftReceipt)]
     refused = [o for o in outcomes if isinstance(o, GiftError)]
     assert len(sent) == AFFORDABLE
     assert {error.code for error in refused} == {"insufficient_funds"}
     assert len(refused) == SENDS - AFFORDABLE
-    assert services.wallet_of(bob).coins == 0
+    assert coins.wallet_of(bob).coins == 0
     assert sorted(receipt.balance for receipt in sent) == [
         rose.price * n for n in range(AFFORDABLE)
     ]
-    assert services.wallet_of(alice).diamonds == AFFORDABLE * (rose.price * 50 // 100)
+    assert coins.wallet_of(alice).diamonds == AFFORDABLE * (rose.price * 50 // 100)
     assert GiftSend.objects.count() == AFFORDABLE
     assert LedgerEntry.objects.filter(user=bob, amount__lt=0).count() == AFFORDABLE
     assert ledger.audit() == []
@@ -82,19 +85,19 @@ def test_two_hundred_sends_from_a_wallet_that_can_pay_for_57(bob, alice, live_ro
 
 @pytest.mark.django_db(transaction=True)
 def test_one_key_sent_twenty_times_at_once_charges_once(bob, live_room, catalog):
-    services.grant_coins(bob, 1_000, "test coins")
+    coins.grant_coins(bob, 1_000, "test coins")
     key = new_key()
 
     def send():
-        return services.send_gift(bob, live_room, "donut", 10, key)
+        return sending.send_gift(bob, live_room, "donut", 10, key)
 
     outcomes = run_all([send] * 20, 20)
 
-    assert all(isinstance(o, services.GiftReceipt) for o in outcomes), outcomes
+    assert all(isinstance(o, sending.GiftReceipt) for o in outcomes), outcomes
     assert len({receipt.transfer_id for receipt in outcomes}) == 1
     assert sum(not receipt.replayed for receipt in outcomes) == 1
     assert {receipt.balance for receipt in outcomes} == {700}
-    assert services.wallet_of(bob).coins == 700
+    assert coins.wallet_of(bob).coins == 700
     assert GiftSend.objects.count() == 1
     assert ledger.audit() == []
 
@@ -112,17 +115,17 @@ def test_a_sender_and_a_broadcaster_gifting_each_other_at_once_never_deadlock(
     for room in (alice_room, bob_room):
         rooms.start_stream(room)
         room.refresh_from_db()
-    services.grant_coins(alice, 1_000, "test")
-    services.grant_coins(bob, 1_000, "test")
+    coins.grant_coins(alice, 1_000, "test")
+    coins.grant_coins(bob, 1_000, "test")
 
     calls = []
     for _ in range(20):
-        calls.append(lambda: services.send_gift(bob, alice_room, "heart", 10, new_key()))
-        calls.append(lambda: services.send_gift(alice, bob_room, "heart", 10, new_key()))
+        calls.append(lambda: sending.send_gift(bob, alice_room, "heart", 10, new_key()))
+        calls.append(lambda: sending.send_gift(alice, bob_room, "heart", 10, new_key()))
     outcomes = run_all(calls, 16)
 
-    assert all(isinstance(o, services.GiftReceipt) for o in outcomes), outcomes
-    assert services.wallet_of(alice).coins == services.wallet_of(bob).coins == 1_000 - 400
+    assert all(isinstance(o, sending.GiftReceipt) for o in outcomes), outcomes
+    assert coins.wallet_of(alice).coins == coins.wallet_of(bob).coins == 1_000 - 400
     assert ledger.audit() == []
 
 
@@ -138,18 +141,18 @@ def test_many_senders_at_once_share_transactions_and_every_balance_is_exact(
     rose = catalog["rose"]
     senders = [User.objects.create_user(f"fan{n}", password="x") for n in range(40)]
     for sender in senders:
-        services.grant_coins(sender, 5 * rose.price, "five roses")
+        coins.grant_coins(sender, 5 * rose.price, "five roses")
     batches = []
-    write = services._group_commit._write
+    write = sending._group_commit._write
     monkeypatch.setattr(
-        services._group_commit,
+        sending._group_commit,
         "_write",
         lambda orders: batches.append(len(orders)) or write(orders),
     )
 
     def taps(sender):
         return lambda: [
-            services.send_gift(sender, live_room, "rose", 1, new_key()) for _ in range(5)
+            sending.send_gift(sender, live_room, "rose", 1, new_key()) for _ in range(5)
         ]
 
     outcomes = run_all([taps(sender) for sender in senders], len(senders))
@@ -159,8 +162,8 @@ def test_many_senders_at_once_share_transactions_and_every_balance_is_exact(
         assert [receipt.balance for receipt in receipts] == [
             rose.price * n for n in range(4, -1, -1)
         ]
-    assert all(services.wallet_of(sender).coins == 0 for sender in senders)
-    assert services.wallet_of(alice).diamonds == 200 * (rose.price * 50 // 100)
+    assert all(coins.wallet_of(sender).coins == 0 for sender in senders)
+    assert coins.wallet_of(alice).diamonds == 200 * (rose.price * 50 // 100)
     assert GiftSend.objects.count() == sum(batches) == 200
     if CONCURRENT:
         assert max(batches) > 1, "no two sends ever shared a transaction"

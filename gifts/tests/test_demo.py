@@ -2,26 +2,27 @@ from xml.etree import ElementTree
 
 from django.contrib.staticfiles import finders
 
-from gifts import services
+from gifts import catalog
 from gifts.catalog import DEMO_CATALOG
 from gifts.models import Gift
+from gifts.services import coins
 
 
 def test_the_demo_catalog_is_seeded_once_and_keeps_admin_edits(db):
-    services.seed_demo_catalog()
+    catalog.seed_demo_catalog()
     Gift.objects.filter(slug="rose").update(price=7)
-    services.seed_demo_catalog()
+    catalog.seed_demo_catalog()
     assert Gift.objects.count() == len(DEMO_CATALOG)
     assert Gift.objects.get(slug="rose").price == 7
 
 
 def test_the_demo_catalog_has_every_tier(db):
-    tiers = {gift.tier for gift in services.seed_demo_catalog()}
+    tiers = {gift.tier for gift in catalog.seed_demo_catalog()}
     assert tiers == {"small", "medium", "large"}
 
 
 def test_every_demo_gift_has_its_own_svg_artwork(db):
-    for gift in services.seed_demo_catalog():
+    for gift in catalog.seed_demo_catalog():
         path = finders.find(gift.artwork)
         assert path, gift.artwork
         with open(path) as artwork:
@@ -32,6 +33,6 @@ def test_every_demo_gift_has_its_own_svg_artwork(db):
 
 
 def test_demo_users_are_topped_up_to_their_coins_not_beyond(bob):
-    assert services.top_up_to(bob, 5000, "Demo coins") == 5000
-    assert services.top_up_to(bob, 5000, "Demo coins") == 0
-    assert services.wallet_of(bob).coins == 5000
+    assert coins.top_up_to(bob, 5000, "Demo coins") == 5000
+    assert coins.top_up_to(bob, 5000, "Demo coins") == 0
+    assert coins.wallet_of(bob).coins == 5000

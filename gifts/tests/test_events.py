@@ -1,6 +1,6 @@
 """The `gift` frame is published to the room once the send commits."""
 
-from gifts import services
+from gifts.services import sending
 from gifts.tests.conftest import new_key
 
 
@@ -8,7 +8,7 @@ def test_a_gift_reaches_everyone_in_the_room(
     rich_bob, live_room, catalog, django_capture_on_commit_callbacks, published_events
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        receipt = services.send_gift(rich_bob, live_room, "rocket", 1, new_key())
+        receipt = sending.send_gift(rich_bob, live_room, "rocket", 1, new_key())
         assert not published_events  # nothing leaves before the commit
 
     gifts = [item for item in published_events if item.type == "gift"]

@@ -12,10 +12,11 @@ from django.db import transaction
 
 from accounts import services as accounts
 from accounts.models import User
-from gifts import ledger, services
+from gifts import ledger
 from gifts.errors import InsufficientFunds, RoomNotLive
 from gifts.group_commit import GroupCommit, Order
 from gifts.models import GiftSend, Transfer
+from gifts.services import coins, sending
 from gifts.tests.conftest import new_key
 from rooms import services as rooms
 
@@ -153,7 +154,7 @@ def test_a_caller_in_its_own_transaction_writes_alone():
 
 
 def order(sender, room, gift, quantity=1, key=None):
-    return Order(sender.pk, services._Send(sender, room, gift, quantity, key or new_key()))
+    return Order(sender.pk, sending._Send(sender, room, gift, quantity, key or new_key()))
 
 
 @pytest.mark.django_db
@@ -161,16 +162,16 @@ def test_a_batch_commits_its_good_sends_and_refused_ones_change_nothing(
     alice, bob, carol, dave, live_room, catalog
 ):
     rose, donut = catalog["rose"], catalog["donut"]
-    services.grant_coins(bob, 1_000, "test")
-    services.grant_coins(carol, donut.price - 1, "not enough for a donut")
-    services.grant_coins(dave, 1_000, "test")
-    services.grant_coins(alice, 1_000, "test")
+    coins.grant_coins(bob, 1_000, "test")
+    coins.grant_coins(carol, donut.price - 1, "not enough for a donut")
+    coins.grant_coins(dave, 1_000, "test")
+    coins.grant_coins(alice, 1_000, "test")
     accounts.enable_broadcasting(dave)
     broke = User.objects.create_user("broke", password="x")
     dave_room = rooms.create_room(dave, "Not live")
     used = new_key()
-    services.send_gift(bob, live_room, "rose", 1, used)
-    before = {user.pk: services.wallet_of(user) for user in (alice, bob, carol, dave)}
+    sending.send_gift(bob, live_room, "rose", 1, used)
+    before = {user.pk: coins.wallet_of(user) for user in (alice, bob, carol, dave)}
     transfers = Transfer.objects.count()
 
     orders = [
@@ -180,31 +181,31 @@ def test_a_batch_commits_its_good_sends_and_refused_ones_change_nothing(
         order(dave, live_room, donut, quantity=10),
         order(broke, dave_room, donut),  # neither live nor affordable: "not live" comes first
     ]
-    services._write_sends(orders)
+    sending._write_sends(orders)
 
-    assert orders[0].outcome is services.KEY_TAKEN
+    assert orders[0].outcome is sending.KEY_TAKEN
     assert isinstance(orders[1].outcome, InsufficientFunds)
     assert isinstance(orders[2].outcome, RoomNotLive)
     assert isinstance(orders[4].outcome, RoomNotLive)
     sent = orders[3].outcome
     assert isinstance(sent, GiftSend)
     assert sent.sender_balance_after == 1_000 - 10 * donut.price
-    assert services.wallet_of(dave).coins == 1_000 - 10 * donut.price
-    assert services.wallet_of(carol) == before[carol.pk]
-    assert services.wallet_of(bob) == before[bob.pk]
-    assert services.wallet_of(alice).coins == before[alice.pk].coins
-    assert services.wallet_of(alice).diamonds == before[alice.pk].diamonds + sent.diamonds
+    assert coins.wallet_of(dave).coins == 1_000 - 10 * donut.price
+    assert coins.wallet_of(carol) == before[carol.pk]
+    assert coins.wallet_of(bob) == before[bob.pk]
+    assert coins.wallet_of(alice).coins == before[alice.pk].coins
+    assert coins.wallet_of(alice).diamonds == before[alice.pk].diamonds + sent.diamonds
     assert Transfer.objects.count() == transfers + 1  # the refused sends' keys were given back
     assert ledger.audit() == []
 
 
 @pytest.mark.django_db
 def test_combos_continue_across_batches(bob, live_room, catalog):
-    services.grant_coins(bob, 1_000, "test")
+    coins.grant_coins(bob, 1_000, "test")
     rose = catalog["rose"]
     combos = []
     for quantity in (1, 10, 1):
         batch = [order(bob, live_room, rose, quantity)]
-        services._write_sends(batch)
+        sending._write_sends(batch)
         combos.append((batch[0].outcome.combo_count, batch[0].outcome.combo_total))
     assert combos == [(1, 1), (2, 11), (3, 12)]

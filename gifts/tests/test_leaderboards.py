@@ -4,7 +4,8 @@ import pytest
 from django.utils import timezone
 
 from accounts import services as accounts
-from gifts import leaderboards, services, tasks
+from gifts import leaderboards, tasks
+from gifts.services import coins, sending
 from gifts.tests.conftest import new_key
 from rooms import services as rooms
 
@@ -19,11 +20,11 @@ def boards(request, settings):
     return request.param
 
 
-def viewers(count: int, coins: int = 100_000):
+def viewers(count: int, amount: int = 100_000):
     people = []
     for n in range(count):
         user = accounts.sign_up(f"viewer{n}", f"viewer{n}@example.com", "correct horse 123")
-        services.grant_coins(user, coins, "test")
+        coins.grant_coins(user, amount, "test")
         people.append(user)
     return people
 
@@ -39,7 +40,7 @@ def live_room_of(name: str):
 
 
 def send(sender, room, gift, quantity=1):
-    return services.send_gift(sender, room, gift, quantity, new_key())
+    return sending.send_gift(sender, room, gift, quantity, new_key())
 
 
 def names(page):
@@ -49,8 +50,8 @@ def names(page):
 def test_top_gifters_of_a_stream_rank_by_coins(
     boards, bob, carol, live_room, catalog, django_capture_on_commit_callbacks
 ):
-    services.grant_coins(bob, 10_000, "test")
-    services.grant_coins(carol, 10_000, "test")
+    coins.grant_coins(bob, 10_000, "test")
+    coins.grant_coins(carol, 10_000, "test")
     with django_capture_on_commit_callbacks(execute=True):
         send(bob, live_room, "rose", 10)  # 50
         send(carol, live_room, "crown")  # 499
@@ -95,7 +96,7 @@ def test_top_broadcasters_of_the_day_and_week(
 
 
 def test_boards_are_read_a_page_at_a_time(
-    boards, live_room, catalog, django_capture_on_commit_callbacks
+    boards, live_room, catalog, django_capture_on_commit_callbacks, unlimited_sends
 ):
     people = viewers(5)
     with django_capture_on_commit_callbacks(execute=True):
@@ -113,7 +114,7 @@ def test_boards_are_read_a_page_at_a_time(
 
 
 def test_a_rebuild_from_the_ledger_gives_the_live_ranking(
-    redis_url, live_room, catalog, django_capture_on_commit_callbacks
+    redis_url, live_room, catalog, django_capture_on_commit_callbacks, unlimited_sends
 ):
     other = live_room_of("zoe")
     people = viewers(8)
@@ -157,7 +158,7 @@ def test_a_send_whose_boards_cannot_be_updated_still_goes_through(
     with django_capture_on_commit_callbacks(execute=True):
         receipt = send(rich_bob, live_room, "rose")
     assert receipt.balance == 10_000 - 5
-    assert services.wallet_of(alice).diamonds == 2
+    assert coins.wallet_of(alice).diamonds == 2
 
 
 @pytest.mark.parametrize(
@@ -196,7 +197,7 @@ def test_the_rebuild_command_restores_lost_boards(
 def test_the_periodic_reconcile_repairs_a_drifted_board_and_reports_the_drift(
     redis_url, rich_bob, carol, live_room, catalog, client, django_capture_on_commit_callbacks
 ):
-    services.grant_coins(carol, 10_000, "test")
+    coins.grant_coins(carol, 10_000, "test")
     with django_capture_on_commit_callbacks(execute=True):
         send(rich_bob, live_room, "crown")  # 499
         send(carol, live_room, "rose")  # 5

@@ -5,8 +5,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from gifts import payments, services, stats
+from gifts import payments, stats
 from gifts.models import Transfer
+from gifts.services import coins, sending
 from gifts.tests.conftest import new_key
 
 
@@ -20,7 +21,7 @@ def test_the_catalog_page_shows_every_gift_with_its_artwork(client, catalog):
 
 
 def test_the_wallet_shows_balances_and_history(client, rich_bob, live_room, catalog):
-    services.send_gift(rich_bob, live_room, "rose", 10, new_key())
+    sending.send_gift(rich_bob, live_room, "rose", 10, new_key())
     client.force_login(rich_bob)
     page = client.get(reverse("gifts:wallet")).content.decode()
     assert 'data-balance="coins">9950<' in page
@@ -54,7 +55,7 @@ def test_buying_coins_credits_them_through_the_ledger(client, bob):
     response, _ = buy(client)
     assert response.redirect_chain[-1][0] == reverse("gifts:wallet")
     assert "350 coins added" in response.content.decode()
-    assert services.wallet_of(bob).coins == 350
+    assert coins.wallet_of(bob).coins == 350
     transfer = Transfer.objects.get(kind="purchase")
     assert transfer.reference.startswith("placeholder-")
 
@@ -63,14 +64,14 @@ def test_a_double_submitted_purchase_buys_once(client, bob):
     client.force_login(bob)
     _, key = buy(client)
     buy(client, key=key)
-    assert services.wallet_of(bob).coins == 350
+    assert coins.wallet_of(bob).coins == 350
 
 
 def test_an_unknown_package_buys_nothing(client, bob):
     client.force_login(bob)
     response, _ = buy(client, package="coins-1000000")
     assert "not on offer" in response.content.decode()
-    assert services.wallet_of(bob).coins == 0
+    assert coins.wallet_of(bob).coins == 0
 
 
 class DecliningProvider(payments.PaymentProvider):
@@ -85,14 +86,14 @@ def test_a_declined_payment_adds_no_coins(client, bob, settings):
     page = response.content.decode()
     assert "Your card was declined." in page
     assert "no money is taken" not in page  # a real provider: no placeholder notice
-    assert services.wallet_of(bob).coins == 0
+    assert coins.wallet_of(bob).coins == 0
     assert not Transfer.objects.exists()
 
 
 @pytest.fixture
 def earning_alice(alice, rich_bob, live_room, catalog):
-    services.send_gift(rich_bob, live_room, "crown", 1, new_key())
-    services.send_gift(rich_bob, live_room, "rose", 10, new_key())
+    sending.send_gift(rich_bob, live_room, "crown", 1, new_key())
+    sending.send_gift(rich_bob, live_room, "rose", 10, new_key())
     stats.recompute_stream(live_room.current_stream_id, alice.pk)
     from django.utils import timezone
 
@@ -141,7 +142,7 @@ def test_staff_top_up_coins_in_admin(client, dave, bob):
     data = {"username": "bob", "amount": 300, "reason": "Contest prize", "idempotency_key": key}
     assert client.post(url, data).status_code == 302
     client.post(url, data)  # a double submit grants once
-    assert services.wallet_of(bob).coins == 300
+    assert coins.wallet_of(bob).coins == 300
     assert Transfer.objects.get().initiator == dave
 
 
@@ -157,7 +158,7 @@ def test_a_top_up_for_nobody_is_refused(client, dave):
 
 
 def test_admin_lists_gifts_and_money_records(client, dave, rich_bob, live_room, catalog):
-    services.send_gift(rich_bob, live_room, "rose", 1, new_key())
+    sending.send_gift(rich_bob, live_room, "rose", 1, new_key())
     dave.is_superuser = True
     dave.save()
     client.force_login(dave)
@@ -174,5 +175,5 @@ def test_a_site_that_is_no_demo_sells_no_free_coins(client, bob, settings):
     data = {"package": "coins-350", "idempotency_key": "a" * 32}
     response = client.post(reverse("gifts:buy"), data, follow=True)
     assert "payments are not set up" in response.content.decode()
-    assert services.wallet_of(bob).coins == 0
+    assert coins.wallet_of(bob).coins == 0
     assert not Transfer.objects.filter(kind="purchase").exists()

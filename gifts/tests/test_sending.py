@@ -4,9 +4,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from gifts import services
+from gifts.catalog import room_catalog
 from gifts.errors import GiftError
 from gifts.models import Balance, Currency, GiftSend, LedgerEntry, Transfer
+from gifts.services import coins, sending
 from gifts.tests.conftest import new_key
 from rooms import services as rooms
 
@@ -22,7 +23,7 @@ def money_state():
 def test_a_viewer_sends_a_gift_and_the_broadcaster_earns_diamonds(
     rich_bob, alice, live_room, catalog
 ):
-    receipt = services.send_gift(rich_bob, live_room, "rose", 10, new_key())
+    receipt = sending.send_gift(rich_bob, live_room, "rose", 10, new_key())
 
     assert receipt.coins == 50
     assert receipt.balance == 10_000 - 50
@@ -30,8 +31,8 @@ def test_a_viewer_sends_a_gift_and_the_broadcaster_earns_diamonds(
     assert receipt.gift["slug"] == "rose"
     assert receipt.stream == live_room.current_stream_id
     assert receipt.replayed is False
-    assert services.wallet_of(rich_bob).coins == 9_950
-    assert services.wallet_of(alice).diamonds == 25  # 50 % share by default
+    assert coins.wallet_of(rich_bob).coins == 9_950
+    assert coins.wallet_of(alice).diamonds == 25  # 50 % share by default
     entries = LedgerEntry.objects.filter(transfer_id=receipt.transfer_id)
     assert sorted(entries.values_list("user_id", "currency", "amount")) == sorted(
         [(rich_bob.pk, Currency.COINS, -50), (alice.pk, Currency.DIAMONDS, 25)]
@@ -40,59 +41,59 @@ def test_a_viewer_sends_a_gift_and_the_broadcaster_earns_diamonds(
 
 def test_the_share_is_configurable_and_rounds_down(settings, rich_bob, alice, live_room, catalog):
     settings.GIFTS_BROADCASTER_SHARE_PERCENT = 30
-    services.send_gift(rich_bob, live_room, "ice-cream", 1, new_key())  # 10 coins
-    services.send_gift(rich_bob, live_room, "heart", 1, new_key())  # 2 coins -> 0.6 -> 0
-    assert services.wallet_of(alice).diamonds == 3
+    sending.send_gift(rich_bob, live_room, "ice-cream", 1, new_key())  # 10 coins
+    sending.send_gift(rich_bob, live_room, "heart", 1, new_key())  # 2 coins -> 0.6 -> 0
+    assert coins.wallet_of(alice).diamonds == 3
     assert LedgerEntry.objects.filter(user=alice).count() == 1  # no zero entries
 
 
 def test_a_gift_can_be_named_by_id(rich_bob, live_room, catalog):
-    receipt = services.send_gift(rich_bob, live_room, catalog["crown"].pk, 1, new_key())
+    receipt = sending.send_gift(rich_bob, live_room, catalog["crown"].pk, 1, new_key())
     assert receipt.gift["slug"] == "crown"
 
 
 def test_a_retried_send_charges_once_and_answers_the_same(rich_bob, live_room, catalog):
     key = new_key()
-    first = services.send_gift(rich_bob, live_room, "donut", 10, key)
-    again = services.send_gift(rich_bob, live_room, "donut", 10, key)
+    first = sending.send_gift(rich_bob, live_room, "donut", 10, key)
+    again = sending.send_gift(rich_bob, live_room, "donut", 10, key)
 
     assert again.replayed is True
     assert again.as_dict() | {"replayed": False} == first.as_dict()
-    assert services.wallet_of(rich_bob).coins == 10_000 - 300
+    assert coins.wallet_of(rich_bob).coins == 10_000 - 300
     assert GiftSend.objects.count() == 1
 
 
 def test_a_retry_is_answered_even_after_the_stream_ended(rich_bob, live_room, catalog):
     key = new_key()
-    first = services.send_gift(rich_bob, live_room, "rose", 1, key)
+    first = sending.send_gift(rich_bob, live_room, "rose", 1, key)
     rooms.end_stream(live_room)
     live_room.refresh_from_db()
-    assert services.send_gift(rich_bob, live_room, "rose", 1, key).transfer_id == first.transfer_id
+    assert sending.send_gift(rich_bob, live_room, "rose", 1, key).transfer_id == first.transfer_id
 
 
 def test_a_retry_is_answered_even_after_the_gift_was_withdrawn(rich_bob, live_room, catalog):
     key = new_key()
-    first = services.send_gift(rich_bob, live_room, "galaxy", 1, key)
+    first = sending.send_gift(rich_bob, live_room, "galaxy", 1, key)
     catalog["galaxy"].is_active = False
     catalog["galaxy"].save()
-    assert services.send_gift(rich_bob, live_room, "galaxy", 1, key) == replace(
+    assert sending.send_gift(rich_bob, live_room, "galaxy", 1, key) == replace(
         first, replayed=True
     )
 
 
 def test_a_key_reused_for_another_gift_is_refused(rich_bob, live_room, catalog):
     key = new_key()
-    services.send_gift(rich_bob, live_room, "rose", 1, key)
+    sending.send_gift(rich_bob, live_room, "rose", 1, key)
     with pytest.raises(GiftError) as error:
-        services.send_gift(rich_bob, live_room, "crown", 1, key)
+        sending.send_gift(rich_bob, live_room, "crown", 1, key)
     assert error.value.code == "idempotency_key_reused"
 
 
 def test_keys_belong_to_their_sender(rich_bob, carol, live_room, catalog):
-    services.grant_coins(carol, 100, "test")
+    coins.grant_coins(carol, 100, "test")
     key = new_key()
-    services.send_gift(rich_bob, live_room, "rose", 1, key)
-    assert services.send_gift(carol, live_room, "rose", 1, key).replayed is False
+    sending.send_gift(rich_bob, live_room, "rose", 1, key)
+    assert sending.send_gift(carol, live_room, "rose", 1, key).replayed is False
 
 
 BAD_SENDS = [
@@ -125,7 +126,7 @@ def test_bad_input_is_refused_and_changes_no_money(
         catalog["galaxy"].save()
     before = money_state()
     with pytest.raises(GiftError) as error:
-        services.send_gift(
+        sending.send_gift(
             rich_bob,
             live_room,
             change.get("gift", "rose"),
@@ -139,9 +140,9 @@ def test_bad_input_is_refused_and_changes_no_money(
 
 
 def test_insufficient_funds_says_what_is_missing(bob, live_room, catalog):
-    services.grant_coins(bob, 40, "test")
+    coins.grant_coins(bob, 40, "test")
     with pytest.raises(GiftError) as error:
-        services.send_gift(bob, live_room, "donut", 10, new_key())
+        sending.send_gift(bob, live_room, "donut", 10, new_key())
     assert error.value.as_dict() == {
         "code": "insufficient_funds",
         "message": "This costs 300 coins and you have 40. Buy coins to send it.",
@@ -152,7 +153,7 @@ def test_insufficient_funds_says_what_is_missing(bob, live_room, catalog):
 
 def test_a_viewer_without_any_coins_gets_insufficient_funds(bob, live_room, catalog):
     with pytest.raises(GiftError) as error:
-        services.send_gift(bob, live_room, "heart", 1, new_key())
+        sending.send_gift(bob, live_room, "heart", 1, new_key())
     assert error.value.code == "insufficient_funds"
 
 
@@ -164,16 +165,16 @@ def test_gifts_need_a_live_room(when, rich_bob, alice_room, catalog):
         alice_room.refresh_from_db()
     before = money_state()
     with pytest.raises(GiftError) as error:
-        services.send_gift(rich_bob, alice_room, "rose", 1, new_key())
+        sending.send_gift(rich_bob, alice_room, "rose", 1, new_key())
     assert error.value.code == "room_not_live"
     assert money_state() == before
 
 
 def test_a_broadcaster_cannot_gift_their_own_room(alice, live_room, catalog):
-    services.grant_coins(alice, 1000, "test")
+    coins.grant_coins(alice, 1000, "test")
     before = money_state()
     with pytest.raises(GiftError) as error:
-        services.send_gift(alice, live_room, "rose", 1, new_key())
+        sending.send_gift(alice, live_room, "rose", 1, new_key())
     assert error.value.code == "self_gift"
     assert money_state() == before
 
@@ -182,13 +183,13 @@ def test_an_anonymous_visitor_cannot_send(live_room, catalog):
     from django.contrib.auth.models import AnonymousUser
 
     with pytest.raises(GiftError) as error:
-        services.send_gift(AnonymousUser(), live_room, "rose", 1, new_key())
+        sending.send_gift(AnonymousUser(), live_room, "rose", 1, new_key())
     assert error.value.code == "not_signed_in"
 
 
 def test_the_same_gift_again_within_the_window_is_a_combo(rich_bob, live_room, catalog):
-    receipts = [services.send_gift(rich_bob, live_room, "rose", 1, new_key()) for _ in range(3)]
-    receipts.append(services.send_gift(rich_bob, live_room, "rose", 10, new_key()))
+    receipts = [sending.send_gift(rich_bob, live_room, "rose", 1, new_key()) for _ in range(3)]
+    receipts.append(sending.send_gift(rich_bob, live_room, "rose", 10, new_key()))
 
     assert [r.combo["count"] for r in receipts] == [1, 2, 3, 4]
     assert [r.combo["total"] for r in receipts] == [1, 2, 3, 13]
@@ -196,26 +197,26 @@ def test_the_same_gift_again_within_the_window_is_a_combo(rich_bob, live_room, c
 
 
 def test_another_gift_in_between_ends_the_combo(rich_bob, live_room, catalog):
-    services.send_gift(rich_bob, live_room, "rose", 1, new_key())
-    services.send_gift(rich_bob, live_room, "heart", 1, new_key())
-    receipt = services.send_gift(rich_bob, live_room, "rose", 1, new_key())
+    sending.send_gift(rich_bob, live_room, "rose", 1, new_key())
+    sending.send_gift(rich_bob, live_room, "heart", 1, new_key())
+    receipt = sending.send_gift(rich_bob, live_room, "rose", 1, new_key())
     assert receipt.combo["count"] == 1
 
 
 def test_a_pause_longer_than_the_window_ends_the_combo(rich_bob, live_room, catalog, settings):
     settings.GIFTS_COMBO_WINDOW_SECONDS = 5
-    first = services.send_gift(rich_bob, live_room, "rose", 1, new_key())
+    first = sending.send_gift(rich_bob, live_room, "rose", 1, new_key())
     GiftSend.objects.filter(pk=first.transfer_id).update(
         created_at=timezone.now() - timedelta(seconds=6)
     )
-    assert services.send_gift(rich_bob, live_room, "rose", 1, new_key()).combo["count"] == 1
+    assert sending.send_gift(rich_bob, live_room, "rose", 1, new_key()).combo["count"] == 1
 
 
 def test_the_room_sees_the_gift_only_after_commit(
     rich_bob, live_room, catalog, published_events, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        receipt = services.send_gift(rich_bob, live_room, "crown", 1, new_key())
+        receipt = sending.send_gift(rich_bob, live_room, "crown", 1, new_key())
     assert published_events == []
     for callback in callbacks:
         callback()
@@ -242,7 +243,7 @@ def test_the_room_gets_leaderboard_snapshots_at_most_once_an_interval(
 ):
     for _ in range(2):
         with django_capture_on_commit_callbacks(execute=True):
-            services.send_gift(rich_bob, live_room, "rose", 1, new_key())
+            sending.send_gift(rich_bob, live_room, "rose", 1, new_key())
     boards = published_events.of_type("leaderboard")
     assert [board["board"] for board in boards] == ["stream", "broadcaster"]
     assert boards[0]["entries"] == [
@@ -256,12 +257,12 @@ def test_a_failed_send_publishes_nothing(
     bob, live_room, catalog, published_events, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(GiftError):
-        services.send_gift(bob, live_room, "rose", 1, new_key())
+        sending.send_gift(bob, live_room, "rose", 1, new_key())
     assert published_events == []
 
 
 def test_the_room_page_gets_the_catalog_it_needs(catalog, settings):
-    data = services.room_catalog()
+    data = room_catalog()
     assert data["quantities"] == [1, 10, 99]
     assert [gift["slug"] for gift in data["gifts"]][:2] == ["heart", "rose"]
     assert data["gifts"][0] == {

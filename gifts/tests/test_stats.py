@@ -3,19 +3,20 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from gifts import services, stats, tasks
+from gifts import stats, tasks
 from gifts.models import DailyGiftStats, GiftSend, StreamGiftStats
+from gifts.services import coins, sending
 from gifts.tests.conftest import new_key
 from livesite.celery import app
 
 
 def send(sender, room, gift, quantity=1):
-    return services.send_gift(sender, room, gift, quantity, new_key())
+    return sending.send_gift(sender, room, gift, quantity, new_key())
 
 
 @pytest.fixture
 def gifted_stream(rich_bob, carol, live_room, catalog):
-    services.grant_coins(carol, 10_000, "test")
+    coins.grant_coins(carol, 10_000, "test")
     send(rich_bob, live_room, "rose", 10)  # 50
     send(rich_bob, live_room, "rose", 10)  # 50
     send(carol, live_room, "crown")  # 499

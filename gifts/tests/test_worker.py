@@ -16,8 +16,9 @@ from django.db.models import Count, Sum
 
 from accounts import services as accounts
 from conftest import need_service
-from gifts import services, tasks
+from gifts import tasks
 from gifts.models import DailyGiftStats, GiftSend, StreamGiftStats
+from gifts.services import coins, sending
 from gifts.tests.conftest import new_key
 from livesite.celery import app
 from rooms import services as rooms
@@ -67,7 +68,7 @@ def wait_for(condition, seconds: float, what: str) -> None:
 
 
 def gifted_streams(count: int, bob) -> list[int]:
-    services.grant_coins(bob, 100_000, "test")
+    coins.grant_coins(bob, 100_000, "test")
     streams = []
     for n in range(count):
         owner = accounts.enable_broadcasting(
@@ -77,14 +78,14 @@ def gifted_streams(count: int, bob) -> list[int]:
         streams.append(rooms.start_stream(room).pk)
         room.refresh_from_db()
         for quantity in (1, 10, 99)[: n + 1]:
-            services.send_gift(bob, room, "rose", quantity, new_key())
+            sending.send_gift(bob, room, "rose", quantity, new_key())
     return streams
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_computes_a_streams_statistics(worker_services, rich_bob, live_room, catalog):
-    services.send_gift(rich_bob, live_room, "crown", 1, new_key())
-    services.send_gift(rich_bob, live_room, "rose", 10, new_key())
+    sending.send_gift(rich_bob, live_room, "crown", 1, new_key())
+    sending.send_gift(rich_bob, live_room, "rose", 10, new_key())
     with celery_worker(WORKER_ENV) as queue:
         stream = live_room.current_stream_id
         tasks.refresh_stream_stats.apply_async((stream, live_room.owner_id), queue=queue).get(30)
@@ -104,7 +105,7 @@ def test_a_worker_killed_during_aggregation_loses_nothing_and_counts_nothing_twi
     tasks.refresh_recent_stats.apply()  # every row exists...
     for stream in streams:  # ...and then goes stale: one more gift in every stream
         room = GiftSend.objects.filter(stream_id=stream).first().room
-        services.send_gift(bob, room, "heart", 99, new_key())
+        sending.send_gift(bob, room, "heart", 99, new_key())
     truth = truth_by_stream()
     assert all(stats_by_stream()[stream] != truth[stream] for stream in streams)
 

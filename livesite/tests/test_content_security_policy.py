@@ -48,12 +48,12 @@ document.addEventListener("securitypolicyviolation", (event) => {
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_the_room_and_other_pages_run_with_no_policy_violations(alice_room, carol, password):
-    from gifts import services as gifts
+    from gifts import catalog
     from rooms import services as rooms
     from tests.support.browser import chromium, log_in
     from tests.support.servers import daphne_server
 
-    gifts.seed_demo_catalog()
+    catalog.seed_demo_catalog()
     rooms.start_stream(alice_room)
     pages = [
         f"/rooms/{alice_room.slug}/",

@@ -57,16 +57,17 @@ def refusals(pairs: list[tuple[int, int]]) -> list[Restricted | None]:
         restriction = lookup.restriction
         if lookup.room_token is None or lookup.site_token is None:
             restriction = reload_state(room_id, user_id).restriction
-        answers.append(
-            None
-            if restriction is None
-            else Restricted(
-                describe(restriction),
-                kind=restriction.kind,
-                retry_after=restriction.seconds_left(),
-            )
-        )
+        answers.append(None if restriction is None else refusal_for(restriction))
     return answers
+
+
+def refusal_for(restriction: enforcement.ActiveRestriction) -> Restricted:
+    """The one refusal of a banned or timed-out user, whatever they tried (chat, likes,
+    gifts): its message, `kind`, and for a timeout `retry_after` (seconds)."""
+    details = {"kind": restriction.kind}
+    if restriction.until is not None:
+        details["retry_after"] = round(restriction.seconds_left(), 1)
+    return Restricted(describe(restriction), **details)
 
 
 def site_banned_owner():

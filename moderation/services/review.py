@@ -18,7 +18,7 @@ from infra.after_commit import after_commit
 from moderation import conf, events
 from moderation.errors import InvalidAction, NotAllowed
 from moderation.models import ReviewItem
-from moderation.services import restrictions
+from moderation.services import restrictions, room_tools
 from moderation.services.audit import record
 from rooms import directory_feed
 from rooms import services as rooms
@@ -227,7 +227,7 @@ def delete_reviewed_message(by, item: ReviewItem, reason: str = "") -> ReviewIte
     message = _message_of(item)
     if message is None:
         raise InvalidAction("Only a message can be deleted.")
-    chat.retract_message(message)
+    room_tools.delete_message(by, item.room_id, message.pk, reason)
     return _resolve(by, item, "deleted", reason)
 
 

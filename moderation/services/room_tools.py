@@ -25,7 +25,10 @@ def _check_moderates(by, room) -> None:
 
 @transaction.atomic
 def delete_message(by, room, message_id: int, reason: str = "") -> ChatMessage:
-    """Retract one of the room's messages from every screen."""
+    """Retract one of the room's messages from every screen, with its audit entry.
+
+    The one delete a person makes, whatever they clicked: the socket's `mod.delete`, the
+    review queue beside the chat (REST) and admin's review actions all call it."""
     room = room_of(room)
     _check_moderates(by, room)
     message = ChatMessage.objects.filter(pk=message_id, room_id=room.pk).first()
@@ -60,7 +63,7 @@ def set_slow_mode(by, room, seconds: int) -> int:
     _check_moderates(by, room)
     if isinstance(seconds, bool) or not isinstance(seconds, int) or not 0 <= seconds <= 3600:
         raise InvalidAction("Slow mode is 0 (off) to 3600 seconds.")
-    chat.set_slow_mode(by, room, seconds)
+    chat.set_slow_mode(room, seconds)
     record(by, "slow_mode", room=room, seconds=seconds)
     return seconds
 

@@ -4,7 +4,7 @@ import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from chat import services as chat
+from moderation import services
 from moderation.models import BlockedTermRule, RoomRules
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +15,7 @@ def rules_url(room, name="room_rules", *args) -> str:
 
 
 def test_the_room_tools_show_the_rooms_state(alice_room, alice):
-    chat.set_slow_mode(alice, alice_room, 30)
+    services.set_slow_mode(alice, alice_room, 30)
     html = render_to_string("moderation/room_tools.html", {"room": alice_room})
     assert "data-moderation-tools" in html
     assert '<option value="30" selected>' in html

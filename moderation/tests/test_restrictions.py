@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)  # cache writes happen on c
 
 def test_a_timed_out_viewer_cannot_chat_and_is_told_for_how_long(alice_room, carol, bob):
     services.timeout_user(carol, alice_room, bob, 10, "spam")
-    assert not permissions.can_chat(bob, alice_room)
+    assert services.is_restricted(bob.pk, alice_room.pk)
     with pytest.raises(Restricted) as refused:
         services.check_not_restricted(bob.pk, alice_room.pk)
     assert refused.value.message == "You are timed out in this room for 10 more minutes."
@@ -26,10 +26,18 @@ def test_a_timed_out_viewer_cannot_chat_and_is_told_for_how_long(alice_room, car
     assert 590 < refused.value.details["retry_after"] <= 600
 
 
+def test_a_ban_is_moderations_answer_not_a_role(alice_room, carol, bob):
+    """can_chat is what roles allow; the ban is moderation's, and the room socket asks it."""
+    services.ban_user(carol, alice_room, bob, "abuse")
+    assert permissions.can_chat(bob, alice_room)
+    assert permissions.role_in_room(bob, alice_room) == permissions.ROLE_VIEWER
+    assert services.is_restricted(bob.pk, alice_room.pk)
+
+
 def test_a_ban_holds_in_its_room_only(alice_room, erin_room, carol, bob):
     services.ban_user(carol, alice_room, bob, "abuse")
-    assert not permissions.can_chat(bob, alice_room)
-    assert permissions.can_chat(bob, erin_room)
+    assert services.is_restricted(bob.pk, alice_room.pk)
+    assert not services.is_restricted(bob.pk, erin_room.pk)
     services.check_not_restricted(bob.pk, erin_room.pk)
 
 
@@ -43,7 +51,7 @@ def test_a_site_ban_holds_in_every_room(alice_room, erin_room, dave, bob):
 def test_lifting_a_ban_lets_the_viewer_chat_again(alice_room, carol, bob):
     services.ban_user(carol, alice_room, bob)
     assert services.lift_restrictions(carol, alice_room, bob) == 1
-    assert permissions.can_chat(bob, alice_room)
+    assert not services.is_restricted(bob.pk, alice_room.pk)
 
 
 def test_an_expired_timeout_no_longer_restricts(alice_room, carol, bob):
@@ -189,5 +197,5 @@ def test_a_ban_stands_when_closing_the_banned_sockets_fails(alice_room, carol, b
     monkeypatch.setattr(broadcast, "publish", refuse)
     before = FAILURES.labels("publish")._value.get()
     services.ban_user(carol, alice_room, bob, "abuse")
-    assert not permissions.can_chat(bob, alice_room)
+    assert services.is_restricted(bob.pk, alice_room.pk)
     assert FAILURES.labels("publish")._value.get() == before + 1

@@ -265,3 +265,35 @@ async def test_moderator_frames_are_checked_like_any_other(open_socket, alice_ro
         assert (await moderator.expect("error"))["code"] == "bad_field"
     await moderator.send({"type": "mod.timeout", "user_id": 999999, "minutes": 10})
     assert (await moderator.expect("error"))["code"] == "unknown_target"
+
+
+async def test_a_held_message_is_stored_once_when_its_send_broke_off_and_the_nonce_is_resent(
+    alice_room, alice, bob, monkeypatch
+):
+    """The database blips while the hold is written, after the message itself was stored;
+    the sender's page resends the unacknowledged nonce. One message, never two."""
+    from types import SimpleNamespace
+
+    from django.db import OperationalError
+
+    from chat import services as chat
+    from chat.errors import ChatError
+
+    await sync(services.add_blocked_term)(alice, alice_room, "idiot", "hold")
+    real_hold = services.hold_message
+    attempts = []
+
+    def hold_after_a_blip(*args):
+        attempts.append(args)
+        if len(attempts) == 1:
+            raise OperationalError(2013, "Lost connection to server during query")
+        return real_hold(*args)
+
+    monkeypatch.setattr("moderation.services.hold_message", hold_after_a_blip)
+    session = await sync(chat.open_session)(bob, alice_room.slug)
+    hub = SimpleNamespace(stream_id=None, slow_mode_seconds=0)
+    with pytest.raises(OperationalError):
+        await chat.send_message(session, hub, "you idiot", "h")
+    with pytest.raises(ChatError):  # the page's resend is answered, whatever the answer
+        await chat.send_message(session, hub, "you idiot", "h")
+    assert await ChatMessage.objects.filter(user=bob).acount() == 1

@@ -12,7 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts import services as accounts
 from accounts.models import User
 from gifts import conf as gifts_conf
-from gifts import services as gifts
+from gifts.catalog import seed_demo_catalog
+from gifts.services import coins
 from rooms import services as rooms
 from rooms.models import Room
 
@@ -36,9 +37,9 @@ class Command(BaseCommand):
             broadcaster, DEMO_ROOM_TITLE, "A room to try Livesite with.", "Just Chatting"
         )
         rooms.appoint_moderator(room, broadcaster, User.objects.get(username="demo_moderator"))
-        gifts.seed_demo_catalog()
+        seed_demo_catalog()
         for name in ("viewer", "moderator"):
-            gifts.top_up_to(
+            coins.top_up_to(
                 User.objects.get(username=f"demo_{name}"), gifts_conf.demo_coins(), "Demo coins"
             )
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at /accounts/login/ as:"))

@@ -73,11 +73,12 @@ LOAD_ENV = {
 @pytest.fixture
 def gifting_viewers(viewers):
     """The viewers with 100,000 coins each and the demo gift catalog."""
-    from gifts import services as gifts
+    from gifts import catalog
+    from gifts.services import coins
 
-    gifts.seed_demo_catalog()
+    catalog.seed_demo_catalog()
     for user, _cookie in viewers:
-        gifts.grant_coins(user, 100_000, "fault test coins")
+        coins.grant_coins(user, 100_000, "fault test coins")
     return viewers
 
 
