@@ -11,6 +11,7 @@ import logging
 import time
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -27,7 +28,7 @@ from chat.protocol import (
     parse_message_id,
 )
 from realtime.direct_send import SCOPE_KEY as DIRECT_SEND
-from realtime.direct_send import websocket_protocol
+from realtime.direct_send import release_handshake, websocket_protocol
 
 log = logging.getLogger(__name__)
 BAD_FRAMES_BEFORE_CLOSE = 20
@@ -38,6 +39,23 @@ class RoomConsumer(AsyncWebsocketConsumer):
     # No channel per socket: an alias with no layer behind it makes Channels skip it.
     channel_layer_alias = "no-channel-per-socket"
 
+    async def __call__(self, scope, receive, send):
+        """Channels' consumer loop, without its task per socket.
+
+        `AsyncConsumer.__call__` reads `receive` in a task of its own (to wait on a
+        channel layer too) and waits on it with `asyncio.wait`: a task, futures and a
+        context per socket, for as long as the socket lives. A room socket has no
+        channel, so its frames are read and handled in the application's own task.
+        """
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
+
     async def connect(self):
         slug = self.scope["url_route"]["kwargs"]["slug"]
         self.hub = None
@@ -46,6 +64,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         direct_send = self.scope.get(DIRECT_SEND, self.base_send)
         self.protocol = websocket_protocol(direct_send)
         self.session = await database_sync_to_async(services.open_session)(self.scope["user"], slug)
+        if self.protocol is not None:  # the upgraded HTTP request: ~4 KB a socket, for hours
+            release_handshake(self.protocol)
         await self.accept()
         if self.session is None:
             await self.send_event(events.error("unknown_room", "There is no such room."))
