@@ -28,7 +28,7 @@ from chat.protocol import (
     parse_message_id,
 )
 from realtime.direct_send import SCOPE_KEY as DIRECT_SEND
-from realtime.direct_send import release_handshake, websocket_protocol
+from realtime.direct_send import websocket_protocol
 
 log = logging.getLogger(__name__)
 BAD_FRAMES_BEFORE_CLOSE = 20
@@ -64,8 +64,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
         direct_send = self.scope.get(DIRECT_SEND, self.base_send)
         self.protocol = websocket_protocol(direct_send)
         self.session = await database_sync_to_async(services.open_session)(self.scope["user"], slug)
-        if self.protocol is not None:  # the upgraded HTTP request: ~4 KB a socket, for hours
-            release_handshake(self.protocol)
         await self.accept()
         if self.session is None:
             await self.send_event(events.error("unknown_room", "There is no such room."))

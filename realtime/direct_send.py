@@ -80,24 +80,6 @@ def send_prepared(protocol, prepared) -> None:
         transport.write(data[sent:])
 
 
-def release_handshake(protocol) -> None:
-    """Let go of the HTTP request a WebSocket was upgraded from.
-
-    daphne hands the TCP transport from Twisted's HTTPChannel to the WebSocket protocol,
-    but the channel stays registered as the transport's producer, and with it the
-    upgrade request, its headers, body buffer and addresses: about 4 KB a socket, for
-    as long as the socket lives (bench/bench_socket_memory.py --trace). The channel's
-    only remaining job as producer is to stop reading from a client whose unread bytes
-    filled Twisted's buffer; a room socket is closed well before that matters
-    (chat/send_buffer.py), and what it reads meanwhile is bounded by the consumer's
-    frame allowance. A transport whose producer is anything else is left alone.
-    """
-    transport = getattr(protocol, "transport", None)
-    producer = getattr(transport, "producer", None)
-    if type(producer).__name__ == "HTTPChannel" and hasattr(transport, "unregisterProducer"):
-        transport.unregisterProducer()
-
-
 def buffered_bytes(protocol) -> int:
     """Bytes written to the socket that the peer has not taken yet: Twisted's write
     buffer (the kernel's socket buffer, bounded by the kernel, comes on top). 0 when

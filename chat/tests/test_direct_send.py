@@ -182,25 +182,3 @@ def test_a_tls_connection_goes_through_autobahn(pair):
     theirs.setblocking(False)
     with pytest.raises(BlockingIOError):
         theirs.recv(10)  # nothing in clear text on the wire
-
-
-def test_an_upgraded_socket_lets_go_of_its_http_request():
-    """daphne leaves the HTTP channel registered as the socket's producer; it holds the
-    upgrade request for as long as the socket lives."""
-    from types import SimpleNamespace
-
-    from twisted.internet.testing import StringTransport
-    from twisted.web.http import HTTPChannel
-
-    from realtime.direct_send import release_handshake
-
-    transport = StringTransport()
-    transport.registerProducer(HTTPChannel(), True)
-    release_handshake(SimpleNamespace(transport=transport))
-    assert transport.producer is None
-
-    other = StringTransport()
-    producer = object()
-    other.registerProducer(producer, True)
-    release_handshake(SimpleNamespace(transport=other))
-    assert other.producer is producer
