@@ -11,6 +11,7 @@ import logging
 import time
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -38,6 +39,23 @@ RESUME_BURST = 3  # resumes a socket may send back to back before the per-minute
 class RoomConsumer(AsyncWebsocketConsumer):
     # No channel per socket: an alias with no layer behind it makes Channels skip it.
     channel_layer_alias = "no-channel-per-socket"
+
+    async def __call__(self, scope, receive, send):
+        """Channels' consumer loop, without its task per socket.
+
+        `AsyncConsumer.__call__` reads `receive` in a task of its own (to wait on a
+        channel layer too) and waits on it with `asyncio.wait`: a task, futures and a
+        context per socket, for as long as the socket lives. A room socket has no
+        channel, so its frames are read and handled in the application's own task.
+        """
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
 
     async def connect(self):
         slug = self.scope["url_route"]["kwargs"]["slug"]

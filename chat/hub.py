@@ -63,7 +63,7 @@ def batch_frame(frames: list[str]) -> str:
     return '{"type":"batch","events":[' + ",".join(frames) + "]}"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Viewer:
     """One local socket: how to write to it and who is behind it."""
 

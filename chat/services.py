@@ -45,7 +45,7 @@ NONCE_SECONDS = 600
 NONCE_ORPHAN_SECONDS = 3
 
 
-@dataclass
+@dataclass(slots=True)
 class Session:
     """What the socket knows about a viewer in a room, decided once at connect."""
 

@@ -13,22 +13,21 @@ from django.core.asgi import get_asgi_application
 
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from infra.listen_address import LoopbackOnlyInDebug  # noqa: E402
 from livesite.routing import websocket_urlpatterns  # noqa: E402
-from realtime.direct_send import DirectSend  # noqa: E402
+from livesite.socket_auth import HandshakeAuth  # noqa: E402
 from streaming.origin_asgi import HlsOrigin  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         # /hls/ (the live video origin) is answered before Django: see streaming/origin.py.
         "http": HlsOrigin(django_asgi_app),
-        "websocket": DirectSend(
-            AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
-        ),
+        # One middleware for who the socket's user is and the server's own send
+        # (livesite/socket_auth.py): a process holds thousands of sockets.
+        "websocket": AllowedHostsOriginValidator(HandshakeAuth(URLRouter(websocket_urlpatterns))),
     }
 )
 # With DEBUG on, only this machine is answered (infra/listen_address.py).

@@ -99,3 +99,26 @@ async def test_a_sender_past_the_rate_gets_an_error_with_the_wait(
     )
     assert error["retry_after"] > 0
     assert (await database_sync_to_async(coins.wallet_of)(bob)).coins == 100 - rose.price
+
+
+def test_a_socket_gift_looks_up_neither_sender_nor_room_again(alice_room, bob, rose):
+    """The socket knows its user and room; only the batch's own statements reach the database."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from gifts.room_socket import _room, _send_gift
+
+    coins.grant_coins(bob, 100, "test")
+    rooms.start_stream(alice_room)
+    room = _room(alice_room.pk)  # once per socket, at its first gift
+    _send_gift(bob, room, rose.slug, 1, "tap-first-1")
+    with CaptureQueriesContext(connection) as queries:
+        receipt = _send_gift(bob, room, rose.slug, 1, "tap-second")
+    assert receipt["balance"] == 100 - 2 * rose.price
+    lookups = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT")
+        and ("`accounts_user`" in q["sql"] or "`rooms_room`" in q["sql"])
+    ]
+    assert lookups == []
