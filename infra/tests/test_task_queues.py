@@ -65,7 +65,9 @@ def rabbitmq_vhost(settings):
 
 def rabbit_app(url: str, queue: str) -> Celery:
     """A Celery client configured as the web processes are with CELERY_BROKER_URL=amqp://."""
-    app = LivesiteCelery("livesite-rabbitmq-test", amqp="infra.task_queues:TaskAMQP")
+    app = LivesiteCelery(
+        "livesite-rabbitmq-test", amqp="infra.task_queues:TaskAMQP", set_as_current=False
+    )
     app.conf.update(
         broker_url=url,
         result_backend=settings.CELERY_RESULT_BACKEND,
