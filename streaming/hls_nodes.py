@@ -128,9 +128,7 @@ class NodeRegistry:
         except (KeyError, ValueError):
             return None
 
-    async def claim(
-        self, room_id: int, slug: str, stream_id: int, handoff: Handoff | None
-    ) -> None:
+    async def claim(self, room_id: int, slug: str, stream_id: int, handoff: Handoff | None) -> None:
         """Call after taking the room's live lock: the room is served from this node now."""
         last, discontinuities = (
             (handoff.last_sequence, handoff.discontinuity_sequence) if handoff else (-1, 0)

@@ -127,7 +127,8 @@ def test_a_killed_ingests_rooms_continue_on_the_other_ingest_at_the_same_address
             assert (status, headers.get("X-Cache-Status")) == (200, "HIT")
             # An LL-HLS blocking reload, through the origin's redirect, to the node.
             wanted = playlist.segments[-1].sequence + 1
-            status, _, body = cluster.get(f"{playlist_url(alice_room)}?_HLS_msn={wanted}&_HLS_part=0")
+            blocking = f"{playlist_url(alice_room)}?_HLS_msn={wanted}&_HLS_part=0"
+            status, _, body = cluster.get(blocking)
             assert status == 200 and f"part_{wanted}_0.m4s" in body.decode()
 
             erin_viewer = PlaylistWatch(cluster, erin_room)
@@ -149,9 +150,11 @@ def test_a_killed_ingests_rooms_continue_on_the_other_ingest_at_the_same_address
 
             def continued():
                 playlist = read_playlist(cluster, alice_room)
-                return playlist if playlist and any(
-                    s.sequence == last + 1 for s in playlist.segments
-                ) else None
+                return (
+                    playlist
+                    if playlist and any(s.sequence == last + 1 for s in playlist.segments)
+                    else None
+                )
 
             playlist = wait_for(continued, timeout=GRACE)
             resumed = time.monotonic() - killed_at
@@ -170,10 +173,12 @@ def test_a_killed_ingests_rooms_continue_on_the_other_ingest_at_the_same_address
             doomed.nginx.kill()
             doomed.nginx.wait(timeout=10)
             newest = playlist.segments[-1].sequence
-            wait_for(
-                lambda: (p := read_playlist(cluster, alice_room)) and p.segments[-1].sequence > newest,
-                timeout=10,
-            )  # fmt: skip
+
+            def advanced():
+                playlist = read_playlist(cluster, alice_room)
+                return playlist and playlist.segments[-1].sequence > newest
+
+            wait_for(advanced, timeout=10)
 
             erin_viewer.stopping.set()
             erin_viewer.join(timeout=15)

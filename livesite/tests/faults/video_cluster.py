@@ -34,9 +34,7 @@ DEPLOY = settings.BASE_DIR / "deploy"
 
 def need_cluster_binaries() -> None:
     need_service("nginx", bool(NGINX), "install the Debian package nginx-light")
-    need_service(
-        "nginx's stream module", STREAM_MODULE.exists(), "install libnginx-mod-stream"
-    )
+    need_service("nginx's stream module", STREAM_MODULE.exists(), "install libnginx-mod-stream")
     need_service("ffmpeg", shutil.which("ffmpeg") is not None, "ffmpeg is the broadcaster")
 
 
@@ -143,7 +141,8 @@ class VideoCluster:
 
     def get(self, path: str, timeout: float = 10.0) -> tuple[int, dict, bytes]:
         try:
-            with urllib.request.urlopen(self.http_url + path, timeout=timeout) as response:
+            url = self.http_url + path  # http://127.0.0.1:<port>/...
+            with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
                 return response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), error.read()
@@ -161,13 +160,9 @@ def video_cluster(folder: Path, node_ids=("ingest-a", "ingest-b"), ingest_env=No
             origin = stack.enter_context(daphne_server({"HLS_ROOT": str(node_folder / "hls")}))
             origin_port = int(origin.url.rsplit(":", 1)[1])
             (node_folder / "hls").mkdir(parents=True)
-            nginx = stack.enter_context(
-                private_nginx(
-                    node_folder / "nginx",
-                    nginx_config(node_folder / "nginx", node_site(node_folder, hls_port, origin_port)),
-                    hls_port,
-                )
-            )
+            site = node_site(node_folder, hls_port, origin_port)
+            config = nginx_config(node_folder / "nginx", site)
+            nginx = stack.enter_context(private_nginx(node_folder / "nginx", config, hls_port))
             address = f"127.0.0.1:{hls_port}"
             env = {"INGEST_NODE_ID": node_id, "INGEST_NODE_HLS_ADDRESS": address,
                    **(ingest_env or {})}  # fmt: skip
