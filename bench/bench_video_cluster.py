@@ -210,29 +210,31 @@ def main(argv) -> None:
     for round_ in range(arguments.rounds):
         first_room, first_key = broadcaster("alice")
         second_room, second_key = broadcaster("erin")
-        with tempfile.TemporaryDirectory(prefix="bench-video-") as folder:
-            with video_cluster(Path(folder), ingest_env=env) as cluster:
-                publishers = []
-                try:
-                    for room, key in ((first_room, first_key), (second_room, second_key)):
-                        publishers.append(ffmpeg_publish(cluster.rtmp_url(key), 600))
-                        wait_for(lambda r=room: registry(r).get("node"), timeout=30)
-                    nodes = {registry(first_room)["node"], registry(second_room)["node"]}
-                    print(f"round {round_ + 1}: the balancer put the rooms on {sorted(nodes)}")
-                    if round_ == 0:
-                        measure_addresses(
-                            cluster, first_room, arguments.requests, arguments.viewers,
-                            web_address_of(cluster),
-                        )  # fmt: skip
-                    time.sleep(arguments.lock_ttl / 3 + 1)  # at least one lock renewal
-                    timings.append(
-                        fail_over(cluster, first_room, first_key, publishers[0], arguments.grace)
-                    )
-                    print(f"round {round_ + 1}: taken over {timings[-1][0]:.1f} s, playing "
-                          f"{timings[-1][1]:.1f} s after the kill")  # fmt: skip
-                finally:
-                    for publisher in publishers:
-                        publisher.kill()
+        with (
+            tempfile.TemporaryDirectory(prefix="bench-video-") as folder,
+            video_cluster(Path(folder), ingest_env=env) as cluster,
+        ):
+            publishers = []
+            try:
+                for room, key in ((first_room, first_key), (second_room, second_key)):
+                    publishers.append(ffmpeg_publish(cluster.rtmp_url(key), 600))
+                    wait_for(lambda r=room: registry(r).get("node"), timeout=30)
+                nodes = {registry(first_room)["node"], registry(second_room)["node"]}
+                print(f"round {round_ + 1}: the balancer put the rooms on {sorted(nodes)}")
+                if round_ == 0:
+                    measure_addresses(
+                        cluster, first_room, arguments.requests, arguments.viewers,
+                        web_address_of(cluster),
+                    )  # fmt: skip
+                time.sleep(arguments.lock_ttl / 3 + 1)  # at least one lock renewal
+                timings.append(
+                    fail_over(cluster, first_room, first_key, publishers[0], arguments.grace)
+                )
+                print(f"round {round_ + 1}: taken over {timings[-1][0]:.1f} s, playing "
+                      f"{timings[-1][1]:.1f} s after the kill")  # fmt: skip
+            finally:
+                for publisher in publishers:
+                    publisher.kill()
     taken = [t for t, _ in timings]
     playing = [p for _, p in timings]
     print(
@@ -243,7 +245,7 @@ def main(argv) -> None:
 
 
 def web_address_of(cluster) -> str:
-    config = (Path(cluster.nodes[0].ingest.hls_root).parent.parent / "edge" / "nginx.conf")
+    config = Path(cluster.nodes[0].ingest.hls_root).parent.parent / "edge" / "nginx.conf"
     return re.search(r"upstream livesite_web \{\s*server ([0-9.:]+);", config.read_text())[1]
 
 
