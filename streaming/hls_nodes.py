@@ -51,9 +51,11 @@ if redis.call('hget', KEYS[1], 'node') == ARGV[1] then
 end
 return 0
 """
-# KEYS: room hash. ARGV: node id, msn, dsn. Recorded only while the entry is this node's.
+# KEYS: room hash. ARGV: node id, msn, dsn. Recorded only while the entry is this node's,
+# and only forwards: two writes in flight on different connections may land swapped.
 _SEGMENT = """
-if redis.call('hget', KEYS[1], 'node') == ARGV[1] then
+if redis.call('hget', KEYS[1], 'node') == ARGV[1]
+   and tonumber(ARGV[2]) > tonumber(redis.call('hget', KEYS[1], 'msn') or '-1') then
   redis.call('hset', KEYS[1], 'msn', ARGV[2], 'dsn', ARGV[3])
   return 1
 end

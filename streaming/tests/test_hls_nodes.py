@@ -131,3 +131,12 @@ async def test_a_dead_nodes_room_is_not_abandoned_while_its_entry_waits(nodes):
     await a.claim(ROOM_ID, SLUG, stream_id=3, handoff=None)
     # No live lock (it expired with its node), but the entry waits out the grace.
     assert held_live_locks([ROOM_ID, ROOM_ID + 1]) == {ROOM_ID}
+
+
+async def test_a_segment_recorded_late_never_moves_the_sequence_back(nodes):
+    a, b = nodes
+    await a.claim(ROOM_ID, SLUG, stream_id=3, handoff=None)
+    await a.record_segment(ROOM_ID, 6, False)
+    await a._segment(keys=[room_key(settings.REDIS_KEY_PREFIX, ROOM_ID)], args=["ingest-a", 5, 0])
+    handoff = await b.handoff(ROOM_ID)
+    assert handoff.last_sequence == 6
