@@ -24,8 +24,8 @@ from pathlib import Path
 from django.conf import settings
 
 from conftest import need_service
-from livesite.testing import daphne_server, free_port, stop_process
 from streaming.tests.live_ingest import RunningIngest, ingest_process
+from tests.support.servers import daphne_server, free_port, stop_process
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
 STREAM_MODULE = Path("/usr/lib/nginx/modules/ngx_stream_module.so")

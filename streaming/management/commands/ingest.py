@@ -7,8 +7,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from infra.listen_address import check_bind
-from streaming.ingest.live_lock import configured_live_lock
 from streaming.hls_nodes import NodeRegistry
+from streaming.ingest.live_lock import configured_live_lock
 from streaming.ingest.service import Ingest, IngestSettings
 
 
