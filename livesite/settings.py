@@ -6,6 +6,7 @@ SQLite, an in-memory channel layer, the local-memory cache and eager Celery.
 the production services; nothing else changes.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -422,6 +423,23 @@ INGEST_MAX_CONNECTIONS_PER_ADDRESS = env_int("INGEST_MAX_CONNECTIONS_PER_ADDRESS
 INGEST_BYTES_BEFORE_PUBLISH = env_int("INGEST_BYTES_BEFORE_PUBLISH", 65536, minimum=4096)
 INGEST_HANDSHAKE_TIMEOUT = env_int("INGEST_HANDSHAKE_TIMEOUT", 5, minimum=1)
 INGEST_IDLE_TIMEOUT = env_int("INGEST_IDLE_TIMEOUT", 30, minimum=1)
+# Several ingest machines (docs/scaling.md): this ingest's name and the internal
+# host:port where the edge nginx reaches its HLS folder (deploy/nginx-hls-node.conf). Set
+# both to register held rooms next to their live lock (streaming/hls_nodes.py); empty:
+# one machine, nothing registered.
+INGEST_NODE_ID = env_str("INGEST_NODE_ID")
+INGEST_NODE_HLS_ADDRESS = env_str("INGEST_NODE_HLS_ADDRESS")
+if bool(INGEST_NODE_ID) != bool(INGEST_NODE_HLS_ADDRESS):
+    raise ImproperlyConfigured("set INGEST_NODE_ID and INGEST_NODE_HLS_ADDRESS together")
+if INGEST_NODE_HLS_ADDRESS and not re.fullmatch(r"[-A-Za-z0-9.]+:\d{1,5}", INGEST_NODE_HLS_ADDRESS):
+    raise ImproperlyConfigured("INGEST_NODE_HLS_ADDRESS must be host:port")
+if INGEST_NODE_ID and not re.fullmatch(r"[-A-Za-z0-9_.]{1,64}", INGEST_NODE_ID):
+    raise ImproperlyConfigured("INGEST_NODE_ID: letters, digits, '-', '_', '.' (at most 64)")
+# The web origin answers /hls/ with X-Accel-Redirect to the node holding the room
+# (deploy/nginx-hls-edge-cluster.conf) instead of reading HLS_ROOT; needs Redis.
+HLS_NODE_ROUTING = env_bool("HLS_NODE_ROUTING", False)
+if (HLS_NODE_ROUTING or INGEST_NODE_ID) and not REDIS_URL:
+    raise ImproperlyConfigured("HLS_NODE_ROUTING and INGEST_NODE_ID need REDIS_URL")
 TRANSCODER_SEGMENT_SECONDS = env_int("TRANSCODER_SEGMENT_SECONDS", 2, minimum=1)
 # Low-Latency HLS part length; players stay about three parts behind the live edge.
 TRANSCODER_PART_SECONDS = env_float("TRANSCODER_PART_SECONDS", 0.333, minimum=0.1)

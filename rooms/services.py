@@ -222,6 +222,17 @@ def start_stream(room: Room, replace_stale: bool = False) -> Stream:
 
 
 @transaction.atomic
+def continue_stream(room: Room, stream_id: int) -> Stream:
+    """Keep stream `stream_id` live when it is still the room's open stream (another
+    ingest continues it after the one publishing it died, docs/scaling.md); otherwise
+    start a new one as `start_stream(room, replace_stale=True)` does."""
+    locked = Room.objects.select_for_update().get(pk=room.pk)
+    if locked.current_stream_id == stream_id:
+        return locked.current_stream
+    return start_stream(room, replace_stale=True)
+
+
+@transaction.atomic
 def end_stream(room: Room, stream_id: int | None = None) -> Stream | None:
     """End the room's live stream; with `stream_id`, only if that one is still live (an
     ingest ending its own stream must not end one that started since)."""

@@ -14,6 +14,7 @@ SYSTEM_PACKAGES=(
   chromium chromium-driver                                            # browser tests
   nginx-light                                                         # the shipped HLS edge, tested
   coturn                                                              # TURN relay for WebRTC, tested
+  libnginx-mod-stream                                                 # the shipped RTMP balancer, tested
 )
 
 missing=()

@@ -22,6 +22,11 @@ cacheable for a target duration, keyed by the query (``deploy/nginx.conf``): eve
 player asking for the same part gets the same bytes. A request for the part named by
 ``EXT-X-PRELOAD-HINT`` is held the same way until that part exists.
 
+Several ingest machines (`HLS_NODE_ROUTING`): the files are on the machine whose ingest
+holds the room, so this answers only where they are: an X-Accel-Redirect to the edge
+nginx's internal location for that node (`streaming/hls_nodes.py`), after the same name
+and directive checks; the node's own origin holds blocking reloads.
+
 Path safety: only names made of plain path segments with a known media suffix are
 looked at, and the file's real path (symlinks resolved) must be exactly the requested
 path under the real `HLS_ROOT`, so `..`, encoded separators, absolute paths and
@@ -42,7 +47,7 @@ from django.conf import settings
 from django.utils.http import http_date, parse_http_date_safe
 
 from infra import thread_pools
-from streaming import blocking_reload
+from streaming import blocking_reload, hls_nodes
 from streaming.blocking_reload import BadDirective, Readiness
 from streaming.playlist_watch import watcher
 from streaming.transcoder.playlist import (
@@ -71,6 +76,9 @@ _RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
 _MAX_DIGITS = 18
 _BEYOND_ANY_FILE = 10**_MAX_DIGITS
 PARSED_PLAYLISTS_KEPT = 512
+# The edge nginx's internal location that proxies to an ingest node (HLS_NODE_ROUTING).
+NODE_LOCATION = "/_hls_node/"
+_PLAIN_QUERY = re.compile(r"[A-Za-z0-9_=&]*")
 
 
 @dataclass(frozen=True)
@@ -142,6 +150,8 @@ async def respond(
     if method not in ALLOWED_METHODS:
         return OriginResponse(405, [("Allow", ", ".join(ALLOWED_METHODS))])
     slug, _, rest = path.removeprefix("/hls/").partition("/")
+    if settings.HLS_NODE_ROUTING:
+        return await _routed_to_node(slug, rest, query, cors)
     real_path = media_path(Path(settings.HLS_ROOT), slug, rest)
     if real_path and real_path.endswith(PLAYLIST) and query:
         try:
@@ -160,6 +170,33 @@ async def respond(
     if media is None:
         return OriginResponse(404, [("Content-Type", "text/plain"), *cors], b"Not found\n")
     return _media_response(media, headers, cors)
+
+
+async def _routed_to_node(
+    slug: str, rest: str, query: str, cors: list[tuple[str, str]]
+) -> OriginResponse:
+    """Several ingest machines: send the request on to the node holding the room. nginx
+    follows X-Accel-Redirect to its internal location, which proxies to that node's HLS
+    server (deploy/nginx-hls-edge-cluster.conf); the answer is cached by the request's
+    own URL, so viewers never see which node served it."""
+    parts = rest.split("/")
+    if not _SLUG.fullmatch(slug) or not all(_PART.fullmatch(part) for part in parts):
+        return OriginResponse(404, [("Content-Type", "text/plain"), *cors], b"Not found\n")
+    if os.path.splitext(parts[-1])[1] not in CONTENT_TYPES or ".." in rest:
+        return OriginResponse(404, [("Content-Type", "text/plain"), *cors], b"Not found\n")
+    if not rest.endswith(PLAYLIST):
+        query = ""  # only playlists take a query (the LL-HLS directives)
+    try:
+        blocking_reload.parse_directives(query)
+    except BadDirective as error:
+        return _refusal(400, f"Bad request: {error}", cors)
+    if not _PLAIN_QUERY.fullmatch(query):
+        return _refusal(400, "Bad request: unexpected characters in the query", cors)
+    address = await hls_nodes.node_address(slug)
+    if address is None:  # no ingest holds the room live
+        return OriginResponse(404, [("Content-Type", "text/plain"), *cors], b"Not found\n")
+    target = f"{NODE_LOCATION}{address}/hls/{slug}/{rest}" + (f"?{query}" if query else "")
+    return OriginResponse(200, [("X-Accel-Redirect", target), ("Cache-Control", "no-store")])
 
 
 def _media_response(

@@ -154,11 +154,15 @@ _local_locks: weakref.WeakSet[LocalLiveLock] = weakref.WeakSet()
 def held_live_locks(room_ids) -> set[int]:
     """Which of these rooms some ingest holds the live lock of (streaming.tasks). With Redis,
     any ingest anywhere; without, the ingest of this process (the one-process install).
+    With several ingest machines, a room whose node died counts as held while its entry
+    in the node registry waits out the reconnect grace (streaming/hls_nodes.py): another
+    ingest may yet continue its stream.
     A process without Redis and without an ingest cannot tell: all of them, so that
     nothing is ended on a guess."""
     from django.conf import settings
 
     from livesite.redis_client import get_sync_redis
+    from streaming.hls_nodes import room_key
 
     room_ids = list(room_ids)
     client = get_sync_redis()
@@ -169,7 +173,10 @@ def held_live_locks(room_ids) -> set[int]:
         return {room_id for room_id in room_ids if any(lock._holder(room_id) for lock in locks)}
     with client.pipeline(transaction=False) as pipe:
         for room_id in room_ids:
-            pipe.exists(_redis_key(settings.REDIS_KEY_PREFIX, room_id))
+            pipe.exists(
+                _redis_key(settings.REDIS_KEY_PREFIX, room_id),
+                room_key(settings.REDIS_KEY_PREFIX, room_id),
+            )
         found = pipe.execute()
     return {room_id for room_id, exists in zip(room_ids, found, strict=True) if exists}
 

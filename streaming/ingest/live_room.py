@@ -11,6 +11,7 @@ import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from streaming.hls_nodes import Handoff
 from streaming.ingest.flv_resume import FlvResume
 from streaming.ingest.transcoder_process import TranscoderExit, TranscoderProcess
 
@@ -33,6 +34,8 @@ class LiveRoom:
     lock_lost: bool = False
     stopped: bool = False  # the owner pressed Stop: end at once, no reconnect grace
     resume: FlvResume = field(default_factory=FlvResume)
+    # The stream continued from another ingest node that died (streaming/hls_nodes.py).
+    handoff: Handoff | None = None
 
     @property
     def room_id(self) -> int:
@@ -46,6 +49,14 @@ class LiveRoom:
     def continuing(self) -> bool:
         """Whether a transcoder already wrote here: the next one continues its playlists."""
         return self.transcoders_started > 0
+
+    @property
+    def continue_after(self) -> tuple[int, int] | None:
+        """(last segment, discontinuities) of another node's run for this node's first
+        transcoder to number its segments after; None when there is none to follow."""
+        if self.handoff is None or self.continuing or self.handoff.last_sequence < 0:
+            return None
+        return self.handoff.last_sequence, self.handoff.discontinuity_sequence
 
     def cancel_grace(self) -> None:
         if self.grace is not None:

@@ -29,6 +29,7 @@ from rooms import cache as room_cache
 from rooms import events as room_events
 from rooms import services as rooms
 from rooms.models import StreamIncident
+from streaming.hls_nodes import NodeRegistry
 from streaming.ingest.errors import PublishRefused
 from streaming.ingest.handover import Handover
 from streaming.ingest.live_lock import LiveLock
@@ -143,9 +144,12 @@ class PublisherSession:
 
 
 class Ingest:
-    def __init__(self, settings: IngestSettings, lock: LiveLock) -> None:
+    def __init__(
+        self, settings: IngestSettings, lock: LiveLock, nodes: NodeRegistry | None = None
+    ) -> None:
         self.settings = settings
         self.lock = lock
+        self.nodes = nodes  # several ingest machines: the room -> node registry
         self.server: RtmpServer | None = None
         self.live: dict[int, LiveRoom] = {}
         self._guard = asyncio.Lock()
@@ -250,8 +254,17 @@ class Ingest:
         # A new stream starts from an empty folder: no segment of the last one may leak in.
         await asyncio.to_thread(_empty_folder, output)
         # We just took the room's lock: a stream still open in the database was left by an
-        # ingest that vanished, and is ended rather than continued.
-        stream = await _db(rooms.start_stream, room, True)
+        # ingest that vanished, and is ended rather than continued; unless the registry of
+        # several ingest machines says its node died within the reconnect grace.
+        handoff = await self.nodes.handoff(room.pk) if self.nodes else None
+        if handoff is not None:
+            stream = await _db(rooms.continue_stream, room, handoff.stream_id)
+            if stream.pk != handoff.stream_id:
+                handoff = None
+        else:
+            stream = await _db(rooms.start_stream, room, True)
+        if self.nodes:
+            await self.nodes.claim(room.pk, room.slug, stream.pk, handoff)
         live = LiveRoom(
             room=room,
             output=output,
@@ -259,7 +272,11 @@ class Ingest:
             lock_fence=fence,
             key_hash=room.stream_key_hash,
             stream_id=stream.pk,
+            handoff=handoff,
         )
+        if handoff is not None:
+            logger.info("room %s: continues stream %s from node %s after segment %s",
+                        room.slug, stream.pk, handoff.node, handoff.last_sequence)  # fmt: skip
         self.live[room.pk] = live
         logger.info("room %s is live (live lock fence %s)", room.slug, fence)
         return live
@@ -273,6 +290,7 @@ class Ingest:
             discontinuity=live.continuing,
             input_format=live.session.input_format,
             realtime_fd=REALTIME_FD_PLACEHOLDER if realtime is not None else None,
+            continue_after=live.continue_after,
         )
         live.transcoder = TranscoderProcess(
             argv,
@@ -356,6 +374,8 @@ class Ingest:
             except Exception:
                 logger.exception("room %s: could not end the stream", live.slug)
             await self.lock.release(live.room_id, live.lock_token)
+            if self.nodes:
+                await self.nodes.clear(live.room_id, live.slug)
         try:
             await room_cache.store_health(live.room_id, None)
         except Exception:
@@ -376,12 +396,27 @@ class Ingest:
     # --- transcoder events --------------------------------------------------------------
 
     def _on_event(self, live: LiveRoom, event: dict) -> None:
+        if event.get("event") == "segment" and self.nodes:
+            self._in_background(self._record_segment(live, event))
         if event.get("event") != "health":
             return
         health = room_events.stream_health(live.room, event)
         task = asyncio.create_task(self._publish_health(live.room_id, health))
         self._drops.add(task)
         task.add_done_callback(self._drops.discard)
+
+    def _in_background(self, coroutine) -> None:
+        task = asyncio.create_task(coroutine)
+        self._drops.add(task)
+        task.add_done_callback(self._drops.discard)
+
+    async def _record_segment(self, live: LiveRoom, event: dict) -> None:
+        try:
+            await self.nodes.record_segment(
+                live.room_id, int(event["sequence"]), bool(event.get("discontinuity"))
+            )
+        except Exception:  # the next segment records again; never disturb the stream
+            logger.warning("room %s: could not record the segment", live.slug, exc_info=True)
 
     async def _publish_health(self, room_id: int, health: dict) -> None:
         try:
@@ -455,6 +490,8 @@ class Ingest:
                 if fence != live.lock_fence:  # the lock vanished (failover) and was taken back
                     logger.warning("room %s: live lock taken back with fence %s", live.slug, fence)
                     live.lock_fence = fence
+                if self.nodes:
+                    await self.nodes.renew(live.room_id, live.slug)
                 continue
             # Another ingest holds the room now (ours expired): it owns the stream, so
             # stop publishing here without ending the stream it continues.

@@ -45,6 +45,7 @@ class TranscoderSettings:
         discontinuity: bool,
         input_format: str = "flv",
         realtime_fd: int | str | None = None,
+        continue_after: tuple[int, int] | None = None,
     ) -> list[str]:
         argv = [
             sys.executable, "-m", "streaming.transcoder", "--output", str(output),
@@ -57,6 +58,8 @@ class TranscoderSettings:
             argv += ["--keep-recording", "--max-recording-seconds", str(self.max_recording_seconds)]
         if realtime_fd is not None:
             argv += ["--realtime-fd", str(realtime_fd)]
+        if continue_after is not None:
+            argv += ["--continue-after", "{}:{}".format(*continue_after)]
         return argv + (["--discontinuity"] if discontinuity else [])
 
 

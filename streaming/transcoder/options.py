@@ -38,6 +38,8 @@ class TranscodeOptions:
     keep_recording: bool = False
     max_recording_seconds: float = 0.0  # 0: the whole stream
     discontinuity: bool = False
+    # (last segment, discontinuities) of a run on another machine to number after.
+    continue_after: tuple[int, int] | None = None
     health_every: float = 2.0
     input_format: str = "flv"  # "matroska" from a WHIP publisher (streaming/webrtc/)
     # A pipe for the real-time (WHEP) rendition: the top rung, without B-frames.
@@ -58,6 +60,7 @@ def parse_options(argv: list[str] | None = None) -> TranscodeOptions:
         keep_recording=args.keep_recording,
         max_recording_seconds=args.max_recording_seconds,
         discontinuity=args.discontinuity,
+        continue_after=args.continue_after,
         health_every=args.health_every,
         input_format=args.input_format,
         realtime_fd=args.realtime_fd,
@@ -128,6 +131,14 @@ def _build_parser() -> argparse.ArgumentParser:
         help="encode the top rung without B-frames and write its packets to FD",
     )
     parser.add_argument(
+        "--continue-after",
+        type=_continuation,
+        default=None,
+        metavar="SEQUENCE:DISCONTINUITIES",
+        help="continue a stream whose earlier segments are elsewhere (another ingest): "
+        "number segments after SEQUENCE, the first one a discontinuity",
+    )
+    parser.add_argument(
         "--health-every", type=_number_at_least(0.1), default=2.0, metavar="SECONDS"
     )
     return parser
@@ -143,6 +154,17 @@ def _ladder_heights(text: str) -> tuple[int, ...]:
     if any(height < 16 or height % 2 for height in heights):
         raise argparse.ArgumentTypeError(f"heights must be even and at least 16: {text!r}")
     return heights
+
+
+def _continuation(text: str) -> tuple[int, int]:
+    sequence, separator, discontinuities = text.partition(":")
+    try:
+        parsed = (int(sequence), int(discontinuities))
+    except ValueError:
+        parsed = None
+    if not separator or parsed is None or min(parsed) < 0:
+        raise argparse.ArgumentTypeError(f"not SEQUENCE:DISCONTINUITIES: {text!r}")
+    return parsed
 
 
 def _number_at_least(minimum: float):

@@ -131,7 +131,7 @@ class StreamTranscoder:
                 output=options.output,
                 source=source,
                 renditions=self.renditions,
-                discontinuity=options.discontinuity,
+                discontinuity=options.discontinuity or options.continue_after is not None,
             )
         )
 
@@ -189,6 +189,8 @@ class StreamTranscoder:
             )
             if self._options.discontinuity:
                 playlist.continue_existing()
+            elif self._options.continue_after is not None:
+                playlist.continue_after(*self._options.continue_after)
             self._playlists.append(playlist)
             encoder = None
             video_template = source.video

@@ -35,6 +35,13 @@ EXT-X-DISCONTINUITY-SEQUENCE goes up by one, as RFC 8216 6.2.1 requires. The rec
 continues from the log, so it is complete even when the previous run was killed before
 it could write ``vod.m3u8``.
 
+Continuing another machine's run (``--continue-after SEQUENCE:DISCONTINUITIES``, when the
+ingest that was publishing the stream died): the folder here is empty, so the numbers
+come from the command line (the room's entry in ``streaming/hls_nodes.py``): segments
+are numbered after SEQUENCE, the first tagged EXT-X-DISCONTINUITY, and the playlist
+starts with EXT-X-DISCONTINUITY-SEQUENCE DISCONTINUITIES. The recording on this machine
+holds only this machine's segments.
+
 Segments that leave the live window stay on disk for another window's worth of
 segments: a player that fetched the playlist just before it slid may still ask.
 
@@ -116,6 +123,18 @@ class RenditionPlaylist:
         self._expired: deque[MediaSegment] = deque()
         self._next_sequence = 0
         self._next_is_discontinuity = False
+
+    def continue_after(self, last_sequence: int, discontinuities: int) -> None:
+        """Continue a stream whose previous segments are on another machine (its ingest
+        died, docs/scaling.md): number segments after `last_sequence` and tag the first
+        with EXT-X-DISCONTINUITY. `discontinuities` is the discontinuity sequence number
+        of that last segment, so this playlist starts with it as
+        EXT-X-DISCONTINUITY-SEQUENCE and the first segment here counts one more, as the
+        players that read the other machine's playlist count (RFC 8216 6.2.1)."""
+        self._next_sequence = last_sequence + 1
+        self._discontinuity_sequence = discontinuities
+        self._recording_discontinuity_sequence = discontinuities
+        self._next_is_discontinuity = True
 
     def continue_existing(self) -> bool:
         """Pick up where a previous transcoder of this stream stopped; False when there is

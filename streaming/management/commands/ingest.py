@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from infra.listen_address import check_bind
+from streaming.hls_nodes import NodeRegistry
 from streaming.ingest.live_lock import configured_live_lock
 from streaming.ingest.service import Ingest, IngestSettings
 
@@ -25,7 +26,10 @@ class Command(BaseCommand):
     async def _serve(self, host: str, port: int) -> None:
         ingest_settings = IngestSettings.from_django()
         lock = configured_live_lock(ingest_settings.lock_ttl)
-        ingest = Ingest(ingest_settings, lock)
+        # Several ingest machines: a dead node's rooms stay registered for the reconnect
+        # grace after its lock expires, for the node that continues them.
+        nodes = NodeRegistry.from_django(ingest_settings.lock_ttl + ingest_settings.reconnect_grace)
+        ingest = Ingest(ingest_settings, lock, nodes)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -39,4 +43,6 @@ class Command(BaseCommand):
         finally:
             await ingest.close()
             await lock.close()
+            if nodes:
+                await nodes.close()
 

@@ -70,3 +70,49 @@ def test_first_run_with_discontinuity_flag_starts_fresh(h264_broadcast, tmp_path
     playlist = media_playlist(tmp_path, "source")
     assert playlist.media_sequence == 0
     assert not any(s.discontinuity for s in playlist.segments)
+
+
+def test_continuing_another_machines_run_numbers_after_it_with_a_discontinuity(
+    one_second_keyframes_broadcast, tmp_path
+):
+    """An ingest that died: the stream continues on another machine, whose folder is
+    empty; players that counted 41 segments and 2 discontinuities there read on."""
+    run = transcode(
+        one_second_keyframes_broadcast,
+        tmp_path,
+        *ONE_SECOND_SEGMENTS,
+        *("--window", "8", "--continue-after", "41:2"),
+    )
+    assert run.exit_status == 0, run.stderr
+    assert run.events[0]["discontinuity"] is True
+    for name in ("source", "240p"):
+        playlist = media_playlist(tmp_path, name)
+        assert [s.sequence for s in playlist.segments] == list(range(42, 48))
+        assert [s.discontinuity for s in playlist.segments] == [True] + [False] * 5
+        assert playlist.discontinuity_sequence == 2
+    first = next(e for e in run.of_kind("segment") if e["rendition"] == "source")
+    assert (first["sequence"], first["discontinuity"]) == (42, True)
+
+
+def test_continuing_after_slides_the_discontinuity_out_like_a_reconnect(
+    one_second_keyframes_broadcast, tmp_path
+):
+    run = transcode(
+        one_second_keyframes_broadcast,
+        tmp_path,
+        *ONE_SECOND_SEGMENTS,
+        *("--window", "3", "--continue-after", "41:2"),
+    )
+    assert run.exit_status == 0, run.stderr
+    playlist = media_playlist(tmp_path, "source")
+    assert playlist.media_sequence == 45
+    assert playlist.discontinuity_sequence == 3
+    assert not any(s.discontinuity for s in playlist.segments)
+
+
+@pytest.mark.parametrize("value", ["41", "x:1", "-1:0", "4:-2", "4:2:1", ""])
+def test_continue_after_refuses_anything_but_two_whole_numbers(value):
+    from streaming.transcoder.options import parse_options
+
+    with pytest.raises(SystemExit):
+        parse_options(["--output", "out", "--continue-after", value])
