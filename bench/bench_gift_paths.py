@@ -61,7 +61,8 @@ def seed(socket_senders: int, rest_senders: int, broadcasters: int) -> dict:
 
     from accounts.api import ThrottledTokenSerializer
     from accounts.models import User
-    from gifts import services
+    from gifts import catalog
+    from gifts.services import coins
     from rooms import services as rooms
 
     password = make_password(None)
@@ -73,10 +74,10 @@ def seed(socket_senders: int, rest_senders: int, broadcasters: int) -> dict:
             for n in range(broadcasters)
         ]
     )
-    services.seed_demo_catalog()
+    catalog.seed_demo_catalog()
     senders = list(User.objects.filter(username__startswith="gifter").order_by("pk"))
     for sender in senders:
-        services.grant_coins(sender, COINS_EACH, "bench coins")
+        coins.grant_coins(sender, COINS_EACH, "bench coins")
     slugs = []
     for star in User.objects.filter(is_broadcaster=True).order_by("pk"):
         room = rooms.create_room(star, f"{star.username} live")
