@@ -48,7 +48,7 @@ async def test_a_burst_of_stuck_gift_sends_does_not_hold_up_segments(
 
     monkeypatch.setattr(gift_socket, "_send_gift", stuck_send)
     sends = [
-        asyncio.create_task(gift_socket.send_gift(viewer(n), "rose", 1, f"key-{n}"))
+        asyncio.create_task(gift_socket.send_gift(viewer(n), None, None, "rose", 1, f"key-{n}"))
         for n in range(max(settings.GIFTS_SEND_THREADS, DEFAULT_EXECUTOR_THREADS) + 4)
     ]
     try:
