@@ -16,10 +16,10 @@ of its own, and viewer counts come from realtime.presence.
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.cache import cache
 
 from infra.after_commit import after_commit
+from rooms import conf
 from rooms.models import Room, Stream
 
 DIRECTORY_KEY = "rooms:directory"
@@ -41,7 +41,7 @@ def room(slug: str) -> Room | None:
         found = Room.objects.select_related("owner", "current_stream").filter(slug=slug).first()
         if found is None:
             return None
-        cache.set(key, found, settings.ROOM_CACHE_SECONDS)
+        cache.set(key, found, conf.room_cache_seconds())
     return found
 
 
@@ -63,7 +63,7 @@ def directory() -> Directory:
             other_rooms=list(rooms.exclude(status=Room.Status.LIVE)[:DIRECTORY_OTHER_ROOMS]),
             replays=list(replays.order_by("-ended_at")[:DIRECTORY_REPLAYS]),
         )
-        cache.set(DIRECTORY_KEY, found, settings.ROOM_CACHE_SECONDS)
+        cache.set(DIRECTORY_KEY, found, conf.room_cache_seconds())
     return found
 
 
@@ -75,7 +75,7 @@ def live_rooms() -> list[Room]:
     if found is None:
         rooms = Room.objects.select_related("owner", "current_stream")
         found = list(rooms.filter(status=Room.Status.LIVE).order_by("-current_stream__started_at"))
-        cache.set(LIVE_KEY, found, settings.ROOM_CACHE_SECONDS)
+        cache.set(LIVE_KEY, found, conf.room_cache_seconds())
     return found
 
 

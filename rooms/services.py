@@ -24,7 +24,7 @@ from accounts import permissions
 from infra.after_commit import after_commit
 from realtime import control
 from realtime.publish import publish_on_commit
-from rooms import cache, directory_feed, events, signals
+from rooms import cache, conf, directory_feed, events, signals
 from rooms.errors import InvalidRoom, NotAllowed
 from rooms.models import Follow, Room, RoomModerator, Stream, StreamIncident
 from rooms.stream_keys import hash_stream_key, new_stream_key, stream_key_matches
@@ -374,9 +374,7 @@ def record_incident(stream_id: int, kind: str, detail: str = "") -> StreamIncide
 
 def record_replay(stream_id: int, seconds: float) -> None:
     """The stream's recording is on disk as a replay: keep it REPLAY_RETENTION_HOURS."""
-    from django.conf import settings
-
-    expires = timezone.now() + timedelta(hours=settings.REPLAY_RETENTION_HOURS)
+    expires = timezone.now() + timedelta(hours=conf.replay_retention_hours())
     Stream.objects.filter(pk=stream_id).update(
         replay_ready=True, replay_seconds=round(seconds, 3), replay_expires_at=expires
     )
@@ -416,9 +414,7 @@ def end_abandoned_streams(still_held, locks_kept_for=lambda: float("inf")) -> li
     third of the lifetime): then one sweep's word is not enough, and a stream ends only
     when its lock is missing on two sweeps at least a lock lifetime apart. Called by a
     periodic task (streaming/tasks.py)."""
-    from django.conf import settings
-
-    ttl = settings.INGEST_LOCK_TTL
+    ttl = conf.ingest_lock_ttl()
     cutoff = timezone.now() - timedelta(seconds=ttl)
     live = list(
         Room.objects.filter(status=Room.Status.LIVE, current_stream__started_at__lte=cutoff)
