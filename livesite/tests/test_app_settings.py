@@ -1,0 +1,57 @@
+"""Apps reach their settings through their own `conf.py` (issue 16, item 6).
+
+`livesite/settings.py` reads every setting from the environment; in each app listed
+here only `conf.py` reads `django.conf.settings`, so an app's settings can be found in
+one place. Two of Django's own settings may still be named directly:
+`settings.AUTH_USER_MODEL` in models (Django's migrations need the swappable reference
+written that way) and `settings.DEBUG` (what Django itself means by it, not an app's).
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+APPS_WITH_CONF = ["gifts", "moderation", "rooms"]
+DJANGO_SEMANTICS = {"AUTH_USER_MODEL", "DEBUG"}
+
+
+def app_modules(app):
+    for path in sorted((ROOT / app).rglob("*.py")):
+        parts = path.relative_to(ROOT / app).parts
+        if path.name == "conf.py" and len(parts) == 1:
+            continue
+        if parts[0] in ("tests", "migrations") or path.name.startswith("test_"):
+            continue
+        yield path
+
+
+def settings_reads(path):
+    """Each read of a setting in the module other than those Django needs, as 'line: what'."""
+    tree = ast.parse(path.read_text(), str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "django.conf":
+            names |= {alias.asname or alias.name for alias in node.names}
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in names:
+            parent = parents.get(node)
+            if isinstance(parent, ast.Attribute) and parent.attr in DJANGO_SEMANTICS:
+                continue
+            found.append(f"{node.lineno}: {node.id}")
+        elif isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
+            found.append(f"{node.lineno}: os.{node.attr}")
+    return found
+
+
+@pytest.mark.parametrize("app", APPS_WITH_CONF)
+def test_only_the_apps_conf_reads_settings(app):
+    offenders = {
+        str(path.relative_to(ROOT)): reads
+        for path in app_modules(app)
+        if (reads := settings_reads(path))
+    }
+    assert offenders == {}, f"read these through {app}/conf.py"
