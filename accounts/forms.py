@@ -1,10 +1,9 @@
 from django import forms
-from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.exceptions import ValidationError
 
-from accounts import services
+from accounts import conf, services
 from accounts.errors import TooManyAttempts
 from accounts.models import User
 from infra import client_address
@@ -68,7 +67,7 @@ class ProfileForm(forms.Form):
 
     def clean_avatar(self):
         avatar = self.cleaned_data.get("avatar")
-        if avatar and avatar.size > settings.AVATAR_MAX_BYTES:
+        if avatar and avatar.size > conf.avatar_max_bytes():
             raise ValidationError("That image is too large (2 MB at most).")
         image = getattr(avatar, "image", None)
         if avatar and image is not None and image.format not in {"PNG", "JPEG", "GIF", "WEBP"}:

@@ -10,8 +10,9 @@ calls them through `database_sync_to_async`.
 import hmac
 import ipaddress
 
-from django.conf import settings
 from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from accounts import conf
 
 ROLE_ANONYMOUS = "anonymous"
 ROLE_VIEWER = "viewer"
@@ -145,7 +146,7 @@ def may_read_operator_endpoints(address: str, bearer_token: str) -> bool:
     They name the services behind the site and how busy it is; a load balancer or
     Prometheus reaches them from the operator's own network or with the token.
     """
-    expected = settings.METRICS_TOKEN
+    expected = conf.metrics_token()
     if expected and bearer_token and hmac.compare_digest(bearer_token, expected):
         return True
     try:
@@ -156,5 +157,5 @@ def may_read_operator_endpoints(address: str, bearer_token: str) -> bool:
         client = client.ipv4_mapped
     return any(
         client in ipaddress.ip_network(network, strict=False)
-        for network in settings.METRICS_ALLOWED_NETWORKS
+        for network in conf.metrics_allowed_networks()
     )

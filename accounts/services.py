@@ -7,11 +7,10 @@ of them writes a user by itself.
 import hashlib
 import time
 
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
 
-from accounts import permissions
+from accounts import conf, permissions
 from accounts.errors import NotAllowed, TooManyAttempts
 from accounts.models import User
 from infra import ratelimit
@@ -34,7 +33,7 @@ def _account_identity(username: str) -> str:
 def _memory_seconds() -> int:
     # Failures are forgotten after this long without a new one; it outlives the longest
     # delay, so waiting out a delay never also wipes the count.
-    return settings.LOGIN_FAILURE_WINDOW + settings.LOGIN_DELAY_MAX_SECONDS
+    return conf.login_failure_window() + conf.login_delay_max_seconds()
 
 
 def login_delay_seconds(failures: int) -> int:
@@ -44,11 +43,11 @@ def login_delay_seconds(failures: int) -> int:
     with each further failure up to LOGIN_DELAY_MAX_SECONDS. Never a permanent lock:
     an attacker can slow an account's log-in down, not shut its owner out.
     """
-    beyond = failures - settings.LOGIN_FAILURE_LIMIT
+    beyond = failures - conf.login_failure_limit()
     if beyond < 0:
         return 0
-    delay = settings.LOGIN_DELAY_SECONDS * 2 ** min(beyond, 30)
-    return min(delay, settings.LOGIN_DELAY_MAX_SECONDS)
+    delay = conf.login_delay_seconds() * 2 ** min(beyond, 30)
+    return min(delay, conf.login_delay_max_seconds())
 
 
 def _begin_login_attempt(account: str, address: str) -> tuple[int, str]:
@@ -60,13 +59,13 @@ def _begin_login_attempt(account: str, address: str) -> tuple[int, str]:
     claims the opening (an atomic add); the rest are refused and taken back.
     Returns the count and the claim taken ("" within the limit).
     """
-    window = settings.LOGIN_FAILURE_WINDOW
+    window = conf.login_failure_window()
     by_address = ratelimit.hit(LOGIN_SCOPE_ADDRESS, address, window)
-    if by_address > settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS:
+    if by_address > conf.login_failure_limit_per_address():
         ratelimit.release(LOGIN_SCOPE_ADDRESS, address)
         raise TooManyAttempts(window)
     attempts = ratelimit.hit(LOGIN_SCOPE_ACCOUNT, account, _memory_seconds())
-    if attempts <= settings.LOGIN_FAILURE_LIMIT:
+    if attempts <= conf.login_failure_limit():
         return attempts, ""
     now = time.time()
     opening = ratelimit.recall(LOGIN_SCOPE_OPENING, account)
@@ -83,7 +82,7 @@ def _begin_login_attempt(account: str, address: str) -> tuple[int, str]:
         # Earlier attempts are still being checked; their failures will set the real
         # opening. Set one now too (only if none), so a count whose attempts never
         # finished cannot refuse the account until the count expires.
-        opening = now + login_delay_seconds(settings.LOGIN_FAILURE_LIMIT)
+        opening = now + login_delay_seconds(conf.login_failure_limit())
         ratelimit.remember_once(LOGIN_SCOPE_OPENING, account, opening, _memory_seconds())
     raise TooManyAttempts(max(1, round(opening - now)))
 
@@ -134,10 +133,10 @@ def log_in(request, username: str, password: str, address: str) -> User | None:
 def sign_up(username: str, email: str, password: str, address: str = "") -> User:
     """Create a viewer account. Callers validate the form first (name taken, e-mail)."""
     # Counted before the check (atomic), so parallel sign-ups cannot all slip under the limit.
-    if address and ratelimit.hit(SIGNUP_SCOPE, address, settings.SIGNUP_WINDOW) > (
-        settings.SIGNUP_LIMIT_PER_ADDRESS
+    if address and ratelimit.hit(SIGNUP_SCOPE, address, conf.signup_window()) > (
+        conf.signup_limit_per_address()
     ):
-        raise TooManyAttempts(settings.SIGNUP_WINDOW)
+        raise TooManyAttempts(conf.signup_window())
     return User.objects.create_user(username=username, email=email, password=password)
 
 
