@@ -12,13 +12,12 @@ install, or with HLS_ROOT on shared storage).
 import secrets
 from pathlib import Path
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 
 from accounts import permissions
-from clips import files
+from clips import conf, files
 from clips.errors import ClipNotAllowed, ClipRefused, TooManyClips
 from clips.models import Clip, ClipChoice
 from infra import ratelimit
@@ -30,7 +29,7 @@ LATEST_KEY = "clips:latest"
 
 
 def _live_folder(room) -> Path:
-    return Path(settings.HLS_ROOT) / room.slug
+    return conf.hls_root() / room.slug
 
 
 def clips_allowed(room) -> bool:
@@ -44,7 +43,7 @@ def set_clips_allowed(by, room, allowed: bool) -> None:
 
 
 def _seconds(value) -> int:
-    low, high = settings.CLIPS_MIN_SECONDS, settings.CLIPS_MAX_SECONDS
+    low, high = conf.min_seconds(), conf.max_seconds()
     try:
         seconds = int(value)
     except (TypeError, ValueError):
@@ -65,7 +64,7 @@ def make_clip(by, room, seconds=30, title: str = "") -> Clip:
         raise ClipRefused("This room is offline: clips are made from a live stream.")
     if not clips_allowed(room):
         raise ClipRefused("The broadcaster turned clips off for this room.")
-    limit, window = settings.CLIPS_PER_USER_LIMIT, settings.CLIPS_PER_USER_WINDOW
+    limit, window = conf.per_user_limit(), conf.per_user_window()
     if ratelimit.exceeded(RATE_SCOPE, str(by.pk), limit):
         raise TooManyClips(f"You can make {limit} clips every {window // 60} minutes; wait a bit.")
     public_id = secrets.token_urlsafe(9)
@@ -127,7 +126,7 @@ def latest_clips(limit: int = 12, owner=None) -> list[Clip]:
     latest = cache.get(LATEST_KEY)
     if latest is None:
         latest = list(found[:limit])
-        cache.set(LATEST_KEY, latest, settings.ROOM_CACHE_SECONDS)
+        cache.set(LATEST_KEY, latest, conf.latest_cache_seconds())
     return latest
 
 
