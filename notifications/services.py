@@ -12,7 +12,6 @@ Emails go out in a task of their own per batch, so a slow mail server delays no 
 
 import logging
 
-from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
@@ -23,7 +22,7 @@ from django.utils import timezone
 
 from accounts import permissions
 from infra.after_commit import after_commit
-from notifications import events
+from notifications import conf, events
 from notifications.errors import BadUnsubscribeLink
 from notifications.models import EmailChoice, Notification
 from rooms import directory_feed
@@ -43,13 +42,13 @@ def plan_go_live(stream_id: int) -> list[list[int]]:
     stream = Stream.objects.filter(pk=stream_id).first()
     if stream is None or not stream.is_live:
         return []
-    if rooms.ended_recently(stream, settings.NOTIFICATIONS_FLAP_MINUTES):
+    if rooms.ended_recently(stream, conf.flap_minutes()):
         log.info(
             "room %s flapped: no go-live notifications for stream %s", stream.room_id, stream_id
         )
         return []
     followers = rooms.notified_follower_ids(stream.room_id)
-    size = settings.NOTIFICATIONS_BATCH_SIZE
+    size = conf.batch_size()
     return [followers[start : start + size] for start in range(0, len(followers), size)]
 
 
@@ -99,15 +98,15 @@ def send_go_live_emails(stream_id: int, user_ids: list[int]) -> int:
 
 def go_live_email(notification: Notification) -> EmailMessage:
     room, user = notification.room, notification.user
-    unsubscribe = settings.SITE_URL + reverse(
+    unsubscribe = conf.site_url() + reverse(
         "notifications:unsubscribe", args=[unsubscribe_token(user.pk)]
     )
     context = {
         "room": room,
         "user": user,
-        "room_url": settings.SITE_URL + room.get_absolute_url(),
+        "room_url": conf.site_url() + room.get_absolute_url(),
         "unsubscribe_url": unsubscribe,
-        "SITE_NAME": settings.SITE_NAME,
+        "SITE_NAME": conf.site_name(),
     }
     return EmailMessage(
         subject=f"{room.owner.public_name} is live: {room.title}"[:200],
