@@ -11,11 +11,10 @@ or sort; the live-first order is laid over them on every request from the live r
 import hashlib
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 
-from discovery import matching
+from discovery import conf, matching
 from realtime import presence
 from rooms import cache as rooms_cache
 from rooms.models import Room
@@ -84,7 +83,7 @@ def _matches(words: list[str]) -> list[Room]:
     found = cache.get(key)
     if found is None:
         found = list(matching.matching_rooms(words, MAX_RESULTS))
-        cache.set(key, found, settings.SEARCH_CACHE_SECONDS)
+        cache.set(key, found, conf.search_cache_seconds())
     return found
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS_WITH_CONF = ["gifts", "moderation", "rooms", "accounts"]
+APPS_WITH_CONF = ["gifts", "moderation", "rooms", "accounts", "clips", "notifications", "discovery"]
 DJANGO_SEMANTICS = {"AUTH_USER_MODEL", "DEBUG"}
 
 
