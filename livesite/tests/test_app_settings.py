@@ -2,12 +2,16 @@
 
 `livesite/settings.py` reads every setting from the environment; in each app listed
 here only `conf.py` reads `django.conf.settings`, so an app's settings can be found in
-one place. Two of Django's own settings may still be named directly:
-`settings.AUTH_USER_MODEL` in models (Django's migrations need the swappable reference
-written that way) and `settings.DEBUG` (what Django itself means by it, not an app's).
+one place; and each setting a `conf.py` names as `settings.X` is read from the
+environment in settings.py and has its row in the README's settings table (moderation's
+conf.py builds its names, so this second test sees none of them). Two of Django's own
+settings may still be named directly: `settings.AUTH_USER_MODEL` in models (Django's
+migrations need the swappable reference written that way) and `settings.DEBUG` (what
+Django itself means by it, not an app's).
 """
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -55,3 +59,34 @@ def test_only_the_apps_conf_reads_settings(app):
         if (reads := settings_reads(path))
     }
     assert offenders == {}, f"read these through {app}/conf.py"
+
+
+def conf_settings(app):
+    """The settings the app's conf.py names (`settings.X`)."""
+    tree = ast.parse((ROOT / app / "conf.py").read_text())
+    return sorted(
+        {
+            node.attr
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "settings"
+        }
+    )
+
+
+def readme_variables():
+    """The variables the README's settings table names (its rows' first column)."""
+    rows = (ROOT / "README.md").read_text().splitlines()
+    first_columns = [row.split("|")[1] for row in rows if row.startswith("| `")]
+    return {name for column in first_columns for name in re.findall(r"`(\w+)`", column)}
+
+
+@pytest.mark.parametrize("app", APPS_WITH_CONF)
+def test_every_setting_an_app_reads_comes_from_the_environment_and_is_documented(app):
+    # settings.py reads each one with env_*("NAME", ...), naming the variable in quotes.
+    settings_py = (ROOT / "livesite" / "settings.py").read_text()
+    names = conf_settings(app)
+    not_from_environment = [name for name in names if f'"{name}"' not in settings_py]
+    undocumented = [name for name in names if name not in readme_variables()]
+    assert (not_from_environment, undocumented) == ([], [])
