@@ -8,6 +8,7 @@ import logging
 import sys
 
 from streaming.transcoder.events import EventStream
+from streaming.transcoder.input_source import live_stdin
 from streaming.transcoder.options import parse_options
 from streaming.transcoder.pipeline import run_transcoder
 
@@ -18,7 +19,7 @@ def main() -> int:
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="transcoder %(levelname)s %(message)s"
     )
-    return run_transcoder(options, sys.stdin.buffer, EventStream(sys.stdout))
+    return run_transcoder(options, live_stdin(), EventStream(sys.stdout))
 
 
 if __name__ == "__main__":
