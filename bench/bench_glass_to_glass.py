@@ -33,8 +33,9 @@ ratios measured side by side mean much.
 and ingest in one process, as WHIP and WHEP need without Redis) instead of daphne and
 ``manage.py ingest``. ``--realtime`` measures the HLS player first and then, on the
 same page and publisher, presses "Real-time" and measures again: both figures side by
-side. ``--whip`` replaces ffmpeg with an aiortc WHIP publisher (640x360, H.264, time
-code painted the same way at half the size) and reads the HLS player.
+side. ``--whip`` first publishes with an aiortc WHIP publisher (640x360, H.264, time
+code painted the same way at half the size) and reads the HLS player, then stops it and
+measures RTMP to HLS on another room of the same server: both figures side by side.
 
 Reports p50/p90 of the latency over ``--seconds`` after ``--warmup``, and stalls (the
 video's ``waiting`` events once it has played). ``--reconnect`` stops the publisher
@@ -135,7 +136,10 @@ def main() -> None:
             print(f"{label}: {describe(result)}", flush=True)
             results.append(result)
         print(f"load average {os.getloadavg()[0]:.1f} after", flush=True)
-        if len(results) == 2:
+        if len(results) == 2 and args.whip:
+            whip, rtmp = (statistics.median(r["samples"]) for r in results)
+            print(f"p50 ratio WHIP/RTMP = {whip / rtmp:.2f}")
+        elif len(results) == 2:
             hls, realtime = (statistics.median(r["samples"]) for r in results)
             print(f"p50 ratio real-time/HLS = {realtime / hls:.2f}")
         return
@@ -282,29 +286,26 @@ def measure_webrtc(root: Path, args) -> list[tuple[str, dict]]:
         stack.callback(stop, serve)
         serve.stdout.readline()  # ready
         total = args.warmup * 2 + args.seconds * 2 + 30
-        if args.whip:
-            from timecode_publisher import TimecodePublisher
-
-            publisher = TimecodePublisher(f"http://127.0.0.1:{web_port}/whip/", key)
-            publisher.start()
-            stack.callback(publisher.stop)
-        else:
-            process = publish(args.port, key, seconds=total + 30)
-            stack.callback(lambda: stop(process))
-        master = Path(folder) / "hls" / "demo-live" / "master.m3u8"
-        wait_for(master.exists, 60)
         results = []
         with chromium() as browser:
             page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{web_port}/rooms/demo-live/")
-            page.wait_for_function(
-                "() => { const v = document.querySelector('[data-player] video');"
-                " return v && v.currentTime > 0; }",
-                timeout=60_000,
-            )
-            page.wait_for_timeout(args.warmup * 1000)
-            label = "WHIP to HLS" if args.whip else "RTMP to HLS"
-            results.append((label, page.evaluate(READ_LATENCIES, [args.seconds, BITS, SQUARE])))
+            if args.whip:
+                from timecode_publisher import TimecodePublisher
+
+                publisher = TimecodePublisher(f"http://127.0.0.1:{web_port}/whip/", key)
+                publisher.start()
+                stack.callback(publisher.stop)
+                whip = watch_hls(page, folder, web_port, "demo-live", args)
+                results.append(("WHIP to HLS", whip))
+                publisher.stop()
+                # Then RTMP to HLS on another room of the same server, for the ratio.
+                slug = manage("room", "create", "demo_broadcaster", "RTMP room").split()[-1]
+                key = manage("room", "key", slug)
+            else:
+                slug = "demo-live"
+            process = publish(args.port, key, seconds=total + 30)
+            stack.callback(lambda: stop(process))
+            results.append(("RTMP to HLS", watch_hls(page, folder, web_port, slug, args)))
             if args.realtime:
                 page.click("[data-realtime]")
                 page.wait_for_function(
@@ -316,6 +317,19 @@ def measure_webrtc(root: Path, args) -> list[tuple[str, dict]]:
                 result = page.evaluate(READ_LATENCIES, [args.seconds, BITS, SQUARE])
                 results.append(("RTMP to WHEP", result))
         return results
+
+
+def watch_hls(page, folder: str, web_port: int, slug: str, args) -> dict:
+    master = Path(folder) / "hls" / slug / "master.m3u8"
+    wait_for(master.exists, 60)
+    page.goto(f"http://127.0.0.1:{web_port}/rooms/{slug}/")
+    page.wait_for_function(
+        "() => { const v = document.querySelector('[data-player] video');"
+        " return v && v.currentTime > 0; }",
+        timeout=60_000,
+    )
+    page.wait_for_timeout(args.warmup * 1000)
+    return page.evaluate(READ_LATENCIES, [args.seconds, BITS, SQUARE])
 
 
 @contextlib.contextmanager

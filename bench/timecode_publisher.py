@@ -72,6 +72,7 @@ class TimecodePublisher:
     def stop(self) -> None:
         if self.pc is not None:
             asyncio.run_coroutine_threadsafe(self.pc.close(), self.loop).result(30)
+            self.pc = None
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=5)
 
