@@ -139,7 +139,8 @@ async def whep_endpoint(request, slug: str):
         return _refusal(404, "the room is not live")
     reply = await hand_over_watch(slug, offer)
     if reply["status"] != 201:
-        return _refusal(reply["status"], reply.get("reason", "refused"))
+        extra = {"Retry_After": str(reply["retry_after"])} if "retry_after" in reply else {}
+        return _refusal(reply["status"], reply.get("reason", "refused"), **extra)
     response = HttpResponse(reply["sdp"], status=201, content_type=SDP)
     response["Location"] = reverse("whep_session", args=[slug, reply["session"]])
     return _with_ice_servers(_cors(response, "POST, OPTIONS"))

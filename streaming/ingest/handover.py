@@ -68,7 +68,10 @@ async def answer_request(whip, request: dict) -> dict:
         try:
             session_id, answer = await whip.viewers.watch(request["slug"], request["sdp"])
         except WatchRefused as refused:
-            return {"status": refused.status, "reason": refused.reason}
+            reply = {"status": refused.status, "reason": refused.reason}
+            if refused.retry_after is not None:
+                reply["retry_after"] = refused.retry_after
+            return reply
         return {"status": 201, "session": session_id, "sdp": answer}
     if request.get("op") == "end":
         ended = await whip.end(request["session"]) or await whip.viewers.end(request["session"])

@@ -34,12 +34,14 @@ from streaming.ingest.errors import PublishRefused
 from streaming.ingest.handover import Handover
 from streaming.ingest.live_lock import LiveLock
 from streaming.ingest.live_room import LiveRoom
+from streaming.ingest.lock_keeper import LockKeeper
 from streaming.ingest.transcoder_process import (
     REALTIME_FD_PLACEHOLDER,
     TranscoderGone,
     TranscoderProcess,
     TranscoderSettings,
 )
+from streaming.ingest.whep_admission import WhepLimits
 from streaming.ingest.whip import WhipPublishers
 from streaming.replays import REPLAYS, make_replay, prune_live_folder
 from streaming.rtmp.server import PublishRejected, RtmpServer, ServerLimits
@@ -64,6 +66,7 @@ class IngestSettings:
     transcoder: TranscoderSettings = field(default_factory=TranscoderSettings)
     limits: ServerLimits = field(default_factory=ServerLimits)
     ice: IceSettings = field(default_factory=IceSettings)
+    whep: WhepLimits = field(default_factory=WhepLimits)
 
     @classmethod
     def from_django(cls) -> IngestSettings:
@@ -93,6 +96,7 @@ class IngestSettings:
                 idle_timeout=settings.INGEST_IDLE_TIMEOUT,
             ),
             ice=IceSettings.from_django(),
+            whep=WhepLimits.from_django(),
         )
 
 
@@ -148,7 +152,8 @@ class Ingest:
         self, settings: IngestSettings, lock: LiveLock, nodes: NodeRegistry | None = None
     ) -> None:
         self.settings = settings
-        self.lock = lock
+        # Renewed on a thread of its own: a busy event loop must not lose the rooms.
+        self.lock = LockKeeper(lock, settings.lock_ttl / 3, self._on_lock_renewed)
         self.nodes = nodes  # several ingest machines: the room -> node registry
         self.server: RtmpServer | None = None
         self.live: dict[int, LiveRoom] = {}
@@ -158,7 +163,7 @@ class Ingest:
         # Streams being closed (playlists, replay, database, lock), by room id: slow work
         # kept out of the guard, so one long replay never holds up other publishers.
         self._finishing: dict[int, asyncio.Task] = {}
-        self.whip = WhipPublishers(self, settings.ice)
+        self.whip = WhipPublishers(self, settings.ice, settings.whep)
         self._handover = Handover(self.whip)
 
     def _drop_later(self, session: PublisherSession, reason: str) -> None:
@@ -168,9 +173,10 @@ class Ingest:
         task.add_done_callback(self._drops.discard)
 
     async def start(self, host: str, port: int, limits: ServerLimits | None = None) -> int:
+        self.lock.start()
         self.server = RtmpServer(host, port, self.authorize, limits or self.settings.limits)
         await self.server.start()
-        self._watch = asyncio.create_task(self._watch_keys_and_locks())
+        self._watch = asyncio.create_task(self._watch_keys())
         await self._handover.start()
         return self.server.port
 
@@ -186,6 +192,7 @@ class Ingest:
             live.cancel_grace()
             await self._end_stream(live)
         await asyncio.gather(*self._finishing.values(), return_exceptions=True)
+        await self.lock.close()
 
     # --- publishing -------------------------------------------------------------------
 
@@ -435,17 +442,12 @@ class Ingest:
 
     # --- watching keys and locks --------------------------------------------------------
 
-    async def _watch_keys_and_locks(self) -> None:
-        renew_every = max(self.settings.lock_ttl / 3, self.settings.key_check_interval)
-        since_renewal = 0.0
+    async def _watch_keys(self) -> None:
         while True:
             await asyncio.sleep(self.settings.key_check_interval)
-            since_renewal += self.settings.key_check_interval
+            self.lock.beat()
             try:
                 await self._drop_rotated_keys()
-                if since_renewal >= renew_every:
-                    since_renewal = 0.0
-                    await self._renew_locks()
             except Exception:
                 logger.exception("ingest watch failed; retrying")
 
@@ -483,29 +485,33 @@ class Ingest:
             if self.live.get(live.room_id) is live and live.session is None:
                 await self._end_stream(live)
 
-    async def _renew_locks(self) -> None:
-        for live in list(self.live.values()):
-            fence = await self.lock.renew(live.room_id, live.lock_token)
-            if fence:
-                if fence != live.lock_fence:  # the lock vanished (failover) and was taken back
-                    logger.warning("room %s: live lock taken back with fence %s", live.slug, fence)
-                    live.lock_fence = fence
-                if self.nodes:
-                    await self.nodes.renew(live.room_id, live.slug)
-                continue
-            # Another ingest holds the room now (ours expired): it owns the stream, so
-            # stop publishing here without ending the stream it continues.
-            logger.error("room %s: live lock lost; dropping the local publisher", live.slug)
-            await self._record_incident(
+    def _on_lock_renewed(self, room_id: int, token: str, fence: int) -> None:
+        """A renewal's outcome, from the lock keeper's thread (lock_keeper.py)."""
+        live = self.live.get(room_id)
+        if live is None or live.lock_token != token:
+            return  # the stream ended (or restarted) since
+        if fence:
+            if fence != live.lock_fence:  # the lock vanished (failover) and was taken back
+                logger.warning("room %s: live lock taken back with fence %s", live.slug, fence)
+                live.lock_fence = fence
+            if self.nodes:
+                self._in_background(self.nodes.renew(live.room_id, live.slug))
+            return
+        # Another ingest holds the room now (ours expired): it owns the stream, so
+        # stop publishing here without ending the stream it continues.
+        logger.error("room %s: live lock lost; dropping the local publisher", live.slug)
+        live.lock_lost = True
+        live.cancel_grace()
+        self.live.pop(live.room_id, None)
+        if live.session is not None:
+            self._drop_later(live.session, "live lock lost")
+        self._in_background(
+            self._record_incident(
                 live,
                 StreamIncident.Kind.PUBLISHER_DROPPED,
                 "This ingest lost the room's live lock (another ingest holds it now).",
             )
-            live.lock_lost = True
-            live.cancel_grace()
-            self.live.pop(live.room_id, None)
-            if live.session is not None:
-                self._drop_later(live.session, "live lock lost")
+        )
 
 
 def _why_end(live: LiveRoom, state: rooms.PublishState | None) -> str | None:

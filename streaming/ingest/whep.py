@@ -6,7 +6,8 @@ frames (streaming/webrtc/relay.py), with no encode per viewer:
 - from an RTMP publisher, its H.264 reframed as Annex B, or, when that has B-frames,
   the transcoder's real-time rendition (streaming/webrtc/flv_source.py); its AAC
   encoded to Opus once per room.
-A room whose video cannot be forwarded is refused with 409; the room page then stays
+A room whose video cannot be forwarded is refused with 409, and a viewer over the
+ingest's limits (whep_admission.py) with 503 and Retry-After; the room page then stays
 on HLS.
 """
 
@@ -17,27 +18,39 @@ import logging
 import secrets
 
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from prometheus_client import Counter
 
+from streaming.ingest.whep_admission import ViewerRefused, WhepAdmission, WhepLimits
 from streaming.webrtc.network import IceSettings, announce_public_address
 from streaming.webrtc.relay import EncodedRelay
 
 logger = logging.getLogger("livesite.ingest")
 
+WHEP_REFUSED = Counter(
+    "livesite_whep_viewers_refused_total",
+    "Real-time viewers refused because the ingest had its most viewers or joins (503)",
+)
+
 
 class WatchRefused(Exception):
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, retry_after: int | None = None) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.retry_after = retry_after
 
 
 class WhepViewers:
-    def __init__(self, ingest, ice: IceSettings, ingest_id: str) -> None:
+    def __init__(
+        self, ingest, ice: IceSettings, ingest_id: str, limits: WhepLimits | None = None
+    ) -> None:
         self.ingest = ingest
         self.ice = ice
         self.ingest_id = ingest_id
         self.relays: dict[int, EncodedRelay] = {}
         self.sessions: dict[str, tuple[int, RTCPeerConnection]] = {}
+        self.admission = WhepAdmission(limits or WhepLimits())
+        self._joining = 0  # offers being answered, not yet in `sessions`
         self._ending: set[asyncio.Task] = set()
 
     def relay_for(self, room_id: int) -> EncodedRelay:
@@ -54,6 +67,18 @@ class WhepViewers:
         if relay is None or "video" not in relay.codecs:
             why = (relay.unsuitable if relay else None) or "the room's video has not started yet"
             raise WatchRefused(409, f"real-time viewing is not available: {why}; use HLS")
+        try:
+            self.admission.admit(len(self.sessions) + self._joining)
+        except ViewerRefused as refused:
+            WHEP_REFUSED.inc()
+            raise WatchRefused(503, f"{refused.reason}; use HLS", refused.retry_after) from None
+        self._joining += 1
+        try:
+            return await self._answer(live.room_id, relay, offer)
+        finally:
+            self._joining -= 1
+
+    async def _answer(self, room_id: int, relay: EncodedRelay, offer: str) -> tuple[str, str]:
         pc = RTCPeerConnection(self.ice.configuration())
         session_id = f"{self.ingest_id}-{secrets.token_urlsafe(12)}"
         try:
@@ -68,7 +93,7 @@ class WhepViewers:
         except Exception as error:
             await self._close(pc)
             raise WatchRefused(400, f"the offer cannot be answered: {error}") from None
-        self.sessions[session_id] = (live.room_id, pc)
+        self.sessions[session_id] = (room_id, pc)
         pc.on("connectionstatechange", lambda: self._on_state(session_id, pc))
         asyncio.get_running_loop().call_later(
             self.ice.connect_timeout, self._end_if_unconnected, session_id, pc

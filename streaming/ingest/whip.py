@@ -14,6 +14,7 @@ import secrets
 
 from streaming.ingest.transcoder_process import TranscoderGone
 from streaming.ingest.whep import WhepViewers
+from streaming.ingest.whep_admission import WhepLimits
 from streaming.webrtc.network import IceSettings
 from streaming.webrtc.publisher import WhipPeer
 from streaming.webrtc.udp_ports import restrict_udp_ports
@@ -66,14 +67,14 @@ class WhipSession:
 class WhipPublishers:
     """This ingest's WHIP sessions, by id."""
 
-    def __init__(self, ingest, ice: IceSettings) -> None:
+    def __init__(self, ingest, ice: IceSettings, whep_limits: WhepLimits | None = None) -> None:
         self.ingest = ingest
         self.ice = ice
         # Every peer of this process (publishers and real-time viewers) binds in the range.
         restrict_udp_ports(ice.udp_ports)
         self.ingest_id = secrets.token_hex(6)
         self.sessions: dict[str, WhipSession] = {}
-        self.viewers = WhepViewers(ingest, ice, self.ingest_id)
+        self.viewers = WhepViewers(ingest, ice, self.ingest_id, whep_limits or WhepLimits())
 
     async def publish(self, stream_key: str, offer: str) -> tuple[str, str]:
         """(session id, SDP answer); raises service.PublishRefused, or ValueError for an

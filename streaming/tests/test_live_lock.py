@@ -117,3 +117,52 @@ def test_through_sentinel_the_lock_store_vouches_for_no_kept_locks(settings, red
     assert live_locks_kept_for() > 0  # a plain Redis: its uptime
     settings.REDIS_SENTINELS = [("127.0.0.1", 26379)]
     assert live_locks_kept_for() == 0
+
+
+async def test_an_ingest_keeps_its_live_locks_while_its_event_loop_is_busy(
+    redis_url, settings, tmp_path
+):
+    """A burst of real-time viewers joining (ICE, DTLS, certificates on the ingest's
+    loop) once held the loop past the lock's lifetime: another ingest could take the
+    room. The locks are renewed on a thread of their own."""
+    import time
+
+    from streaming.ingest.service import Ingest, IngestSettings
+
+    ttl = 0.6
+    ingest = Ingest(
+        IngestSettings(hls_root=tmp_path, lock_ttl=ttl),
+        RedisLiveLock(redis_url, settings.REDIS_KEY_PREFIX, ttl),
+    )
+    rival = RedisLiveLock(redis_url, settings.REDIS_KEY_PREFIX, ttl)  # another ingest
+    await ingest.start("127.0.0.1", 0)
+    try:
+        assert await ingest.lock.acquire(4242, "ours")
+        time.sleep(ttl * 4)  # the loop runs nothing else for four lifetimes of the lock
+        assert not await rival.acquire(4242, "theirs")
+    finally:
+        await ingest.lock.release(4242, "ours")
+        await ingest.close()
+        await rival.close()
+
+
+async def test_a_wedged_event_loop_lets_its_rooms_go(redis_url, settings):
+    from streaming.ingest.lock_keeper import LockKeeper
+
+    ttl = 0.4
+    keeper = LockKeeper(
+        RedisLiveLock(redis_url, settings.REDIS_KEY_PREFIX, ttl),
+        renew_every=ttl / 3,
+        on_renewed=lambda *outcome: None,
+        wedged_after=ttl,
+    )
+    keeper.start()
+    rival = RedisLiveLock(redis_url, settings.REDIS_KEY_PREFIX, ttl)
+    try:
+        assert await keeper.acquire(4343, "ours")
+        await asyncio.sleep(ttl * 4)  # and no beat() from the main loop all that time
+        assert await rival.acquire(4343, "theirs")
+    finally:
+        await rival.release(4343, "theirs")
+        await keeper.close()
+        await rival.close()

@@ -122,3 +122,31 @@ def test_real_time_falls_back_to_hls_when_the_connection_fails(tmp_path, alice, 
         finally:
             publisher.terminate()
             publisher.wait(timeout=10)
+
+
+def test_real_time_falls_back_to_hls_when_the_ingest_is_full(tmp_path, alice, alice_room):
+    key = services.rotate_stream_key(alice_room, alice)
+    # An ingest that takes no real-time viewer: WHEP answers 503 with Retry-After.
+    with serve_process(tmp_path, {"WHEP_MAX_VIEWERS_PER_INGEST": "0"}) as site:
+        publisher = ffmpeg_publish(site.url(key), seconds=60, video_options=("-bf", "0"))
+        try:
+            wait_for(lambda: live_source(site, alice_room), timeout=40)
+            with chromium(FAKE_MEDIA_ARGS) as browser:
+                viewer = browser.new_page()
+                viewer.goto(f"{site.web_url}/rooms/{alice_room.slug}/")
+                viewer.wait_for_function(PLAYING_HLS, timeout=60_000)
+                with viewer.expect_response("**/whep/**") as refusal:
+                    viewer.click("[data-realtime]")
+                assert refusal.value.status == 503
+                viewer.wait_for_function(
+                    "() => document.querySelector('[data-realtime]').title"
+                    ".includes('Back on the regular stream')",
+                    timeout=20_000,
+                )
+                button = viewer.locator("[data-realtime]")
+                assert "most real-time viewers" in button.get_attribute("title")
+                assert button.get_attribute("aria-pressed") == "false"
+                viewer.wait_for_function(PLAYING_HLS, timeout=60_000)
+        finally:
+            publisher.terminate()
+            publisher.wait(timeout=10)

@@ -57,8 +57,7 @@ class Command(BaseCommand):
         async def stop_ingest():
             if periodic:
                 periodic.stop()
-            await ingest.close()
-            await lock.close()
+            await ingest.close()  # and its lock
 
         reactor.callWhenRunning(start_ingest)
         periodic = PeriodicTasks() if settings.CELERY_TASK_ALWAYS_EAGER else None

@@ -41,8 +41,7 @@ class Command(BaseCommand):
         try:
             await stopping.wait()
         finally:
-            await ingest.close()
-            await lock.close()
+            await ingest.close()  # and its lock
             if nodes:
                 await nodes.close()
 
