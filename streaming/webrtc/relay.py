@@ -1,9 +1,10 @@
 """One room's encoded source frames, forwarded to every real-time (WHEP) viewer.
 
 No viewer costs an encode: each received frame becomes one `av.Packet`, shared by every
-viewer's track, and aiortc only packetizes it into RTP for each peer (its senders send
-an `av.Packet` as it is). Audio is the publisher's Opus, forwarded the same way, so a
-room's audio is never encoded at all on this path.
+viewer's track; aiortc's senders send an `av.Packet` as it is, and its RTP payloads
+(H.264 FU-A/STAP-A, Opus) are cut once for all viewers (shared_packing.py), so what a
+viewer costs is its own RTP headers and SRTP. Audio is the publisher's Opus, forwarded
+the same way, so a room's audio is never encoded at all on this path.
 
 A viewer starts at a video keyframe (the relay asks the publisher for one when a viewer
 joins), and a viewer too slow to keep up loses its queue and waits for the next
@@ -21,6 +22,7 @@ import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from prometheus_client import Histogram
 
+from streaming.webrtc import shared_packing  # noqa: F401  (RTP payloads once per frame)
 from streaming.webrtc.encoded_frames import EncodedFrame
 from streaming.webrtc.matroska import is_keyframe
 
