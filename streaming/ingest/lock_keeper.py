@@ -80,6 +80,9 @@ class LockKeeper:
     # --- on the keeper's loop -----------------------------------------------------
 
     async def _on_keeper(self, coroutine):
+        if not self._thread.is_alive():
+            coroutine.close()
+            raise RuntimeError("the lock keeper is not running (start() it first)")
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self._loop))
 
     async def _acquire(self, room_id: int, token: str) -> int:
