@@ -278,6 +278,39 @@ def quantile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
 
 
+def redis_commands(url: str) -> dict[str, int]:
+    """Calls of each command the Redis server has run since it started (INFO commandstats)."""
+    import redis
+
+    stats = redis.Redis.from_url(url).info("commandstats")
+    return {name.removeprefix("cmdstat_"): row["calls"] for name, row in stats.items()}
+
+
+def profile(server, options, code_dir: Path) -> subprocess.Popen:
+    """py-spy on the first daphne process while the senders send: collapsed stacks (on CPU)."""
+    options.profile.mkdir(parents=True, exist_ok=True)
+    output = options.profile / f"{code_dir.name}-daphne.txt"
+    return subprocess.Popen(
+        [
+            str(REPO / ".venv" / "bin" / "py-spy"),
+            "record",
+            "--pid",
+            str(server.process.pid),
+            "--duration",
+            str(int(options.seconds)),
+            "--rate",
+            "200",
+            "--format",
+            "raw",
+            "--nonblocking",
+            "--output",
+            str(output),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def measure(code_dir: Path, options) -> dict:
     import redis
 
@@ -315,8 +348,8 @@ def measure(code_dir: Path, options) -> dict:
     log_dir = Path(tempfile.mkdtemp(prefix="bench-gift-paths-"))
     servers = []
     try:
-        for _ in range(options.processes):
-            port = free_port()
+        for n in range(options.processes):
+            port = options.first_port + n if options.first_port else free_port()
             log = (log_dir / f"daphne-{port}.log").open("w")
             process = subprocess.Popen(
                 [
@@ -367,10 +400,16 @@ def measure(code_dir: Path, options) -> dict:
         time.sleep(options.connect_seconds)
         load_average = os.getloadavg()[0]
         before = {s.pid: cpu_seconds(s.pid) for s in servers}
+        profiler = profile(servers[0], options, code_dir) if options.profile else None
+        commands_before = redis_commands(options.redis_url)
         outcomes = [json.loads(client.stdout.read().strip().splitlines()[-1]) for client in clients]
         for client in clients:
             client.wait()
         server_cpu = sum(cpu_seconds(s.pid) - before[s.pid] for s in servers)
+        commands = redis_commands(options.redis_url)
+        commands = {name: calls - commands_before.get(name, 0) for name, calls in commands.items()}
+        if profiler is not None:
+            profiler.wait()
     finally:
         stop_servers(servers)
     latencies = {"socket": [], "rest": []}
@@ -394,6 +433,11 @@ def measure(code_dir: Path, options) -> dict:
         "errors": ", ".join(f"{k}: {v}" for k, v in sorted(errors.items())) or "0",
         "invariants": "hold" if not problems else f"BROKEN: {problems[:3]}",
         "load_average": load_average,
+        "redis_per_send": {
+            name: round(calls / max(answered, 1), 2)
+            for name, calls in sorted(commands.items(), key=lambda item: -item[1])
+            if calls
+        },
     }
 
 
@@ -412,6 +456,8 @@ def print_rows(rows: list[dict]) -> None:
             f"| {row['invariants']} | {ratio:.2f} |",
             flush=True,
         )
+    for row in rows:
+        print(f"\nRedis commands per send answered, {row['code']}: {row['redis_per_send']}")
 
 
 def main() -> int:
@@ -436,6 +482,12 @@ def main() -> int:
     parser.add_argument("--per-sender-rate", type=float, default=4.0)
     parser.add_argument("--broadcasters", type=int, default=20)
     parser.add_argument("--clients", type=int, default=2, help="load processes")
+    parser.add_argument(
+        "--first-port", type=int, help="daphne ports from here up (default: any free ports)"
+    )
+    parser.add_argument(
+        "--profile", type=Path, help="a folder for py-spy's stacks of the first daphne process"
+    )
     parser.add_argument("--compare", type=Path, help="another checkout, measured the same way")
     parser.add_argument(
         "--database-url", default="mysql://root@127.0.0.1:3306/livesite_bench_gift_paths"
