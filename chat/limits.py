@@ -66,6 +66,19 @@ def take_token_blocking(key: str, rate: float, burst: int) -> float:
     return _take_local_token(key, rate, burst)
 
 
+def take_tokens_blocking(keys: list[str], rate: float, burst: int) -> list[float]:
+    """`take_token_blocking` for several buckets in one Redis round trip (a batch of gift
+    sends, one per sender): the wait of each, 0 where a token was taken."""
+    client = get_sync_redis()
+    if client is None:
+        return [_take_local_token(key, rate, burst) for key in keys]
+    now = time.time()
+    pipe = client.pipeline(transaction=False)
+    for key in keys:
+        pipe.eval(BUCKET_SCRIPT, 1, redis_key("bucket", key), rate, burst, now)
+    return [int(wait_ms) / 1000 for wait_ms in pipe.execute()]
+
+
 def _take_local_token(key: str, rate: float, burst: int) -> float:
     now = time.monotonic()
     _sweep(now)

@@ -83,13 +83,14 @@ def send_gift(sender, room: Room, gift, quantity, idempotency_key) -> GiftReceip
     """
     if not permissions.is_signed_in(sender):
         raise NotSignedIn()
-    _check_send_rate(sender)
     key = checked_key(idempotency_key)
     quantity = _checked_quantity(quantity)
     try:
         gift = find_active_gift(gift)
     except UnknownGift as unknown:
-        # A retry gets its answer even if the gift was withdrawn since.
+        # A retry gets its answer even if the gift was withdrawn since. It reads the
+        # database outside any batch, so it spends its token here.
+        _check_send_rate(sender)
         return _replay_or_raise(sender, key, gift, quantity, room, otherwise=unknown)
     if permissions.owns_room(sender, room):
         raise SelfGift()
@@ -102,10 +103,19 @@ def send_gift(sender, room: Room, gift, quantity, idempotency_key) -> GiftReceip
 
 
 def _check_send_rate(sender) -> None:
-    """Every way in (the room socket, REST) spends from the sender's one bucket."""
     wait = limits.take_token_blocking(f"gifts:{sender.pk}", SEND_RATE_PER_SECOND, SEND_BURST)
     if wait:
         raise TooManySends(retry_after=wait)
+
+
+def _refuse_too_fast(orders: list[Order]) -> None:
+    """Every way in (the room socket, REST) spends from the sender's one bucket: the batch's
+    senders (one send each) in one Redis round trip, not one per send before the batch."""
+    keys = [f"gifts:{order.payload.sender.pk}" for order in orders]
+    waits = limits.take_tokens_blocking(keys, SEND_RATE_PER_SECOND, SEND_BURST)
+    for order, wait in zip(orders, waits, strict=True):
+        if wait:
+            order.outcome = TooManySends(retry_after=wait)
 
 
 def _refuse_restricted(orders: list[Order]) -> None:
@@ -132,7 +142,6 @@ class _Send:
 KEY_TAKEN = object()  # the outcome of a send whose idempotency key was used before
 
 
-@ledger.retry_on_deadlock
 def _write_sends(orders: list[Order]):
     """Debit each sender and credit each broadcaster, all of `orders` in one transaction.
 
@@ -145,6 +154,17 @@ def _write_sends(orders: list[Order]):
     """
     if len({order.key for order in orders}) != len(orders):
         raise ValueError("one send per sender in a batch: the debits are per sender")
+    for order in orders:
+        order.outcome = None
+    # Outside the deadlock retry: a batch written twice spends each bucket once.
+    _refuse_too_fast(orders)
+    return _write_allowed([order for order in orders if order.outcome is None])
+
+
+@ledger.retry_on_deadlock
+def _write_allowed(orders: list[Order]):
+    if not orders:
+        return None
     for order in orders:
         order.outcome = None  # a deadlock retry starts over
     _refuse_restricted(orders)

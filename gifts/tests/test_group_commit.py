@@ -13,7 +13,7 @@ from django.db import transaction
 from accounts import services as accounts
 from accounts.models import User
 from gifts import ledger
-from gifts.errors import InsufficientFunds, RoomNotLive
+from gifts.errors import InsufficientFunds, RoomNotLive, TooManySends
 from gifts.group_commit import GroupCommit, Order
 from gifts.models import GiftSend, Transfer
 from gifts.services import coins, sending
@@ -209,3 +209,56 @@ def test_combos_continue_across_batches(bob, live_room, catalog):
         sending._write_sends(batch)
         combos.append((batch[0].outcome.combo_count, batch[0].outcome.combo_total))
     assert combos == [(1, 1), (2, 11), (3, 12)]
+
+
+@pytest.mark.django_db
+def test_a_batch_refuses_a_sender_past_their_rate_and_sends_the_others(
+    bob, dave, live_room, catalog, monkeypatch
+):
+    monkeypatch.setattr(sending, "SEND_BURST", 1)
+    monkeypatch.setattr(sending, "SEND_RATE_PER_SECOND", 0.01)  # no refill during the test
+    coins.grant_coins(bob, 1_000, "test")
+    coins.grant_coins(dave, 1_000, "test")
+    rose = catalog["rose"]
+    sending._write_sends([order(bob, live_room, rose)])
+
+    batch = [order(bob, live_room, rose), order(dave, live_room, rose)]
+    sending._write_sends(batch)
+
+    assert isinstance(batch[0].outcome, TooManySends)
+    assert batch[0].outcome.details["retry_after"] > 0
+    assert isinstance(batch[1].outcome, GiftSend)
+    assert coins.wallet_of(bob).coins == 1_000 - rose.price  # the refused send cost nothing
+    assert GiftSend.objects.filter(sender=bob).count() == 1
+    assert ledger.audit() == []
+
+
+@pytest.mark.django_db
+def test_a_batch_spends_its_senders_buckets_in_one_redis_round_trip(
+    redis_url, bob, carol, dave, live_room, catalog, monkeypatch
+):
+    from livesite.redis_client import get_sync_redis, redis_key
+
+    pool = get_sync_redis().connection_pool
+    taken = []
+    get_connection = pool.get_connection
+    monkeypatch.setattr(
+        pool, "get_connection", lambda *a, **k: taken.append(1) or get_connection(*a, **k)
+    )
+    for sender in (bob, carol, dave):
+        coins.grant_coins(sender, 1_000, "test")
+    rose = catalog["rose"]
+
+    sending._write_sends([order(bob, live_room, rose)])  # the room's bans are read once
+    one = [order(bob, live_room, rose)]
+    taken.clear()
+    sending._write_sends(one)
+    alone = len(taken)
+    three = [order(sender, live_room, rose) for sender in (bob, carol, dave)]
+    taken.clear()
+    sending._write_sends(three)
+
+    assert all(isinstance(o.outcome, GiftSend) for o in one + three)
+    assert len(taken) == alone  # the rate and the bans: the same round trips for three as for one
+    buckets = [redis_key("bucket", f"gifts:{sender.pk}") for sender in (bob, carol, dave)]
+    assert get_sync_redis().exists(*buckets) == 3  # each sender's send spent from their bucket
