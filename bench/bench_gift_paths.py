@@ -22,6 +22,10 @@ viewer's browser or app uses. Per code under test (this checkout, then --compare
    (no double charge, nothing charged unanswered), each live stream's Redis board
    equal to the ranking recomputed from the database.
 
+Also printed: Redis commands per send answered (INFO commandstats before and after the
+load: on a shared Redis that counts others' commands too, so use a private one).
+--profile DIR writes py-spy's collapsed stacks of the first daphne process.
+
 Uses its own database (livesite_bench_gift_paths) and Redis db 8 unless told.
 Hand-written HTTP/1.1 client: the venv has no async HTTP client, and one kept-alive
 connection per sender is all this needs.
