@@ -19,6 +19,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from infra.listen_address import LoopbackOnlyInDebug  # noqa: E402
 from livesite.routing import websocket_urlpatterns  # noqa: E402
 from livesite.socket_auth import HandshakeAuth  # noqa: E402
+from realtime.lean_socket import LeanSocket  # noqa: E402
 from streaming.origin_asgi import HlsOrigin  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -32,6 +33,9 @@ application = ProtocolTypeRouter(
 )
 # With DEBUG on, only this machine is answered (infra/listen_address.py).
 application = LoopbackOnlyInDebug(application)
+# Outermost, so that no layer keeps daphne's per-socket input queue or upgrade request
+# alive (realtime/lean_socket.py).
+application = LeanSocket(application)
 
 # Everything start-up built (Django, the URL map, templates' code) lives as long as the
 # process: collect once, then freeze it, so that the cyclic collector's full passes,
