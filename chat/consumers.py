@@ -30,6 +30,7 @@ from chat.protocol import (
 from realtime.direct_send import SCOPE_KEY as DIRECT_SEND
 from realtime.direct_send import websocket_protocol
 from realtime.errors import DomainError
+from realtime.lean_socket import forget_handshake_headers
 
 log = logging.getLogger(__name__)
 BAD_FRAMES_BEFORE_CLOSE = 20
@@ -66,6 +67,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.protocol = websocket_protocol(direct_send)
         self.session = await database_sync_to_async(services.open_session)(self.scope["user"], slug)
         await self.accept()
+        if self.protocol is not None:
+            forget_handshake_headers(self.protocol)  # held for hours otherwise
         if self.session is None:
             await self.send_event(events.error("unknown_room", "There is no such room."))
             await self.close(code=CLOSE_UNKNOWN_ROOM)

@@ -6,6 +6,10 @@ objects are a large share of what a socket costs (bench/bench_socket_memory.py
 each WebSocket's application, before anything is read:
 
 - `release_handshake`: the HTTP request the socket was upgraded from (~4 KB).
+- `forget_handshake_headers` (called by a consumer once it has accepted): the
+  handshake's headers, which daphne and autobahn keep three times over (autobahn's
+  raw request bytes and parsed dict, daphne's list that every scope copy shares),
+  cookies and user agent included: ~1 KB for a bare client, several for a browser.
 - `InputQueue`: daphne gives each connection an `asyncio.Queue` for the frames it
   reads (three deques and an `asyncio.Event` with a fourth, ~3 KB even when empty);
   the socket only needs `put_nowait` (daphne's side) and `get` (the application's),
@@ -58,6 +62,23 @@ def release_handshake(protocol) -> None:
     producer = getattr(transport, "producer", None)
     if type(producer).__name__ == "HTTPChannel" and hasattr(transport, "unregisterProducer"):
         transport.unregisterProducer()
+
+
+def forget_handshake_headers(protocol) -> None:
+    """Drop the handshake's headers once the socket is accepted.
+
+    autobahn reads `http_request_data` and `http_headers` only while it parses the
+    handshake; daphne reads `clean_headers` only to build the scope, whose copies all
+    share that one list. Emptied in place, so every holder (autobahn's
+    `ConnectionRequest` shares the dict) lets go; after the accept no layer of ours
+    reads a socket's headers again (origin and cookies are checked before it).
+    """
+    if getattr(protocol, "http_request_data", None) is not None:
+        protocol.http_request_data = b""
+    for name in ("http_headers", "clean_headers"):
+        held = getattr(protocol, name, None)
+        if isinstance(held, (dict, list)):
+            held.clear()
 
 
 def lighten_input_queue(protocol, receive):

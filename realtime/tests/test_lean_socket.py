@@ -79,3 +79,22 @@ async def test_a_second_waiting_reader_is_refused():
         await queue.get()
     queue.put_nowait("frame")
     assert await asyncio.wait_for(first, 1) == "frame"
+
+
+def test_an_accepted_socket_forgets_its_handshake_headers():
+    from realtime.lean_socket import forget_handshake_headers
+
+    headers = {"cookie": "sessionid=abc", "user-agent": "Mozilla/5.0"}
+    scope_headers = [[b"cookie", b"sessionid=abc"], [b"user-agent", b"Mozilla/5.0"]]
+    scope = {"headers": scope_headers}
+    request = SimpleNamespace(headers=headers, path="/ws/rooms/alice/")
+    protocol = SimpleNamespace(
+        http_request_data=b"GET /ws/rooms/alice/ HTTP/1.1\r\nCookie: sessionid=abc\r\n\r\n",
+        http_headers=headers,
+        clean_headers=scope_headers,
+        request=request,
+    )
+    forget_handshake_headers(protocol)
+    assert protocol.http_request_data == b""
+    assert request.headers == {} and scope["headers"] == []
+    assert request.path == "/ws/rooms/alice/"  # daphne logs the path when the socket closes
