@@ -38,10 +38,10 @@ from prometheus_client import Counter as MetricCounter
 
 from chat import events, send_buffer
 from chat.protocol import CLOSE_SLOW_CONSUMER
-from livesite.redis_client import data_url, is_cluster, new_client
 from realtime import presence
 from realtime.direct_send import is_open, send_prepared
 from realtime.publish import apublish, encode, room_channel, room_of_channel, users_channel
+from realtime.redis_client import data_url, is_cluster, new_client
 from realtime.sharded_pubsub import ShardedSubscription
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from livesite.redis_client import get_redis, get_sync_redis, read_many, redis_key, room_tag
+from realtime.redis_client import get_redis, get_sync_redis, read_many, redis_key, room_tag
 
 
 def snapshot_ttl() -> int:

@@ -26,7 +26,7 @@ import redis.asyncio as aioredis
 from django.conf import settings
 from redis.exceptions import RedisClusterException
 
-from livesite.redis_client import client_options
+from realtime.redis_client import client_options
 
 log = logging.getLogger(__name__)
 

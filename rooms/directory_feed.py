@@ -27,7 +27,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from infra.after_commit import after_commit
-from livesite.redis_client import get_redis, get_sync_redis, redis_key
+from realtime.redis_client import get_redis, get_sync_redis, redis_key
 from rooms import events
 
 log = logging.getLogger(__name__)

@@ -85,7 +85,7 @@ class NodeRegistry:
     """One ingest node's entries (asyncio Redis client)."""
 
     def __init__(self, url: str, prefix: str, node_id: str, address: str, ttl_seconds: float):
-        from livesite.redis_client import new_client
+        from realtime.redis_client import new_client
 
         self._redis = new_client(url, asyncio_client=True, decode_responses=True)
         self._prefix = prefix
@@ -180,7 +180,7 @@ async def node_address(slug: str) -> str | None:
     """The internal HLS address of the node holding `slug` live, for the web origin."""
     from django.conf import settings
 
-    from livesite.redis_client import get_redis
+    from realtime.redis_client import get_redis
 
     client = get_redis()
     value = await client.get(slug_key(settings.REDIS_KEY_PREFIX, slug))

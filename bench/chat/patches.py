@@ -173,7 +173,7 @@ def use_pubsub_layer() -> None:
 class RoomPubSub:
     """What ProcessHub asks of its channel layer, on one Redis pub/sub subscription.
 
-    Publishing is a PUBLISH through livesite.redis_client's connection pool (no
+    Publishing is a PUBLISH through realtime.redis_client's connection pool (no
     lock: concurrent senders publish concurrently); receiving is Redis pushing
     every event of the process's rooms down one connection, read in bulk.
     """
@@ -213,8 +213,8 @@ def pubsub_channel(group: str) -> str:
 
 
 async def _apublish_direct(room_id: int, event: dict) -> None:
-    from livesite.redis_client import get_redis
     from realtime.publish import ROOM_EVENT, room_group
+    from realtime.redis_client import get_redis
 
     message = {"type": ROOM_EVENT, "room": room_id, "event": event}
     await get_redis().publish(pubsub_channel(room_group(room_id)), json.dumps(message))

@@ -36,7 +36,7 @@ from gifts.tests.test_leaderboards import (  # noqa: F401
     test_a_rebuild_from_the_ledger_gives_the_live_ranking,
     test_top_gifters_of_a_stream_rank_by_coins,
 )
-from livesite import redis_client
+from realtime import redis_client
 from realtime.publish import room_channel
 from streaming.tests.test_live_lock import (  # noqa: F401
     make_lock,
