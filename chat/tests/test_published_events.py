@@ -5,6 +5,7 @@ from django.utils import timezone
 from chat import services
 from chat.ids import next_message_id
 from chat.models import ChatMessage
+from moderation import services as moderation
 
 
 def say(room, user, text):
@@ -18,7 +19,7 @@ def test_a_deleted_message_leaves_every_screen_once_the_delete_commits(
 ):
     message = say(alice_room, bob, "buy followers at spam.example")
     with django_capture_on_commit_callbacks(execute=True):
-        services.delete_message(carol, message.pk)
+        moderation.delete_message(carol, alice_room, message.pk)
         assert published_events == []  # not before the commit
 
     assert published_events.to_room(alice_room.pk) == [
@@ -41,7 +42,7 @@ def test_slow_mode_is_announced_to_the_room(
     alice_room, carol, published_events, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        services.set_slow_mode(carol, alice_room, 30)
+        moderation.set_slow_mode(carol, alice_room, 30)
 
     assert published_events.types() == ["chat.slow_mode"]
     assert published_events.to_room(alice_room.pk)[0]["seconds"] == 30
