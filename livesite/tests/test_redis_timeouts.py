@@ -10,7 +10,7 @@ import socket
 import pytest
 import redis
 
-from chat.hub import RoomFeed
+from realtime.feed import RoomFeed
 from streaming.ingest.live_lock import RedisLiveLock
 
 
