@@ -1,6 +1,6 @@
 """Proposed changes to the chat, as patches a variant applies in its own daphne process.
 
-Each function changes one thing (chat.hub's fan-out, chat.writer's batching,
+Each function changes one thing (the room hub's fan-out, chat.writer's batching,
 the channel layer, the socket's middleware) for the process that serves the
 variant; bench/chat/variants.py says what each variant tests.
 """
@@ -16,8 +16,9 @@ from channels.auth import get_user
 from django.conf import settings
 from django.http.cookie import parse_cookie
 
-from chat.hub import RoomHub, batch_frame
+from chat.hub import RoomHub
 from chat.writer import BATCH_SIZE, MessageWriter
+from realtime.fan_out import batch_frame
 
 log = logging.getLogger(__name__)
 
@@ -221,8 +222,8 @@ async def _apublish_direct(room_id: int, event: dict) -> None:
 
 
 def use_direct_pubsub() -> None:
-    import chat.hub
     import chat.services
+    import chat.stream_totals
     import realtime.publish
     from chat.hub import ProcessHub
 
@@ -233,7 +234,9 @@ def use_direct_pubsub() -> None:
         self.layer = RoomPubSub()
 
     ProcessHub.__init__ = init
-    realtime.publish.apublish = chat.hub.apublish = chat.services.apublish = _apublish_direct
+    realtime.publish.apublish = chat.stream_totals.apublish = chat.services.apublish = (
+        _apublish_direct
+    )
 
 
 # --- the socket's middleware without the session's send wrapper ----------------------
