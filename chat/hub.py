@@ -26,6 +26,7 @@ from chat import events
 from chat.audience import RoomAudience
 from chat.stream_totals import StreamTotals
 from realtime import presence
+from realtime.control import CONTROL_DISCONNECT
 from realtime.fan_out import RoomFanOut, Viewer
 from realtime.feed import RoomFeed
 from realtime.publish import encode
@@ -35,7 +36,6 @@ log = logging.getLogger(__name__)
 
 PRESENCE_INTERVAL = 1.0
 LIKES_INTERVAL = 0.25
-CONTROL_DISCONNECT = events.CONTROL_DISCONNECT
 
 
 @dataclass(eq=False, kw_only=True)
