@@ -390,7 +390,7 @@ CHAT_RESUMES_PER_MINUTE = env_int("CHAT_RESUMES_PER_MINUTE", 6, minimum=1)
 # Bytes a socket may have waiting unread before it is closed as a slow consumer (4408).
 WEBSOCKET_SEND_BUFFER_BYTES = env_int("WEBSOCKET_SEND_BUFFER_BYTES", 1024 * 1024, minimum=65536)
 CHAT_BATCH_WINDOW_MS = env_int("CHAT_BATCH_WINDOW_MS", 100, minimum=0)
-# Above this many viewers on one process, the batch window doubles (chat/hub.py).
+# Above this many viewers on one process, the batch window doubles (realtime/fan_out.py).
 CHAT_BIG_ROOM_VIEWERS = env_int("CHAT_BIG_ROOM_VIEWERS", 2500, minimum=1)
 CHAT_JOIN_NOTICES_UP_TO = env_int("CHAT_JOIN_NOTICES_UP_TO", 200, minimum=0)
 CHAT_LIKES_PER_FRAME = env_int("CHAT_LIKES_PER_FRAME", 50, minimum=1)

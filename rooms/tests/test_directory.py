@@ -31,7 +31,7 @@ def erin_room(db):
 
 
 def watching(room, viewers: int) -> None:
-    """What the room's hubs publish once a second (chat.hub.RoomHub.refresh_presence)."""
+    """What the room's hubs publish once a second (chat.audience.RoomAudience.refresh)."""
 
     async def write():
         await presence.write_viewer_count(room.pk, viewers)
