@@ -22,7 +22,7 @@ logger = logging.getLogger("livesite.ingest")
 
 
 class WhipSession:
-    """The `PublishSession` of one WHIP peer (compare rtmp_session.PublisherSession)."""
+    """The `PublishSession` of one WHIP peer (compare service.PublisherSession)."""
 
     input_format = "matroska"
 
