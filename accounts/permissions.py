@@ -85,10 +85,7 @@ def rooms_moderated_by(user) -> set[int] | None:
         return None
     if not is_signed_in(user):
         return set()
-    # Imported here: rooms' models import this module's app.
-    from rooms.models import Room
-
-    owned = Room.objects.filter(owner_id=user.pk).values_list("pk", flat=True)
+    owned = user.rooms.values_list("pk", flat=True)
     appointed = user.moderator_grants.values_list("room_id", flat=True)
     return {*owned, *appointed}
 

@@ -22,7 +22,6 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_changed.html"),
         name="password_change_done",
     ),
-    path("dashboard/", views.dashboard, name="dashboard"),
     path("broadcast/", views.become_broadcaster, name="become_broadcaster"),
     path("profile/", views.edit_profile, name="edit_profile"),
     path("u/<str:username>/", views.profile, name="profile"),

@@ -10,7 +10,6 @@ from accounts.errors import NotAllowed, TooManyAttempts
 from accounts.forms import ProfileForm, SignUpForm, ThrottledLoginForm
 from accounts.models import User
 from infra import client_address
-from rooms import services as room_services
 
 
 class LoginView(auth_views.LoginView):
@@ -39,21 +38,6 @@ def signup(request):
             return redirect("accounts:dashboard")
     status = 400 if form.errors else 200
     return render(request, "accounts/signup.html", {"form": form}, status=status)
-
-
-@login_required
-def dashboard(request):
-    user = request.user
-    rooms = list(user.rooms.order_by("-updated_at").prefetch_related("moderator_grants__user"))
-    states = room_services.publish_states([room.pk for room in rooms])
-    for room in rooms:
-        state = states.get(room.pk)
-        room.publish_refusal = state.refusal if state else None
-    context = {
-        "rooms": rooms,
-        "moderated_rooms": [grant.room for grant in user.moderator_grants.select_related("room")],
-    }
-    return render(request, "accounts/dashboard.html", context)
 
 
 @login_required

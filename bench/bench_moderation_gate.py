@@ -45,9 +45,9 @@ from django.conf import settings  # noqa: E402
 
 from chat.errors import ChatError  # noqa: E402
 from chat.services import Session  # noqa: E402
-from livesite.redis_client import close_redis, get_redis  # noqa: E402
 from moderation import enforcement, gate, room_rules  # noqa: E402
 from moderation.filtering import compile_filter  # noqa: E402
+from realtime.redis_client import close_redis, get_redis  # noqa: E402
 
 COMMAND = ".venv/bin/python bench/bench_moderation_gate.py --redis-url redis://127.0.0.1:6379/12"
 TERM_COUNTS = (1_000, 10_000)

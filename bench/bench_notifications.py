@@ -124,7 +124,7 @@ def populate(followers: int):
 
 def mark_online(every: int) -> int:
     """Count every `every`-th follower as having a page open, as their sockets would."""
-    from livesite.redis_client import get_sync_redis
+    from realtime.redis_client import get_sync_redis
     from rooms.directory_feed import _online_key
     from rooms.models import Follow
 

@@ -2,7 +2,7 @@
 
 Async on purpose, unlike Channels' sync default: a web process holds thousands of these.
 Each socket registers with its process's room hub (chat.hub), which owns the
-process's one channel-layer channel, so a socket has no channel of its own.
+process's one room feed (realtime/feed.py), so a socket has no channel of its own.
 """
 
 import functools
@@ -15,9 +15,9 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from chat import events, send_buffer, services, socket_frames
+from chat import events, services, socket_frames
 from chat.errors import DuplicateMessage, ResumeLimited
-from chat.hub import Viewer, encode, get_process_hub
+from chat.hub import get_process_hub
 from chat.protocol import (
     CLOSE_FLOOD,
     CLOSE_SLOW_CONSUMER,
@@ -27,10 +27,13 @@ from chat.protocol import (
     parse_client_frame,
     parse_message_id,
 )
+from realtime import send_buffer
 from realtime.direct_send import SCOPE_KEY as DIRECT_SEND
 from realtime.direct_send import websocket_protocol
 from realtime.errors import DomainError
+from realtime.fan_out import Viewer
 from realtime.lean_socket import forget_handshake_headers
+from realtime.publish import encode
 
 log = logging.getLogger(__name__)
 BAD_FRAMES_BEFORE_CLOSE = 20
@@ -104,13 +107,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
             protocol=self.protocol,
         )
         self.hub.add(self.viewer)
-        if self.hub.count_frame:
-            await self.send(text_data=self.hub.count_frame)
+        if self.hub.audience.count_frame:
+            await self.send(text_data=self.hub.audience.count_frame)
         if (
             session.user
             and not monitor
-            and self.hub.user_connections[session.user_id] == 1
-            and (self.hub.should_announce())
+            and self.hub.audience.user_connections[session.user_id] == 1
+            and (self.hub.audience.should_announce())
         ):
             await self.publish(events.presence_join(session.user))
 
@@ -120,7 +123,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         hub, viewer = self.hub, self.viewer
         self.viewer = None
         last_socket_of_user = hub.remove(viewer)
-        if last_socket_of_user and hub.should_announce():
+        if last_socket_of_user and hub.audience.should_announce():
             await self.publish(events.presence_leave(viewer.user))
         await get_process_hub().release(hub)
 
@@ -136,7 +139,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=encode(event))
 
     async def send(self, text_data=None, bytes_data=None, close=False):
-        """Every reply of this socket, capped like the fan-out (chat/send_buffer.py)."""
+        """Every reply of this socket, capped like the fan-out (realtime/send_buffer.py)."""
         if text_data is not None and send_buffer.over_cap(self.protocol):
             if self.viewer is not None and self.hub is not None:
                 self.hub.close_slow_consumer(self.viewer)

@@ -1,7 +1,6 @@
 """Builders of every frame the chat app sends; shapes documented in docs/protocol.md."""
 
 from chat.protocol import PROTOCOL_VERSION
-from realtime.control import CONTROL_DISCONNECT, rights_changed  # noqa: F401 -- re-exported
 
 
 def user_summary(user_id: int, name: str, role: str) -> dict:

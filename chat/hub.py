@@ -1,25 +1,13 @@
-"""Per-process room hubs: fan-out whose cost per event does not grow with the audience.
+"""This process's room hubs: what the room socket's events mean to the sockets open here.
 
-The textbook Channels chat puts every socket in the room's group, so one
-message crosses the channel layer once per viewer and is JSON-encoded once per
-viewer. Here each web process has one `ProcessHub` (one per event loop) with
-one Redis pub/sub connection, subscribed to the channel of every room that has
-viewers on this process (realtime.publish). An event therefore crosses Redis once
-per process, arrives encoded, and the same text frame is written to every
-local socket.
-
-A room has at most one fan-out in flight. Events that arrive while one runs,
-or within the batch window (~100 ms) after the last one, wait and go out
-together as one `batch` frame, so a viewer's phone gets at most ~10 frames a
-second however fast the chat runs, and a big room never queues fan-outs
-behind each other. A quiet room sends each event at once. A fan-out yields to
-the event loop every FAN_OUT_SLICE sockets so that Redis replies and other
-rooms are not held up behind a long one.
-
-Presence: a join or leave changes this process's counters (O(1)); once a
-second the hub publishes its snapshot (realtime.presence), reads the room's totals
-and sends `presence.count` when it changed. Likes are summed per room and
-flushed to the stream's total four times a second.
+Each web process has one `ProcessHub` (one per event loop) holding a `RoomHub` for
+every room with viewers on it, and one feed (realtime/feed.py) subscribed to those
+rooms' channels. A room hub is the room's fan-out (realtime/fan_out.py) plus what the
+chat's events mean to it: the last messages kept for joining viewers, deletions, the
+stream and slow mode it runs under, control events, `stream.health` for the room's
+managers only. Each hub also keeps the room's audience on this process
+(chat/audience.py) and the stream's likes and peak viewers (chat/stream_totals.py),
+refreshed by the process hub's ticks.
 """
 
 import asyncio
@@ -28,129 +16,55 @@ import json
 import logging
 import uuid
 import weakref
-from collections import Counter, deque
-from collections.abc import Awaitable, Callable
+from collections import deque
 from dataclasses import dataclass, field
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from prometheus_client import Counter as MetricCounter
 
-from chat import events, send_buffer
-from chat.protocol import CLOSE_SLOW_CONSUMER
-from livesite.redis_client import data_url, is_cluster, new_client
+from chat import events
+from chat.audience import RoomAudience
+from chat.stream_totals import StreamTotals
 from realtime import presence
-from realtime.direct_send import is_open, send_prepared
-from realtime.publish import apublish, encode, room_channel, room_of_channel, users_channel
-from realtime.sharded_pubsub import ShardedSubscription
+from realtime.control import CONTROL_DISCONNECT
+from realtime.fan_out import RoomFanOut, Viewer
+from realtime.feed import RoomFeed
+from realtime.publish import encode
+from realtime.redis_client import data_url
 
 log = logging.getLogger(__name__)
-FEED_DROPS = MetricCounter(
-    "livesite_chat_feed_drops_total", "Times a process's room feed lost its Redis connection"
-)
 
 PRESENCE_INTERVAL = 1.0
 LIKES_INTERVAL = 0.25
-AUDIENCE_INTERVAL = 5.0
-PEAK_INTERVAL = 10.0
-JOIN_NOTICES_PER_SECOND = 5
-FAN_OUT_SLICE = 200  # sockets written between yields to the event loop
-CONTROL_DISCONNECT = events.CONTROL_DISCONNECT
 
 
-def batch_frame(frames: list[str]) -> str:
-    """A `batch` of already-encoded events, joined without decoding them again."""
-    return '{"type":"batch","events":[' + ",".join(frames) + "]}"
-
-
-@dataclass(eq=False, slots=True)
-class Viewer:
-    """One local socket: how to write to it and who is behind it."""
-
-    send: Callable[[dict], Awaitable[None]]  # the socket's ASGI send
-    close: Callable[[int], Awaitable[None]]
-    user: dict | None = None  # events.user_summary, None when anonymous
-    can_manage: bool = False  # gets `stream.health` (the owner and staff)
-    counted: bool = True  # False: the stream manager's socket, not in the audience
-    # Under daphne, the socket's autobahn protocol: fan-out frames go straight to it
-    # (realtime/direct_send.py). None elsewhere.
-    protocol: object | None = None
-    closing: bool = False  # closed as a slow consumer: write nothing more
-
-    @property
-    def user_id(self) -> int | None:
-        return self.user["id"] if self.user else None
-
-
-@dataclass(eq=False)
-class RoomHub:
+@dataclass(eq=False, kw_only=True)
+class RoomHub(RoomFanOut):
     process: "ProcessHub"
     room_id: int
-    slug: str
     stream_id: int | None
     slow_mode_seconds: int = 0
     recent: deque = field(default_factory=deque)  # (message id, encoded chat.message)
-    viewers: set = field(default_factory=set)
-    user_connections: Counter = field(default_factory=Counter)
-    user_summaries: dict = field(default_factory=dict)
-    anonymous: int = 0
-    pending: list = field(default_factory=list)
-    last_send: float = 0.0
-    flush_handle: asyncio.TimerHandle | None = None
-    sending: bool = False  # a fan-out is in flight
-    presence_dirty: bool = True
-    last_heartbeat: float = 0.0
-    count_frame: str = ""
-    audience_frame: str = ""
-    last_audience_at: float = 0.0
-    viewers_total: int = 0
-    recorded_peak: int = 0
-    last_peak_at: float = 0.0
-    likes_pending: int = 0
-    join_notices: int = 0
+    audience: RoomAudience = field(init=False)
+    stream_totals: StreamTotals = field(default_factory=StreamTotals)
+
+    def __post_init__(self) -> None:
+        self.audience = RoomAudience(self.room_id)
+
+    def spawn(self, coroutine) -> None:
+        self.process.spawn(coroutine)
 
     # --- joining and leaving -------------------------------------------------
     def add(self, viewer: Viewer) -> None:
         self.viewers.add(viewer)
-        if not viewer.counted:
-            return
-        if viewer.user is None:
-            self.anonymous += 1
-        else:
-            self.user_connections[viewer.user_id] += 1
-            self.user_summaries[viewer.user_id] = viewer.user
-        self.presence_dirty = True
+        self.audience.add(viewer)
 
     def remove(self, viewer: Viewer) -> bool:
         """Forget `viewer`; True when it was the user's last socket on this process."""
         if viewer not in self.viewers:
             return False
         self.viewers.discard(viewer)
-        if not viewer.counted:
-            return False
-        self.presence_dirty = True
-        if viewer.user is None:
-            self.anonymous -= 1
-            return False
-        self.user_connections[viewer.user_id] -= 1
-        if self.user_connections[viewer.user_id] > 0:
-            return False
-        del self.user_connections[viewer.user_id]
-        self.user_summaries.pop(viewer.user_id, None)
-        return True
-
-    def should_announce(self) -> bool:
-        """Join/leave notices only in small rooms, and a few a second at most."""
-        if self.viewers_total > settings.CHAT_JOIN_NOTICES_UP_TO:
-            return False
-        if self.join_notices >= JOIN_NOTICES_PER_SECOND:
-            return False
-        self.join_notices += 1
-        return True
-
-    def snapshot(self) -> presence.Snapshot:
-        users = list(self.user_summaries.values())[: presence.AUDIENCE_LIST_LIMIT]
-        return presence.Snapshot(self.anonymous, len(self.user_connections), users)
+        return self.audience.remove(viewer)
 
     # --- history ---------------------------------------------------------------
     def remember(self, event: dict, frame: str) -> None:
@@ -206,205 +120,16 @@ class RoomHub:
             self.slow_mode_seconds = event["seconds"]
         self.enqueue(frame)
 
-    def enqueue(self, frame: str) -> None:
-        self.pending.append(frame)
-        self._schedule()
-
-    def _schedule(self) -> None:
-        """Start a fan-out now, or when the window since the last one has passed."""
-        if self.sending or self.flush_handle is not None or not self.pending:
-            return
-        loop = asyncio.get_running_loop()
-        wait = self.last_send + self.batch_window() - loop.time()
-        if wait > 0:
-            self.flush_handle = loop.call_later(wait, self._flush)
-        else:
-            self._flush()
-
-    def batch_window(self) -> float:
-        """Seconds between fan-outs: `CHAT_BATCH_WINDOW_MS`, twice that in a big room.
-
-        A fan-out's cost is mostly per socket, so in a room of thousands the window
-        sets the CPU; nobody reads a chat that fast anyway. bench/chat_load.py, one
-        process, 20 messages a second at 100 ms: 2,000 viewers p99 199 ms at 0.53
-        core, 3,000 viewers p99 501 ms at 0.79 core. Above `CHAT_BIG_ROOM_VIEWERS`
-        (2,500) local viewers the window doubles, to halve the frames written.
-        """
-        window = settings.CHAT_BATCH_WINDOW_MS / 1000
-        return window * 2 if len(self.viewers) > settings.CHAT_BIG_ROOM_VIEWERS else window
-
-    def _flush(self) -> None:
-        self.flush_handle = None
-        frames, self.pending = self.pending, []
-        if not frames:
-            return
-        self.sending = True
-        self.last_send = asyncio.get_running_loop().time()
-        frame = frames[0] if len(frames) == 1 else batch_frame(frames)
-        self.process.spawn(self.fan_out(frame))
-
-    async def fan_out(self, frame: str) -> None:
-        message = {"type": "websocket.send", "text": frame}
-        prepared = None  # the frame, framed once for every daphne socket
-        try:
-            for index, viewer in enumerate(list(self.viewers), start=1):
-                try:
-                    protocol = viewer.protocol
-                    if viewer.closing:
-                        pass
-                    elif protocol is None:
-                        await viewer.send(message)
-                    elif send_buffer.over_cap(protocol):
-                        self.close_slow_consumer(viewer)
-                    elif is_open(protocol):
-                        if prepared is None:
-                            prepared = protocol.factory.prepareMessage(frame.encode())
-                        send_prepared(protocol, prepared)
-                except Exception:  # one broken socket must not stop the room
-                    log.debug("dropping a viewer whose socket failed", exc_info=True)
-                    self.viewers.discard(viewer)
-                if index % FAN_OUT_SLICE == 0:
-                    await asyncio.sleep(0)
-        finally:
-            self.sending = False
-            self._schedule()
-
-    def close_slow_consumer(self, viewer: Viewer) -> None:
-        """Close a socket whose client left too much unread; it leaves the room through
-        the consumer's disconnect, like any other closed socket."""
-        if viewer.closing:
-            return
-        viewer.closing = True
-        send_buffer.SLOW_CONSUMERS_CLOSED.inc()
-        log.info("closing a slow consumer in room %s", self.slug)
-        self.process.spawn(_close_quietly(viewer, CLOSE_SLOW_CONSUMER))
-
-    async def disconnect_user(self, user_id: int, code: int) -> None:
-        for viewer in [v for v in self.viewers if v.user_id == user_id]:
-            with contextlib.suppress(Exception):
-                await viewer.close(code)
-
     # --- periodic work ---------------------------------------------------------
     async def refresh_presence(self, now: float) -> None:
-        heartbeat_interval = presence.snapshot_ttl() / 3
-        heartbeat = self.presence_dirty or now - self.last_heartbeat >= heartbeat_interval
-        if heartbeat:
-            self.presence_dirty = False
-            self.last_heartbeat = now
-            if self.viewers:
-                await presence.write_snapshot(
-                    self.room_id, self.process.process_id, self.snapshot()
-                )
-        audience = await presence.read_audience(self.room_id)
-        if heartbeat or audience.viewers != self.viewers_total:
-            # the total the directory's cards show (presence.viewer_counts)
-            await presence.write_viewer_count(self.room_id, audience.viewers)
-        self.viewers_total = audience.viewers
-        count = encode(events.presence_count(audience.viewers, audience.logged_in))
-        if count != self.count_frame:
-            self.count_frame = count
-            self.enqueue(count)
-        if now - self.last_audience_at >= AUDIENCE_INTERVAL:
-            self.last_audience_at = now
-            frame = encode(events.presence_audience(audience.users, audience.anonymous))
-            if frame != self.audience_frame:
-                self.audience_frame = frame
-                self.enqueue(frame)
-        if (
-            self.stream_id
-            and audience.viewers > self.recorded_peak
-            and (now - self.last_peak_at >= PEAK_INTERVAL)
+        for frame in await self.audience.refresh(
+            now, self.process.process_id, bool(self.viewers)
         ):
-            from rooms.services import record_viewers
-
-            self.last_peak_at = now
-            self.recorded_peak = audience.viewers
-            await database_sync_to_async(record_viewers)(self.stream_id, audience.viewers)
+            self.enqueue(frame)
+        await self.stream_totals.record_peak(self.stream_id, self.audience.viewers_total, now)
 
     async def flush_likes(self) -> None:
-        if not self.likes_pending or not self.stream_id:
-            self.likes_pending = 0
-            return
-        from rooms.services import add_likes
-
-        delta, self.likes_pending = self.likes_pending, 0
-        total = await database_sync_to_async(add_likes)(self.stream_id, delta)
-        await apublish(self.room_id, events.likes(total, delta))
-
-
-async def _close_quietly(viewer: Viewer, code: int) -> None:
-    with contextlib.suppress(Exception):
-        await viewer.close(code)
-
-
-class RoomFeed:
-    """This process's subscription to the rooms it has viewers in: Redis pub/sub.
-
-    One connection for the process (on a Redis Cluster, sharded pub/sub: one per master
-    serving its rooms, realtime.sharded_pubsub). redis-py re-subscribes by itself when it
-    reconnects; what was published while the connection was down is lost to
-    pub/sub, so after a reconnect `caught_up` is called to fetch it (the hub
-    reads the rooms' missed messages from the database).
-    """
-
-    def __init__(self, deliver, caught_up=None, deliver_to_users=None):
-        self._deliver = deliver
-        self._caught_up = caught_up
-        self._deliver_to_users = deliver_to_users
-        # Reads wait in get_message's own timeout; the socket timeout bounds every other
-        # call, and health checks ping the idle connection so a dead one is noticed.
-        self._client = new_client(data_url(), asyncio_client=True)
-        if is_cluster(self._client):
-            self._pubsub = ShardedSubscription(self._client)
-        else:
-            self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
-
-    async def subscribe(self, room_id: int) -> None:
-        await self._pubsub.subscribe(room_channel(room_id))
-
-    async def subscribe_users(self) -> None:
-        await self._pubsub.subscribe(users_channel())
-
-    async def unsubscribe(self, room_id: int) -> None:
-        await self._pubsub.unsubscribe(room_channel(room_id))
-
-    async def run(self) -> None:
-        lost = False
-        while True:
-            if not self._pubsub.subscribed:
-                await asyncio.sleep(0.05)
-                continue
-            try:
-                message = await self._pubsub.get_message(timeout=1.0)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                if asyncio.current_task().cancelling():
-                    # redis-py can turn a cancellation into its own TimeoutError
-                    raise asyncio.CancelledError from None
-                if not lost:
-                    log.exception("the room feed lost Redis; retrying")
-                    FEED_DROPS.inc()
-                lost = True
-                await asyncio.sleep(1)
-                continue
-            if lost:  # connected and subscribed again
-                lost = False
-                log.warning("the room feed is back; catching up on missed messages")
-                if self._caught_up is not None:
-                    await self._caught_up()
-            if message is None or message["type"] != "message":
-                continue
-            channel = message["channel"].decode()
-            if channel == users_channel():
-                if self._deliver_to_users is not None:
-                    await self._deliver_to_users(message["data"].decode())
-                continue
-            await self._deliver(room_of_channel(channel), message["data"].decode())
-
-    async def close(self) -> None:
-        await self._pubsub.aclose()
-        await self._client.aclose()
+        await self.stream_totals.flush_likes(self.room_id, self.stream_id)
 
 
 class ProcessHub:
@@ -502,7 +227,13 @@ class ProcessHub:
             recent, slow_mode = await database_sync_to_async(room_state)(
                 room_id, settings.CHAT_HISTORY_ON_JOIN
             )
-            hub = RoomHub(self, room_id, slug, stream_id, slow_mode)
+            hub = RoomHub(
+                slug,
+                process=self,
+                room_id=room_id,
+                stream_id=stream_id,
+                slow_mode_seconds=slow_mode,
+            )
             for event in recent:
                 hub.remember(event, encode(event))
             if self.feed is not None:
@@ -527,7 +258,7 @@ class ProcessHub:
         if self.feed is not None:
             await self.feed.unsubscribe(hub.room_id)
         await presence.remove_snapshot(hub.room_id, self.process_id)
-        if hub.likes_pending:
+        if hub.stream_totals.likes_pending:
             await hub.flush_likes()
 
     async def _every(self, seconds: float, tick) -> None:
@@ -545,7 +276,7 @@ class ProcessHub:
     async def _presence_tick(self) -> None:
         now = asyncio.get_running_loop().time()
         for hub in list(self.rooms.values()):
-            hub.join_notices = 0
+            hub.audience.join_notices = 0
             await hub.refresh_presence(now)
 
     async def _likes_tick(self) -> None:

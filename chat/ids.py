@@ -55,7 +55,7 @@ _generator: IdGenerator | None = None
 
 def _process_number() -> int:
 
-    from livesite.redis_client import data_url, new_client
+    from realtime.redis_client import data_url, new_client
 
     if not data_url():
         return 0

@@ -8,7 +8,7 @@ process) it lives in memory. Slow mode is `SET NX EX`: one message per window.
 
 import time
 
-from livesite.redis_client import get_redis, get_sync_redis, redis_key
+from realtime.redis_client import get_redis, get_sync_redis, redis_key
 
 # KEYS[1] bucket; ARGV: rate/s, burst, now (s). Returns 0 when allowed, else ms to wait.
 BUCKET_SCRIPT = """

@@ -21,8 +21,9 @@ CLOSE_TOO_MANY_BAD_FRAMES = 4400
 # Banned, and rights changed: sent by the real-time base's control events.
 CLOSE_BANNED = control.CLOSE_BANNED
 CLOSE_RIGHTS_CHANGED = control.CLOSE_RIGHTS_CHANGED
-# The client left more than WEBSOCKET_SEND_BUFFER_BYTES unread (chat/send_buffer.py).
-CLOSE_SLOW_CONSUMER = 4408
+# The client left more than WEBSOCKET_SEND_BUFFER_BYTES unread: closed by the base's fan-out
+# (realtime/send_buffer.py).
+CLOSE_SLOW_CONSUMER = control.CLOSE_SLOW_CONSUMER
 
 
 class ProtocolError(Exception):

@@ -281,7 +281,7 @@ async def add_likes(hub, session: Session, count: int) -> None:
     wait = await limits.take_token(f"likes:{session.user_id}", 5, 10)
     if wait:
         raise RateLimited("Slow down a little with the hearts.", retry_after=wait)
-    hub.likes_pending += count
+    hub.stream_totals.likes_pending += count
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ the database answers directly from its (stream, like_count) index.
 """
 
 from chat.models import ChatMessage
-from livesite.redis_client import get_sync_redis, redis_key
+from realtime.redis_client import get_sync_redis, redis_key
 
 TOP_TTL_SECONDS = 7 * 24 * 3600
 

@@ -16,7 +16,7 @@ import time
 
 from django.core.cache import cache
 
-from livesite.redis_client import get_sync_redis, redis_key
+from realtime.redis_client import get_sync_redis, redis_key
 
 MAX_REMEMBERED = 10_000
 _shut_until: dict[str, float] = {}  # gate name -> monotonic time this process need not ask before

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from gifts import conf
 from gifts.models import GiftSend
-from livesite.redis_client import get_sync_redis
+from realtime.redis_client import get_sync_redis
 
 STREAM, BROADCASTER, DAY, WEEK = "stream", "broadcaster", "day", "week"
 KINDS = (STREAM, BROADCASTER, DAY, WEEK)

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 from infra import read_replica
 from livesite.celery import app as celery_app
 from livesite.operator_access import operator_only
-from livesite.redis_client import new_client
+from realtime.redis_client import new_client
 
 log = logging.getLogger(__name__)
 CHECK_TIMEOUT_SECONDS = 2

@@ -156,7 +156,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: channel layer, cache, sessions, Celery --------------------------
 REDIS_URL = env_str("REDIS_URL")
 # Redis through Sentinel: the sentinels find the master, and clients follow a failover.
-# REDIS_URL then holds a redis+sentinel:// address built from these (livesite.redis_client).
+# REDIS_URL then holds a redis+sentinel:// address built from these (realtime.redis_client).
 REDIS_SENTINELS = env_sentinels("REDIS_SENTINELS")
 REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER")
 REDIS_SENTINEL_PASSWORD = env_str("REDIS_SENTINEL_PASSWORD")
@@ -186,7 +186,7 @@ if REDIS_CLUSTER_NODES and not REDIS_URL:
         "and Celery's Redis cannot use a cluster"
     )
 REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "livesite")
-# Every Redis client gets these (livesite.redis_client.client_options): a call to a Redis
+# Every Redis client gets these (realtime.redis_client.client_options): a call to a Redis
 # that hangs fails in seconds instead of holding a request, the chat feed or the live lock
 # forever, and idle connections are pinged so a silently dropped one is noticed.
 REDIS_SOCKET_TIMEOUT = env_int("REDIS_SOCKET_TIMEOUT", 5, minimum=1)
@@ -390,7 +390,7 @@ CHAT_RESUMES_PER_MINUTE = env_int("CHAT_RESUMES_PER_MINUTE", 6, minimum=1)
 # Bytes a socket may have waiting unread before it is closed as a slow consumer (4408).
 WEBSOCKET_SEND_BUFFER_BYTES = env_int("WEBSOCKET_SEND_BUFFER_BYTES", 1024 * 1024, minimum=65536)
 CHAT_BATCH_WINDOW_MS = env_int("CHAT_BATCH_WINDOW_MS", 100, minimum=0)
-# Above this many viewers on one process, the batch window doubles (chat/hub.py).
+# Above this many viewers on one process, the batch window doubles (realtime/fan_out.py).
 CHAT_BIG_ROOM_VIEWERS = env_int("CHAT_BIG_ROOM_VIEWERS", 2500, minimum=1)
 CHAT_JOIN_NOTICES_UP_TO = env_int("CHAT_JOIN_NOTICES_UP_TO", 200, minimum=0)
 CHAT_LIKES_PER_FRAME = env_int("CHAT_LIKES_PER_FRAME", 50, minimum=1)

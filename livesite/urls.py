@@ -4,13 +4,25 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import urls as accounts_urls
 from livesite import health, metrics
 from moderation.room_admin import site as room_moderation_admin
+from rooms.views import dashboard
 from streaming import whip_views
 
 urlpatterns = [
     path("", include("rooms.urls")),
-    path("accounts/", include("accounts.urls")),
+    # The dashboard lists the user's rooms: a rooms page, at the account's address and
+    # name (accounts:dashboard), so that accounts imports nothing of rooms.
+    path(
+        "accounts/",
+        include(
+            (
+                [*accounts_urls.urlpatterns, path("dashboard/", dashboard, name="dashboard")],
+                accounts_urls.app_name,
+            )
+        ),
+    ),
     path("gifts/", include("gifts.urls")),
     path("moderation/", include("moderation.urls")),
     path("notifications/", include("notifications.urls")),

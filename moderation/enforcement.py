@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import redis
 
-from livesite.redis_client import get_redis, get_sync_redis, read_many, redis_key
 from moderation import conf
+from realtime.redis_client import get_redis, get_sync_redis, read_many, redis_key
 
 SITE = "site"
 

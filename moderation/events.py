@@ -5,7 +5,6 @@ user's sockets with the code and never forwards the event to a viewer.
 """
 
 from realtime import control
-from realtime.control import CONTROL_DISCONNECT  # noqa: F401 -- re-exported
 
 
 def disconnect(user_id: int, code: int = control.CLOSE_BANNED) -> dict:

@@ -27,7 +27,7 @@ class RedisCacheClient(django_redis.RedisCacheClient):
         self._cluster_url = cluster[0] if cluster else None
 
     def _cluster(self):
-        from livesite.redis_client import get_sync_redis
+        from realtime.redis_client import get_sync_redis
 
         return get_sync_redis(self._cluster_url)
 
@@ -52,7 +52,7 @@ class RedisCacheClient(django_redis.RedisCacheClient):
         index = self._get_connection_pool_index(write)
         url = self._servers[index]
         if index not in self._pools and parse_sentinel_url(url) is not None:
-            from livesite.redis_client import sentinel_pool
+            from realtime.redis_client import sentinel_pool
 
             options = {k: v for k, v in self._pool_options.items() if k != "parser_class"}
             self._pools[index] = sentinel_pool(url, **options)

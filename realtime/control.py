@@ -1,4 +1,5 @@
 """Control events: a room hub acts on them (closes a user's sockets); no client sees them.
+And the close codes the real-time base itself sends.
 
 They travel like any other event (`realtime.publish`), on a room's channel or on the
 users' channel, so any app can ask every web process to drop a user's sockets
@@ -12,6 +13,8 @@ CLOSE_BANNED = 4403
 # The user's rights changed (deactivated, password changed, staff or moderator taken away):
 # reconnect, and the new hello says what the user may do now.
 CLOSE_RIGHTS_CHANGED = 4401
+# The client left more than WEBSOCKET_SEND_BUFFER_BYTES unread (realtime/send_buffer.py).
+CLOSE_SLOW_CONSUMER = 4408
 
 
 def disconnect(user_id: int, code: int) -> dict:

@@ -1,6 +1,6 @@
 """Who is in a room, across every web process.
 
-Each process counts its own sockets per room (chat.hub) and publishes a small
+Each process counts its own sockets per room (chat/audience.py) and publishes a small
 snapshot of them here: anonymous viewers, signed-in viewers, and a capped list
 of who they are. A join or leave changes only the process's own counters
 (O(1)); the hub writes the snapshot at most once a second, and re-writes it as
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from livesite.redis_client import get_redis, get_sync_redis, read_many, redis_key, room_tag
+from realtime.redis_client import get_redis, get_sync_redis, read_many, redis_key, room_tag
 
 
 def snapshot_ttl() -> int:

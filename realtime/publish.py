@@ -30,7 +30,7 @@ import json
 from asgiref.sync import async_to_sync
 
 from infra.after_commit import after_commit
-from livesite.redis_client import get_redis, get_sync_redis, is_cluster, redis_key
+from realtime.redis_client import get_redis, get_sync_redis, is_cluster, redis_key
 
 
 async def _nowhere(*args) -> None:

@@ -14,7 +14,7 @@ queue; and anything that suggests the map changed (a lost connection, or a node 
 says SUNSUBSCRIBE for a channel we still want: its slot moved away or the node lost
 its master role) raises `SubscriptionLost` once, then the next read re-reads the slot
 map from the cluster and subscribes every channel again on its current master. The
-room feed (chat.hub.RoomFeed) treats that like any lost connection and catches up
+room feed (realtime.feed.RoomFeed) treats that like any lost connection and catches up
 what it missed from the database.
 """
 
@@ -26,7 +26,7 @@ import redis.asyncio as aioredis
 from django.conf import settings
 from redis.exceptions import RedisClusterException
 
-from livesite.redis_client import client_options
+from realtime.redis_client import client_options
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 A room going live or offline is announced to every open directory page
 (rooms.consumers.DirectoryConsumer), which then refetches its grid of live cards.
 These events are rare (a few a minute on a busy site), so the channel layer's
-group send serves them, unlike the room sockets' per-message fan-out (chat.hub).
+group send serves them, unlike the room sockets' per-message fan-out (realtime/fan_out.py).
 
 `announce` is called by the services in rooms.services inside their transaction;
 the event leaves only once it commits, and a channel layer that is down costs a
@@ -27,7 +27,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from infra.after_commit import after_commit
-from livesite.redis_client import get_redis, get_sync_redis, redis_key
+from realtime.redis_client import get_redis, get_sync_redis, redis_key
 from rooms import events
 
 log = logging.getLogger(__name__)

@@ -220,6 +220,23 @@ def start_room(request, slug: str):
 
 
 @login_required
+def dashboard(request):
+    """The signed-in user's rooms (with why one may not go live) and the rooms they
+    moderate; served at the account's address as `accounts:dashboard` (livesite/urls.py)."""
+    user = request.user
+    rooms = list(user.rooms.order_by("-updated_at").prefetch_related("moderator_grants__user"))
+    states = services.publish_states([room.pk for room in rooms])
+    for room in rooms:
+        state = states.get(room.pk)
+        room.publish_refusal = state.refusal if state else None
+    context = {
+        "rooms": rooms,
+        "moderated_rooms": [grant.room for grant in user.moderator_grants.select_related("room")],
+    }
+    return render(request, "rooms/dashboard.html", context)
+
+
+@login_required
 @require_POST
 def create_room(request):
     form = NewRoomForm(request.POST)

@@ -5,8 +5,12 @@
 Counts every import of product code, at module level or inside a function (tests and
 migrations left out; `livesite`, the wiring that imports every app, too). It reads the
 graph with grimp, which import-linter is built on; the rules themselves are the
-contracts in pyproject.toml, checked by `make lint`.
+contracts in pyproject.toml, checked by `make lint`. "Forbidden directions" are the
+edges between apps that the `forbidden` contracts there rule out.
 """
+
+import tomllib
+from pathlib import Path
 
 import grimp
 
@@ -29,6 +33,19 @@ def app_edges() -> dict[str, set[str]]:
     return edges
 
 
+def forbidden_directions() -> set[tuple[str, str]]:
+    """(source, target) app pairs ruled out by the forbidden contracts of pyproject.toml."""
+    config = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    contracts = config["tool"]["importlinter"]["contracts"]
+    return {
+        (source, target)
+        for contract in contracts
+        if contract["type"] == "forbidden"
+        for source in contract["source_modules"]
+        for target in contract["forbidden_modules"]
+    }
+
+
 def reachable(edges, start: str) -> set[str]:
     seen, stack = set(), [start]
     while stack:
@@ -46,7 +63,9 @@ def main() -> None:
     for app in APPS:
         print(f"{app} -> {', '.join(sorted(edges[app])) or '(none)'}")
     print(f"edges: {sum(map(len, edges.values()))}")
-    print(f"two-way pairs: {len(pairs)} {' '.join('<->'.join(pair) for pair in pairs)}")
+    print(f"two-way pairs: {len(pairs)}", *("<->".join(pair) for pair in pairs))
+    ruled_out = sorted((a, b) for a in APPS for b in edges[a] if (a, b) in forbidden_directions())
+    print(f"forbidden directions: {len(ruled_out)}", *("->".join(edge) for edge in ruled_out))
     print("cycles:", "; ".join(" ".join(sorted(c)) for c in cycles if len(c) > 1) or "none")
 
 

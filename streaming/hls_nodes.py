@@ -5,8 +5,8 @@ only that machine can serve a room's video. An ingest started with `INGEST_NODE_
 `INGEST_NODE_HLS_ADDRESS` writes, for every room it holds, next to the room's live lock
 (streaming/ingest/live_lock.py):
 
-    <prefix>:hls-node:room:<room id>  hash {node, address, slug, stream, msn, dsn}
-    <prefix>:hls-node:slug:<slug>     the node's internal HLS address (host:port)
+    <prefix>:{hls-node}:room:<room id>  hash {node, address, slug, stream, msn, dsn}
+    <prefix>:{hls-node}:slug:<slug>     the node's internal HLS address (host:port)
 
 The web origin (streaming/origin.py with `HLS_NODE_ROUTING`) reads the second to send
 a viewer's request on to that node (X-Accel-Redirect, deploy/nginx-hls-edge-cluster.conf).
@@ -73,19 +73,23 @@ class Handoff:
     discontinuity_sequence: int  # discontinuities up to and including that segment
 
 
+# One hash tag for the whole registry: its scripts and transactions touch a room's entry and
+# its slug's together, and the origin knows only the slug, so they cannot share the room's
+# tag. The registry holds one small entry per live room; on a Redis Cluster it lives in one
+# slot.
 def room_key(prefix: str, room_id: int) -> str:
-    return f"{prefix}:hls-node:room:{room_id}"
+    return f"{prefix}:{{hls-node}}:room:{room_id}"
 
 
 def slug_key(prefix: str, slug: str) -> str:
-    return f"{prefix}:hls-node:slug:{slug}"
+    return f"{prefix}:{{hls-node}}:slug:{slug}"
 
 
 class NodeRegistry:
     """One ingest node's entries (asyncio Redis client)."""
 
     def __init__(self, url: str, prefix: str, node_id: str, address: str, ttl_seconds: float):
-        from livesite.redis_client import new_client
+        from realtime.redis_client import new_client
 
         self._redis = new_client(url, asyncio_client=True, decode_responses=True)
         self._prefix = prefix
@@ -180,7 +184,7 @@ async def node_address(slug: str) -> str | None:
     """The internal HLS address of the node holding `slug` live, for the web origin."""
     from django.conf import settings
 
-    from livesite.redis_client import get_redis
+    from realtime.redis_client import get_redis
 
     client = get_redis()
     value = await client.get(slug_key(settings.REDIS_KEY_PREFIX, slug))

@@ -1,6 +1,6 @@
 """Proposed changes to the chat, as patches a variant applies in its own daphne process.
 
-Each function changes one thing (chat.hub's fan-out, chat.writer's batching,
+Each function changes one thing (the room hub's fan-out, chat.writer's batching,
 the channel layer, the socket's middleware) for the process that serves the
 variant; bench/chat/variants.py says what each variant tests.
 """
@@ -16,8 +16,9 @@ from channels.auth import get_user
 from django.conf import settings
 from django.http.cookie import parse_cookie
 
-from chat.hub import RoomHub, batch_frame
+from chat.hub import RoomHub
 from chat.writer import BATCH_SIZE, MessageWriter
+from realtime.fan_out import batch_frame
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +174,7 @@ def use_pubsub_layer() -> None:
 class RoomPubSub:
     """What ProcessHub asks of its channel layer, on one Redis pub/sub subscription.
 
-    Publishing is a PUBLISH through livesite.redis_client's connection pool (no
+    Publishing is a PUBLISH through realtime.redis_client's connection pool (no
     lock: concurrent senders publish concurrently); receiving is Redis pushing
     every event of the process's rooms down one connection, read in bulk.
     """
@@ -213,16 +214,16 @@ def pubsub_channel(group: str) -> str:
 
 
 async def _apublish_direct(room_id: int, event: dict) -> None:
-    from livesite.redis_client import get_redis
     from realtime.publish import ROOM_EVENT, room_group
+    from realtime.redis_client import get_redis
 
     message = {"type": ROOM_EVENT, "room": room_id, "event": event}
     await get_redis().publish(pubsub_channel(room_group(room_id)), json.dumps(message))
 
 
 def use_direct_pubsub() -> None:
-    import chat.hub
     import chat.services
+    import chat.stream_totals
     import realtime.publish
     from chat.hub import ProcessHub
 
@@ -233,7 +234,9 @@ def use_direct_pubsub() -> None:
         self.layer = RoomPubSub()
 
     ProcessHub.__init__ = init
-    realtime.publish.apublish = chat.hub.apublish = chat.services.apublish = _apublish_direct
+    realtime.publish.apublish = chat.stream_totals.apublish = chat.services.apublish = (
+        _apublish_direct
+    )
 
 
 # --- the socket's middleware without the session's send wrapper ----------------------

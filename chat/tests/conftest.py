@@ -11,7 +11,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from chat.hub import stop_process_hub
 from chat.routing import websocket_urlpatterns
-from livesite.redis_client import close_redis
+from realtime.redis_client import close_redis
 
 TIMEOUT = 5
 

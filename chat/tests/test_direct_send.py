@@ -9,8 +9,9 @@ from daphne.server import Server
 from daphne.ws_protocol import WebSocketProtocol
 from twisted.internet import tcp
 
-from chat.hub import RoomHub, Viewer
+from chat.hub import RoomHub
 from realtime.direct_send import send_prepared, websocket_protocol
+from realtime.fan_out import Viewer
 
 
 class RecordingProtocol(WebSocketProtocol):

@@ -15,8 +15,8 @@ from chat import events
 from chat.ids import next_message_id
 from chat.models import ChatMessage
 from conftest import need_service
-from livesite.redis_client import close_redis
 from realtime.publish import apublish
+from realtime.redis_client import close_redis
 from tests.support.servers import private_redis
 
 pytestmark = pytest.mark.django_db(transaction=True)

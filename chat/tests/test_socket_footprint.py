@@ -15,7 +15,7 @@ from django.conf import settings
 from django.test import Client
 
 from chat.hub import stop_process_hub
-from livesite.redis_client import close_redis
+from realtime.redis_client import close_redis
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = (b"origin", b"http://localhost")

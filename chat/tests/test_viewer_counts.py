@@ -8,8 +8,8 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from conftest import need_service
-from livesite.redis_client import close_redis, get_sync_redis
 from realtime import presence
+from realtime.redis_client import close_redis, get_sync_redis
 from rooms import services as rooms
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from accounts import services as accounts
 from conftest import PASSWORD
-from livesite.redis_client import close_redis
 from realtime import presence
+from realtime.redis_client import close_redis
 from rooms import services as rooms
 from rooms.models import Room, Stream
 

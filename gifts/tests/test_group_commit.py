@@ -237,7 +237,7 @@ def test_a_batch_refuses_a_sender_past_their_rate_and_sends_the_others(
 def test_a_batch_spends_its_senders_buckets_in_one_redis_round_trip(
     redis_url, bob, carol, dave, live_room, catalog, monkeypatch
 ):
-    from livesite.redis_client import get_sync_redis, redis_key
+    from realtime.redis_client import get_sync_redis, redis_key
 
     pool = get_sync_redis().connection_pool
     taken = []

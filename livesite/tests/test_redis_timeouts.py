@@ -10,7 +10,7 @@ import socket
 import pytest
 import redis
 
-from chat.hub import RoomFeed
+from realtime.feed import RoomFeed
 from streaming.ingest.live_lock import RedisLiveLock
 
 
@@ -51,7 +51,7 @@ async def test_the_chat_feed_gives_up_on_a_silent_redis(silent_redis, short_time
 
 def test_every_redis_client_has_timeouts_and_health_checks(settings):
     from chat import top
-    from livesite.redis_client import get_sync_redis
+    from realtime.redis_client import get_sync_redis
 
     settings.REDIS_URL = "redis://127.0.0.1:6379/0"  # nothing is sent
     for client in (get_sync_redis(), top._client()):

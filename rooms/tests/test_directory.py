@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from accounts import services as accounts
 from conftest import PASSWORD
-from livesite.redis_client import close_redis
 from realtime import presence
+from realtime.redis_client import close_redis
 from rooms import cache, services
 from rooms.models import Room
 
@@ -31,7 +31,7 @@ def erin_room(db):
 
 
 def watching(room, viewers: int) -> None:
-    """What the room's hubs publish once a second (chat.hub.RoomHub.refresh_presence)."""
+    """What the room's hubs publish once a second (chat.audience.RoomAudience.refresh)."""
 
     async def write():
         await presence.write_viewer_count(room.pk, viewers)

@@ -43,7 +43,7 @@ _local_publishers = None  # the WhipPublishers of an ingest in this process, if 
 
 
 def _key(*parts) -> str:
-    from livesite.redis_client import redis_key
+    from realtime.redis_client import redis_key
 
     return redis_key("whip", *parts)
 
@@ -84,7 +84,7 @@ async def answer_request(whip, request: dict) -> dict:
 
 async def hand_over_watch(slug: str, offer: str) -> dict:
     """A real-time viewer's offer, to the ingest holding the room's publisher."""
-    from livesite.redis_client import get_redis
+    from realtime.redis_client import get_redis
     from streaming.ingest.whip import room_ingest_key
 
     request = {"op": "watch", "slug": slug, "sdp": offer}
@@ -100,7 +100,7 @@ async def hand_over_watch(slug: str, offer: str) -> dict:
 async def hand_over(request: dict, session_id: str = "", ingest_id: str = "") -> dict:
     """Send `request` to an ingest: the one holding `session_id` or named `ingest_id`,
     else any."""
-    from livesite.redis_client import get_redis
+    from realtime.redis_client import get_redis
 
     ingest_id = ingest_id or session_id.split("-", 1)[0]
     client = get_redis()
@@ -142,7 +142,7 @@ class Handover:
         global _local_publishers
 
         _local_publishers = self.whip
-        from livesite.redis_client import data_url
+        from realtime.redis_client import data_url
 
         if data_url():
             self._loop_task = asyncio.create_task(self._take_requests())
@@ -158,7 +158,7 @@ class Handover:
     async def _take_requests(self) -> None:
         import redis.asyncio as redis
 
-        from livesite.redis_client import client_options, data_url, new_client
+        from realtime.redis_client import client_options, data_url, new_client
 
         # A client of its own: a blocking pop must not hold up the ingest's other calls.
         # Its socket timeout must outlast a pop's own (POP_SECONDS).

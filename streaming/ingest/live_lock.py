@@ -68,7 +68,7 @@ class LiveLock(Protocol):
 class RedisLiveLock:
     def __init__(self, url: str, prefix: str, ttl_seconds: float) -> None:
         from livesite.config import parse_sentinel_url
-        from livesite.redis_client import is_cluster, new_client
+        from realtime.redis_client import is_cluster, new_client
 
         # Timeouts well inside the lock's lifetime: a hung Redis fails the renewal, it
         # does not stall the ingest's loop past the moment the lock expires.
@@ -120,7 +120,7 @@ def configured_live_lock(ttl_seconds: float) -> LiveLock:
     which a Redis Cluster deployment names apart), else in this process."""
     from django.conf import settings
 
-    from livesite.redis_client import data_url
+    from realtime.redis_client import data_url
 
     if data_url():
         return RedisLiveLock(data_url(), settings.REDIS_KEY_PREFIX, ttl_seconds)
@@ -130,13 +130,13 @@ def configured_live_lock(ttl_seconds: float) -> LiveLock:
 def _redis_key(prefix: str, room_id: int) -> str:
     # The lock and its fence share the room's hash tag: the scripts touch both, and on a
     # Redis Cluster a script's keys must live in one slot.
-    from livesite.redis_client import room_tag
+    from realtime.redis_client import room_tag
 
     return f"{prefix}:live-lock:{room_tag(room_id)}"
 
 
 def _fence_key(prefix: str, room_id: int) -> str:
-    from livesite.redis_client import room_tag
+    from realtime.redis_client import room_tag
 
     return f"{prefix}:live-lock:fence:{room_tag(room_id)}"
 
@@ -161,7 +161,7 @@ def held_live_locks(room_ids) -> set[int]:
     nothing is ended on a guess."""
     from django.conf import settings
 
-    from livesite.redis_client import get_sync_redis
+    from realtime.redis_client import get_sync_redis
     from streaming.hls_nodes import room_key
 
     room_ids = list(room_ids)
@@ -172,13 +172,12 @@ def held_live_locks(room_ids) -> set[int]:
             return set(room_ids)
         return {room_id for room_id in room_ids if any(lock._holder(room_id) for lock in locks)}
     with client.pipeline(transaction=False) as pipe:
-        for room_id in room_ids:
-            pipe.exists(
-                _redis_key(settings.REDIS_KEY_PREFIX, room_id),
-                room_key(settings.REDIS_KEY_PREFIX, room_id),
-            )
+        for room_id in room_ids:  # one key a command: on a cluster the two live in other slots
+            pipe.exists(_redis_key(settings.REDIS_KEY_PREFIX, room_id))
+            pipe.exists(room_key(settings.REDIS_KEY_PREFIX, room_id))
         found = pipe.execute()
-    return {room_id for room_id, exists in zip(room_ids, found, strict=True) if exists}
+    pairs = zip(found[::2], found[1::2], strict=True)
+    return {room_id for room_id, (lock, node) in zip(room_ids, pairs, strict=True) if lock or node}
 
 
 def live_locks_kept_for() -> float:
@@ -193,7 +192,7 @@ def live_locks_kept_for() -> float:
     ends (the live ingest takes it back within a third of a lifetime)."""
     from django.conf import settings
 
-    from livesite.redis_client import get_sync_redis, is_cluster
+    from realtime.redis_client import get_sync_redis, is_cluster
 
     client = get_sync_redis()
     if client is None:

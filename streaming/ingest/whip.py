@@ -126,14 +126,14 @@ class WhipPublishers:
     async def announce_room(self, slug: str) -> None:
         """Say which ingest holds the room (live from WHIP or RTMP), so real-time
         viewers' offers come here."""
-        from livesite.redis_client import get_redis
+        from realtime.redis_client import get_redis
 
         client = get_redis()
         if client is not None:
             await client.set(room_ingest_key(slug), self.ingest_id, ex=ROOM_ANNOUNCE_SECONDS)
 
     async def forget_room(self, slug: str) -> None:
-        from livesite.redis_client import get_redis
+        from realtime.redis_client import get_redis
 
         client = get_redis()
         if client is None:
@@ -146,6 +146,6 @@ ROOM_ANNOUNCE_SECONDS = 24 * 3600
 
 
 def room_ingest_key(slug: str) -> str:
-    from livesite.redis_client import redis_key
+    from realtime.redis_client import redis_key
 
     return redis_key("whip", "room", slug)

@@ -8,7 +8,7 @@ the edge nginx follows (livesite/tests/faults/test_ingest_cluster.py runs the re
 import pytest
 from django.conf import settings
 
-from livesite.redis_client import close_redis, get_sync_redis
+from realtime.redis_client import close_redis, get_sync_redis
 from streaming.hls_nodes import NodeRegistry, room_key, slug_key
 from streaming.ingest.live_lock import held_live_locks
 from streaming.tests.test_origin import OriginClient

@@ -19,7 +19,7 @@ import pytest
 from django.conf import settings
 
 from accounts import services as accounts
-from livesite.redis_client import get_sync_redis
+from realtime.redis_client import get_sync_redis
 from rooms import services
 from rooms.models import Room
 from streaming.hls_nodes import room_key

@@ -30,13 +30,19 @@ from chat.tests.test_socket import (
     test_a_viewer_is_greeted_with_history_and_counts,
 )
 from conftest import need_service
-from gifts.tests.conftest import catalog, isolated_leaderboards, live_room, rich_bob  # noqa: F401
+from gifts.tests.conftest import (  # noqa: F401
+    catalog,
+    isolated_leaderboards,
+    live_room,
+    rich_bob,
+    unlimited_sends,
+)
 from gifts.tests.test_leaderboards import (  # noqa: F401
     boards,
     test_a_rebuild_from_the_ledger_gives_the_live_ranking,
     test_top_gifters_of_a_stream_rank_by_coins,
 )
-from livesite import redis_client
+from realtime import redis_client
 from realtime.publish import room_channel
 from streaming.tests.test_live_lock import (  # noqa: F401
     make_lock,

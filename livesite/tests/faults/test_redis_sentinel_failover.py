@@ -174,7 +174,7 @@ django.setup()
 from django.core.cache import cache
 from livesite import health
 from livesite.celery import app
-from livesite.redis_client import get_redis, get_sync_redis
+from realtime.redis_client import get_redis, get_sync_redis
 get_sync_redis().set("probe", "1")
 cache.set("probe", "v")
 assert cache.get("probe") == "v"

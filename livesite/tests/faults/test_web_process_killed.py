@@ -16,7 +16,7 @@ from django.db.models import Count
 
 from chat.ids import next_message_id
 from chat.models import ChatMessage
-from livesite.redis_client import get_sync_redis, redis_key
+from realtime.redis_client import get_sync_redis, redis_key
 from tests.support.servers import daphne_server
 
 from .conftest import LOAD_ENV
