@@ -8,7 +8,7 @@ process) it lives in memory. Slow mode is `SET NX EX`: one message per window.
 
 import time
 
-from realtime.redis_client import get_redis, get_sync_redis, redis_key
+from realtime.redis_client import get_redis, get_sync_redis, is_cluster, redis_key
 
 # KEYS[1] bucket; ARGV: rate/s, burst, now (s). Returns 0 when allowed, else ms to wait.
 BUCKET_SCRIPT = """
@@ -73,6 +73,8 @@ def take_tokens_blocking(keys: list[str], rate: float, burst: int) -> list[float
     if client is None:
         return [_take_local_token(key, rate, burst) for key in keys]
     now = time.time()
+    if is_cluster(client):  # a cluster pipeline runs no scripts; each bucket is its own slot
+        return [take_token_blocking(key, rate, burst) for key in keys]
     pipe = client.pipeline(transaction=False)
     for key in keys:
         pipe.eval(BUCKET_SCRIPT, 1, redis_key("bucket", key), rate, burst, now)
