@@ -68,8 +68,11 @@ class RoomFanOut:
     sending: bool = False  # a fan-out is in flight
 
     def spawn(self, coroutine) -> None:
-        """Run `coroutine` in the background, holding a reference until it finishes."""
-        raise NotImplementedError
+        """Run `coroutine` in the background, holding a reference until it finishes.
+
+        Abstract: the owner of the fan-out's tasks decides where they live (chat.hub.RoomHub
+        hands them to its process hub, which cancels them all at shutdown)."""
+        raise NotImplementedError(f"{type(self).__name__} must say where its fan-outs run")
 
     def enqueue(self, frame: str) -> None:
         self.pending.append(frame)
