@@ -2,7 +2,8 @@
 
 A daphne serves a MariaDB of the test's own (a copy of the test database). Three
 senders post gifts, each with a fresh idempotency key, and retry a send with the same
-key until it is answered with success, as the REST clients are told to. Mid-load the
+key until it is answered with success, as the REST clients are told to. They keep under
+the gift rate limit, so any 429 would be the limit charging someone wrongly. Mid-load the
 database gets SIGKILL and comes back two seconds later (InnoDB crash recovery). While it
 is down a send must fail cleanly (503, a JSON error, no hang past the client's timeout);
 afterwards sends succeed, and nobody is charged twice for one key.
@@ -21,6 +22,7 @@ import pytest
 from django.db import connection
 from rest_framework_simplejwt.tokens import AccessToken
 
+from gifts.services.sending import SEND_RATE_PER_SECOND
 from tests.support.servers import daphne_server
 
 from .conftest import LOAD_ENV
@@ -30,6 +32,7 @@ from .private_servers import private_mariadb
 pytestmark = [pytest.mark.faults, pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 REQUEST_TIMEOUT = 15  # seconds; a send that hangs longer than this is a failure too
+PACE = 1.25 / SEND_RATE_PER_SECOND  # seconds between one sender's requests: under its rate
 
 
 def post_gift(url: str, token: str, key: str) -> tuple[int, dict | None]:
@@ -76,8 +79,8 @@ def test_mariadb_restart_charges_no_gift_twice(
                     with lock:
                         acked.add(key)
                     break
-                time.sleep(0.2)
-            time.sleep(0.05)
+                time.sleep(PACE)
+            time.sleep(PACE)
 
     with private_mariadb() as database:
         database.copy_database_from(connection.settings_dict, "livesite_faults")
