@@ -95,7 +95,12 @@ def send_gift(sender, room: Room, gift, quantity, idempotency_key) -> GiftReceip
     if permissions.owns_room(sender, room):
         raise SelfGift()
     order = Order(sender.pk, _Send(sender, room, gift, quantity, key))
-    outcome = _group_commit.submit(order)
+    try:
+        outcome = _group_commit.submit(order)
+    except TooManySends as too_fast:
+        # A retry of a send that went through gets its receipt, even past the rate: after
+        # a reconnect the room page resends every unanswered key at once.
+        return _replay_or_raise(sender, key, gift, quantity, room, otherwise=too_fast)
     if outcome is KEY_TAKEN:
         # A retry, or a twin request that committed first: answer as it was answered.
         return _replay_or_raise(sender, key, gift, quantity, room, otherwise=IntegrityError(key))

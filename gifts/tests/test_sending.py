@@ -274,3 +274,21 @@ def test_the_room_page_gets_the_catalog_it_needs(catalog, settings):
         "animation": "pop",
         "image": "/static/gifts/art/heart.svg",
     }
+
+
+def test_a_retry_past_the_rate_still_gets_the_receipt_of_its_send(
+    rich_bob, live_room, catalog, monkeypatch
+):
+    """After a reconnect the page resends every unanswered key at once: those that went
+    through must be answered with their receipt, not refused as too fast (and tapped again)."""
+    monkeypatch.setattr(sending, "SEND_BURST", 1)
+    monkeypatch.setattr(sending, "SEND_RATE_PER_SECOND", 0.01)
+    key = new_key()
+    first = sending.send_gift(rich_bob, live_room, "rose", 1, key)
+
+    again = sending.send_gift(rich_bob, live_room, "rose", 1, key)
+    assert again.replayed is True and again.transfer_id == first.transfer_id
+    with pytest.raises(GiftError) as refused:
+        sending.send_gift(rich_bob, live_room, "rose", 1, new_key())
+    assert refused.value.code == "rate_limited"
+    assert coins.wallet_of(rich_bob).coins == 10_000 - catalog["rose"].price
