@@ -82,6 +82,7 @@ def take_tokens_blocking(keys: list[str], rate: float, burst: int) -> list[float
 
 
 def _take_local_token(key: str, rate: float, burst: int) -> float:
+    key = redis_key("bucket", key)  # under the deployment's prefix, as in Redis
     now = time.monotonic()
     _sweep(now)
     tokens, at = _local_buckets.get(key, (float(burst), now))
@@ -104,10 +105,10 @@ async def claim_window(key: str, seconds: int) -> float:
         return max(left, 0) / 1000
     now = time.monotonic()
     _sweep(now)
-    until = _local_windows.get(key, 0.0)
+    until = _local_windows.get(window_key, 0.0)
     if until > now:
         return until - now
-    _local_windows[key] = now + seconds
+    _local_windows[window_key] = now + seconds
     return 0.0
 
 
