@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -124,11 +125,21 @@ def _refuse_too_fast(orders: list[Order]) -> None:
 
 
 def _refuse_restricted(orders: list[Order]) -> None:
-    """Refuse the sends of banned or timed-out senders: one cache round trip for the batch."""
+    """Refuse the sends of banned or timed-out senders (one cache round trip for the batch)
+    and of accounts deactivated since the socket read its user at the handshake (one query)."""
     pairs = [(order.payload.sender.pk, order.payload.room.pk) for order in orders]
     for order, refusal in zip(orders, moderation.refusals(pairs), strict=True):
         if refusal is not None:
             order.outcome = refusal
+    senders = [order.payload.sender.pk for order in orders if order.outcome is None]
+    closed = set(
+        get_user_model()
+        .objects.filter(pk__in=senders, is_active=False)
+        .values_list("pk", flat=True)
+    )
+    for order in orders:
+        if order.payload.sender.pk in closed:
+            order.outcome = NotSignedIn()
 
 
 @dataclass(frozen=True)

@@ -292,3 +292,15 @@ def test_a_retry_past_the_rate_still_gets_the_receipt_of_its_send(
         sending.send_gift(rich_bob, live_room, "rose", 1, new_key())
     assert refused.value.code == "rate_limited"
     assert coins.wallet_of(rich_bob).coins == 10_000 - catalog["rose"].price
+
+
+def test_an_account_deactivated_after_its_socket_opened_sends_nothing(
+    rich_bob, live_room, catalog
+):
+    """The room socket keeps the user its handshake read; the batch reads the account again."""
+    type(rich_bob).objects.filter(pk=rich_bob.pk).update(is_active=False)
+    before = money_state()
+    with pytest.raises(GiftError) as refused:
+        sending.send_gift(rich_bob, live_room, "rose", 1, new_key())  # rich_bob still active here
+    assert refused.value.code == "not_signed_in"
+    assert money_state() == before
