@@ -21,6 +21,7 @@ what it missed from the database.
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 
 import redis.asyncio as aioredis
 from django.conf import settings
@@ -41,6 +42,9 @@ class ShardedSubscription:
     def __init__(self, cluster) -> None:
         self._cluster = cluster  # the feed's own redis.asyncio.cluster.RedisCluster
         self._channels: set[str] = set()
+        # Channels we left whose SUNSUBSCRIBE confirmation is still to be read: not a sign
+        # that the slot moved, even if a viewer rejoined the room meanwhile.
+        self._leaving: Counter[str] = Counter()
         self._nodes: dict[str, aioredis.client.PubSub] = {}  # node name -> its subscription
         self._clients: list[aioredis.Redis] = []
         self._readers: list[asyncio.Task] = []
@@ -86,6 +90,11 @@ class ShardedSubscription:
         channel = _text(item["channel"])
         if kind == "smessage":
             return {**item, "type": "message"}
+        if kind == "sunsubscribe" and self._leaving[channel]:
+            self._leaving[channel] -= 1  # the answer to our own unsubscribe
+            if not self._leaving[channel]:
+                del self._leaving[channel]
+            return None
         if kind == "sunsubscribe" and channel in self._channels:
             self._broken = True
             raise SubscriptionLost(f"the cluster unsubscribed {channel} (its slot moved)")
@@ -105,6 +114,7 @@ class ShardedSubscription:
     async def _sunsubscribe(self, channel: str) -> None:
         pubsub = self._nodes.get(self._cluster.get_node_from_key(channel).name)
         if pubsub is not None:
+            self._leaving[channel] += 1
             await pubsub.sunsubscribe(channel)
 
     async def _ssubscribe(self, channel: str) -> None:
@@ -138,6 +148,7 @@ class ShardedSubscription:
     async def _reopen(self) -> None:
         await self._close_nodes()
         self._queue = asyncio.Queue()
+        self._leaving.clear()  # new connections: no confirmation of the old ones will come
         await self._cluster.aclose()  # forget the slot map: the next call reads it afresh
         await self._cluster.initialize()
         for channel in sorted(self._channels):
