@@ -44,7 +44,10 @@ class RedisCacheClient(django_redis.RedisCacheClient):
             return super().set_many(data, timeout)
         pipeline = self._cluster().pipeline(transaction=False)
         for key, value in data.items():
-            pipeline.set(key, self._serializer.dumps(value), ex=timeout)
+            if timeout == 0:  # Django's meaning: expired at once (Redis refuses EX 0)
+                pipeline.delete(key)
+            else:
+                pipeline.set(key, self._serializer.dumps(value), ex=timeout)
         pipeline.execute()
 
     def _get_connection_pool(self, write):

@@ -108,10 +108,12 @@ class NodeRegistry:
         """This ingest's registry, or None on a one-machine install (no INGEST_NODE_ID)."""
         from django.conf import settings
 
+        from realtime.redis_client import data_url
+
         if not settings.INGEST_NODE_ID:
             return None
         return cls(
-            settings.REDIS_URL,
+            data_url(),  # where the origin's node_address() reads it: the cluster if any
             settings.REDIS_KEY_PREFIX,
             settings.INGEST_NODE_ID,
             settings.INGEST_NODE_HLS_ADDRESS,

@@ -113,7 +113,7 @@ def redis_url(redis_cluster):
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_every_pipeline_script_and_multi_key_read_runs_on_the_cluster(alice_room):
+async def test_every_pipeline_script_and_multi_key_read_runs_on_the_cluster(alice_room, settings):
     """Each call below sends a pipeline, a script, a transaction, a blocking pop or a read
     of many keys; keys of different slots in one of them would be refused (CROSSSLOT)."""
     from channels.db import database_sync_to_async
@@ -125,6 +125,7 @@ async def test_every_pipeline_script_and_multi_key_read_runs_on_the_cluster(alic
     from moderation import enforcement
     from realtime import presence, publish
     from rooms import directory_feed
+    from streaming.hls_nodes import NodeRegistry, node_address
     from streaming.ingest import handover
     from streaming.ingest.live_lock import RedisLiveLock, held_live_locks
 
@@ -143,6 +144,18 @@ async def test_every_pipeline_script_and_multi_key_read_runs_on_the_cluster(alic
         assert await limits.claim_once("nonce:1", 10, 5) is None
         assert await limits.take_over_claim("nonce:1", 10, 11, 5)
         await limits.release_claim("nonce:1")
+
+        # The ingest's node registry, where the origin looks the room up.
+        settings.INGEST_NODE_ID, settings.INGEST_NODE_HLS_ADDRESS = "a", "10.0.0.1:8081"
+        nodes = NodeRegistry.from_django(5)
+        await nodes.claim(room, "cluster-room", 12, None)
+        await nodes.record_segment(room, 0, discontinuity=False)
+        await nodes.renew(room, "cluster-room")
+        assert await node_address("cluster-room") == "10.0.0.1:8081"
+        assert (await nodes.handoff(room)).last_sequence == 0
+        await nodes.clear(room, "cluster-room")
+        assert await node_address("cluster-room") is None
+        await nodes.close()
 
         lock = RedisLiveLock(redis_client.data_url(), django_settings.REDIS_KEY_PREFIX, 5)
         assert await lock.acquire(room, "t") == 1
@@ -170,6 +183,10 @@ async def test_every_pipeline_script_and_multi_key_read_runs_on_the_cluster(alic
             cache.set_many({"a": 1, "b": 2, "c": 3}, 30)
             assert cache.get_many(["a", "b", "c", "d"]) == {"a": 1, "b": 2, "c": 3}
             cache.delete_many(["a", "b"])
+            cache.set_many({"c": 3, "e": 5}, 0)  # Django's "expire at once"
+            assert cache.get_many(["c", "e"]) == {}
+            cache.set_many({"f": 6}, None)  # never expires
+            assert cache.get("f") == 6
             assert ratelimit.hit("login", "1.2.3.4", 60) == 1
             publish.publish_many([(room, {"type": "x"}), (room + 1, {"type": "y"})])
             publish.publish(room, {"type": "x"})
