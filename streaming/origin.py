@@ -172,6 +172,9 @@ async def respond(
     return _media_response(media, headers, cors)
 
 
+ROUTED_CORS = "X-HLS-Allow-Origin"  # read by the edge's internal location
+
+
 async def _routed_to_node(
     slug: str, rest: str, query: str, cors: list[tuple[str, str]]
 ) -> OriginResponse:
@@ -196,7 +199,12 @@ async def _routed_to_node(
     if address is None:  # no ingest holds the room live
         return OriginResponse(404, [("Content-Type", "text/plain"), *cors], b"Not found\n")
     target = f"{NODE_LOCATION}{address}/hls/{slug}/{rest}" + (f"?{query}" if query else "")
-    return OriginResponse(200, [("X-Accel-Redirect", target), ("Cache-Control", "no-store")])
+    # The node's files carry no CORS of their own: the edge adds this verdict to the
+    # node's answer (deploy/nginx-hls-edge-cluster.conf), its cache keyed by Origin.
+    allowed = [(ROUTED_CORS, v) for name, v in cors if name == "Access-Control-Allow-Origin"]
+    return OriginResponse(
+        200, [("X-Accel-Redirect", target), ("Cache-Control", "no-store"), *allowed]
+    )
 
 
 def _media_response(

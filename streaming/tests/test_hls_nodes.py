@@ -140,3 +140,15 @@ async def test_a_segment_recorded_late_never_moves_the_sequence_back(nodes):
     await a._segment(keys=[room_key(settings.REDIS_KEY_PREFIX, ROOM_ID)], args=["ingest-a", 5, 0])
     handoff = await b.handoff(ROOM_ID)
     assert handoff.last_sequence == 6
+
+
+async def test_the_edge_is_told_the_cors_verdict_for_the_node_s_answer(nodes, routing, settings):
+    """The node's files carry no CORS headers: the redirect says whom the edge may allow."""
+    settings.CORS_ALLOWED_ORIGINS = ["https://player.example"]
+    a, _ = nodes
+    await a.claim(ROOM_ID, SLUG, stream_id=3, handoff=None)
+    path = f"/hls/{SLUG}/source/seg_4.m4s"
+    allowed = await OriginClient().get(path, HTTP_ORIGIN="https://player.example")
+    assert allowed["X-HLS-Allow-Origin"] == "https://player.example"
+    other = await OriginClient().get(path, HTTP_ORIGIN="https://elsewhere.example")
+    assert "X-HLS-Allow-Origin" not in other and "X-Accel-Redirect" in other

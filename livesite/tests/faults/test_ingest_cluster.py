@@ -26,7 +26,7 @@ from streaming.hls_nodes import room_key
 from streaming.tests.live_ingest import ffmpeg_publish, wait_for
 from streaming.transcoder.playlist import parse_media_playlist
 
-from .video_cluster import video_cluster
+from .video_cluster import PLAYER_ORIGIN, video_cluster
 
 pytestmark = [
     pytest.mark.faults,
@@ -125,6 +125,11 @@ def test_a_killed_ingests_rooms_continue_on_the_other_ingest_at_the_same_address
             assert cluster.get(segment)[0] == 200
             status, headers, _ = cluster.get(segment)
             assert (status, headers.get("X-Cache-Status")) == (200, "HIT")
+            # A player on another site that CORS allows reads the node's files too.
+            _, headers, _ = cluster.get(segment, Origin=PLAYER_ORIGIN)
+            assert headers.get("Access-Control-Allow-Origin") == PLAYER_ORIGIN
+            _, headers, _ = cluster.get(segment, Origin="https://elsewhere.example")
+            assert "Access-Control-Allow-Origin" not in headers
             # An LL-HLS blocking reload, through the origin's redirect, to the node.
             wanted = playlist.segments[-1].sequence + 1
             blocking = f"{playlist_url(alice_room)}?_HLS_msn={wanted}&_HLS_part=0"

@@ -127,6 +127,9 @@ class IngestNode:
     hls_address: str
 
 
+PLAYER_ORIGIN = "https://player.example"  # a player on another site, allowed by CORS
+
+
 @dataclass
 class VideoCluster:
     nodes: list[IngestNode]
@@ -139,10 +142,11 @@ class VideoCluster:
     def node(self, node_id: str) -> IngestNode:
         return next(node for node in self.nodes if node.node_id == node_id)
 
-    def get(self, path: str, timeout: float = 10.0) -> tuple[int, dict, bytes]:
+    def get(self, path: str, timeout: float = 10.0, **headers) -> tuple[int, dict, bytes]:
         try:
-            url = self.http_url + path  # http://127.0.0.1:<port>/...
-            with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+            # http://127.0.0.1:<port>/...
+            request = urllib.request.Request(self.http_url + path, headers=headers)  # noqa: S310
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
                 return response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), error.read()
@@ -168,7 +172,9 @@ def video_cluster(folder: Path, node_ids=("ingest-a", "ingest-b"), ingest_env=No
                    **(ingest_env or {})}  # fmt: skip
             ingest = stack.enter_context(ingest_process(node_folder, env))
             nodes.append(IngestNode(node_id, ingest, nginx, address))
-        web = stack.enter_context(daphne_server({"HLS_NODE_ROUTING": "1"}))
+        web = stack.enter_context(
+            daphne_server({"HLS_NODE_ROUTING": "1", "CORS_ALLOWED_ORIGINS": PLAYER_ORIGIN})
+        )
         web_port = int(web.url.rsplit(":", 1)[1])
         rtmp_port, http_port = free_port(), free_port()
         edge_folder = folder / "edge"
