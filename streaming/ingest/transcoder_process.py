@@ -109,7 +109,7 @@ class TranscoderProcess:
             read_end, write_end = os.pipe()
             argv = [str(write_end) if a == REALTIME_FD_PLACEHOLDER else a for a in argv]
             pass_fds = (write_end,)
-            realtime_reader = await _pipe_reader(read_end)
+            realtime_reader, realtime_pipe = await _pipe_reader(read_end)
         try:
             self._process = await asyncio.create_subprocess_exec(
                 *argv,
@@ -118,6 +118,10 @@ class TranscoderProcess:
                 stderr=asyncio.subprocess.PIPE,
                 pass_fds=pass_fds,
             )
+        except BaseException:
+            if realtime_reader is not None:
+                realtime_pipe.close()  # no child will ever write to it
+            raise
         finally:
             for fd in pass_fds:
                 os.close(fd)  # the child has its copy; EOF reaches us when it exits
@@ -185,12 +189,23 @@ class TranscoderProcess:
             self.on_event(event)
 
     async def _read_realtime(self, reader: asyncio.StreamReader) -> None:
+        """Drain the pipe until the transcoder exits, whatever the handler does: a reader
+        that stopped would let the pipe fill and block the transcoder, HLS and all."""
+        failures = 0
         try:
             while True:
                 header = await reader.readexactly(RECORD_HEADER.size)
                 keyframe, length, pts = read_record_header(header)
                 data = await reader.readexactly(length)
-                self.on_realtime(keyframe, pts, data)
+                try:
+                    self.on_realtime(keyframe, pts, data)
+                except Exception:
+                    failures += 1
+                    if failures == 1 or failures % 1000 == 0:  # not a line per frame
+                        logger.exception(
+                            "transcoder pid=%s: real-time frame dropped (%d so far)",
+                            self.pid, failures,
+                        )  # fmt: skip
         except asyncio.IncompleteReadError:
             return  # the transcoder exited
 
@@ -201,10 +216,10 @@ class TranscoderProcess:
             logger.debug("transcoder pid=%s: %s", self.pid, text)
 
 
-async def _pipe_reader(fd: int) -> asyncio.StreamReader:
+async def _pipe_reader(fd: int) -> tuple[asyncio.StreamReader, asyncio.ReadTransport]:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=1 << 22)
-    await loop.connect_read_pipe(
+    transport, _ = await loop.connect_read_pipe(
         lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", buffering=0)
     )
-    return reader
+    return reader, transport
