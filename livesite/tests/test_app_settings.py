@@ -17,7 +17,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS_WITH_CONF = ["gifts", "moderation", "rooms", "accounts", "clips", "notifications", "discovery"]
+APPS_WITH_CONF = [
+    "gifts",
+    "moderation",
+    "rooms",
+    "accounts",
+    "clips",
+    "notifications",
+    "discovery",
+    "chat",
+]
 DJANGO_SEMANTICS = {"AUTH_USER_MODEL", "DEBUG"}
 
 
