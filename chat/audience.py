@@ -10,9 +10,7 @@ leave notices go out only in small rooms, and a few a second at most.
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.conf import settings
-
-from chat import events
+from chat import conf, events
 from realtime import presence
 from realtime.fan_out import Viewer
 from realtime.publish import encode
@@ -62,7 +60,7 @@ class RoomAudience:
 
     def should_announce(self) -> bool:
         """Join/leave notices only in small rooms, and a few a second at most."""
-        if self.viewers_total > settings.CHAT_JOIN_NOTICES_UP_TO:
+        if self.viewers_total > conf.join_notices_up_to():
             return False
         if self.join_notices >= JOIN_NOTICES_PER_SECOND:
             return False

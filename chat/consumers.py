@@ -13,9 +13,8 @@ import time
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 
-from chat import events, services, socket_frames
+from chat import conf, events, services, socket_frames
 from chat.errors import DuplicateMessage, ResumeLimited
 from chat.hub import get_process_hub
 from chat.protocol import (
@@ -77,7 +76,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNKNOWN_ROOM)
             return
         self.bad_frames = 0
-        self.frame_allowance = float(settings.CHAT_FRAMES_PER_SECOND)
+        self.frame_allowance = float(conf.frames_per_second())
         self.frame_clock = time.monotonic()
         self.resume_allowance = float(RESUME_BURST)
         self.resume_clock = self.frame_clock
@@ -183,7 +182,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     def take_frame_allowance(self) -> bool:
         """A per-socket budget of frames a second (any type); past it, the socket is abusive."""
         now = time.monotonic()
-        rate = settings.CHAT_FRAMES_PER_SECOND
+        rate = conf.frames_per_second()
         self.frame_allowance = min(rate * 2, self.frame_allowance + (now - self.frame_clock) * rate)
         self.frame_clock = now
         if self.frame_allowance < 1:
@@ -210,7 +209,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     def take_resume_allowance(self) -> None:
         """CHAT_RESUMES_PER_MINUTE per socket, after a small burst."""
         now = time.monotonic()
-        rate = settings.CHAT_RESUMES_PER_MINUTE / 60
+        rate = conf.resumes_per_minute() / 60
         allowance = self.resume_allowance + (now - self.resume_clock) * rate
         self.resume_allowance = min(float(RESUME_BURST), allowance)
         self.resume_clock = now
@@ -228,7 +227,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if frame is None:
             services.check_may_read_older_history(self.session)
             found, complete = await database_sync_to_async(services.message_events_after)(
-                self.session.room_id, after, settings.CHAT_RESUME_LIMIT
+                self.session.room_id, after, conf.resume_limit()
             )
             frame = json.dumps(events.chat_history(found, complete), ensure_ascii=False)
         await self.send(text_data=frame)

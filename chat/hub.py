@@ -20,9 +20,8 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from channels.db import database_sync_to_async
-from django.conf import settings
 
-from chat import events
+from chat import conf, events
 from chat.audience import RoomAudience
 from chat.stream_totals import StreamTotals
 from realtime import presence
@@ -69,7 +68,7 @@ class RoomHub(RoomFanOut):
     # --- history ---------------------------------------------------------------
     def remember(self, event: dict, frame: str) -> None:
         self.recent.append((int(event["id"]), frame))
-        while len(self.recent) > settings.CHAT_HISTORY_ON_JOIN:
+        while len(self.recent) > conf.history_on_join():
             self.recent.popleft()
 
     def forget(self, message_id: int) -> None:
@@ -79,7 +78,7 @@ class RoomHub(RoomFanOut):
         """chat.history from memory, or None when `after_id` is older than what is held."""
         items = list(self.recent)
         if after_id is not None:
-            if items and after_id < items[0][0] and len(items) >= settings.CHAT_HISTORY_ON_JOIN:
+            if items and after_id < items[0][0] and len(items) >= conf.history_on_join():
                 return None
             items = [item for item in items if item[0] > after_id]
         messages = ",".join(frame for _, frame in items)
@@ -204,7 +203,7 @@ class ProcessHub:
             after = hub.recent[-1][0] if hub.recent else 0
             try:
                 found, complete = await database_sync_to_async(message_events_after)(
-                    hub.room_id, after, settings.CHAT_RESUME_LIMIT
+                    hub.room_id, after, conf.resume_limit()
                 )
             except Exception:
                 log.exception("could not catch up room %s", hub.room_id)
@@ -225,7 +224,7 @@ class ProcessHub:
             from chat.services import room_state
 
             recent, slow_mode = await database_sync_to_async(room_state)(
-                room_id, settings.CHAT_HISTORY_ON_JOIN
+                room_id, conf.history_on_join()
             )
             hub = RoomHub(
                 slug,

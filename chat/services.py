@@ -9,13 +9,12 @@ reach the database only through the batch writer or one
 from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts import permissions
-from chat import events, limits, screening
+from chat import conf, events, limits, screening
 from chat.errors import (
     DuplicateMessage,
     InvalidMessage,
@@ -96,8 +95,8 @@ def clean_text(text: str) -> str:
     text = text.strip()
     if not text:
         raise InvalidMessage("Type a message first.")
-    if len(text) > settings.CHAT_MESSAGE_MAX_CHARS:
-        raise InvalidMessage(f"Messages are at most {settings.CHAT_MESSAGE_MAX_CHARS} characters.")
+    if len(text) > conf.message_max_chars():
+        raise InvalidMessage(f"Messages are at most {conf.message_max_chars()} characters.")
     if any(ord(c) < 32 and c not in "\t\n" for c in text):
         raise InvalidMessage("Messages cannot contain control characters.")
     return text
@@ -107,7 +106,7 @@ async def check_send_rate(session: Session, slow_mode_seconds: int) -> None:
     """The sender's message rate, then the room's slow mode (which its moderators skip):
     the one check of both, before any other work is spent on the message."""
     wait = await limits.take_token(
-        f"chat:{session.user_id}", settings.CHAT_RATE_PER_SECOND, settings.CHAT_RATE_BURST
+        f"chat:{session.user_id}", conf.rate_per_second(), conf.rate_burst()
     )
     if wait:
         raise RateLimited(
@@ -274,8 +273,8 @@ async def add_likes(hub, session: Session, count: int) -> None:
     if session.user is None:
         raise NotSignedIn("Log in to send likes.")
     await screening.screen().check_not_restricted(session)
-    if not 1 <= count <= settings.CHAT_LIKES_PER_FRAME:
-        raise InvalidMessage(f"Send 1 to {settings.CHAT_LIKES_PER_FRAME} likes at a time.")
+    if not 1 <= count <= conf.likes_per_frame():
+        raise InvalidMessage(f"Send 1 to {conf.likes_per_frame()} likes at a time.")
     if hub.stream_id is None:
         raise NotAllowed("The room is offline: likes count while it is live.")
     wait = await limits.take_token(f"likes:{session.user_id}", 5, 10)

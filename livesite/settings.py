@@ -381,7 +381,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = env_int(
 
 # --- Chat ---------------------------------------------------------------------
 CHAT_MESSAGE_MAX_CHARS = env_int("CHAT_MESSAGE_MAX_CHARS", 300, minimum=1)
-CHAT_RATE_PER_SECOND = float(env_int("CHAT_RATE_PER_MINUTE", 60, minimum=1)) / 60
+CHAT_RATE_PER_MINUTE = env_int("CHAT_RATE_PER_MINUTE", 60, minimum=1)
 CHAT_RATE_BURST = env_int("CHAT_RATE_BURST", 5, minimum=1)
 CHAT_HISTORY_ON_JOIN = env_int("CHAT_HISTORY_ON_JOIN", 50, minimum=0)
 CHAT_RESUME_LIMIT = env_int("CHAT_RESUME_LIMIT", 500, minimum=1)

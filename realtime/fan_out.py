@@ -23,9 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from django.conf import settings
-
-from realtime import send_buffer
+from realtime import conf, send_buffer
 from realtime.control import CLOSE_SLOW_CONSUMER
 from realtime.direct_send import is_open, send_prepared
 
@@ -98,8 +96,8 @@ class RoomFanOut:
         core, 3,000 viewers p99 501 ms at 0.79 core. Above `CHAT_BIG_ROOM_VIEWERS`
         (2,500) local viewers the window doubles, to halve the frames written.
         """
-        window = settings.CHAT_BATCH_WINDOW_MS / 1000
-        return window * 2 if len(self.viewers) > settings.CHAT_BIG_ROOM_VIEWERS else window
+        window = conf.batch_window_seconds()
+        return window * 2 if len(self.viewers) > conf.big_room_viewers() else window
 
     def _flush(self) -> None:
         self.flush_handle = None

@@ -24,14 +24,13 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from django.conf import settings
-
+from realtime import conf
 from realtime.redis_client import get_redis, get_sync_redis, read_many, redis_key, room_tag
 
 
 def snapshot_ttl() -> int:
     """Seconds a snapshot lives without a heartbeat (heartbeats come every third of it)."""
-    return settings.CHAT_PRESENCE_TTL
+    return conf.presence_ttl()
 
 
 AUDIENCE_LIST_LIMIT = 100

@@ -39,7 +39,6 @@ import redis.asyncio.cluster as aiocluster
 import redis.asyncio.sentinel as aiosentinel
 import redis.cluster as cluster
 import redis.sentinel as sentinel
-from django.conf import settings
 from prometheus_client import Counter
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import AskError, ClusterDownError, MovedError, TryAgainError
@@ -47,6 +46,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from livesite.config import parse_cluster_url, parse_sentinel_url
+from realtime import conf
 
 MASTER_CHANGES = Counter(
     "livesite_redis_master_changes_total",
@@ -75,7 +75,7 @@ _last_master: dict[str, tuple[str, int]] = {}
 
 def client_options(**overrides) -> dict:
     """Timeouts and health checks for a new Redis client (`overrides` for the rare exception)."""
-    return {**settings.REDIS_CLIENT_OPTIONS, **overrides}
+    return {**conf.redis_client_options(), **overrides}
 
 
 def _seen_master(name: str, address) -> None:
@@ -156,13 +156,13 @@ def _new_cluster_client(nodes, asyncio_client: bool, options: dict):
         client_class, node_class = _Cluster, cluster.ClusterNode
     # The same patience as through Sentinel: a failover takes a node timeout and a vote.
     options.setdefault("retry", failover_retry(Retry))
-    options.setdefault("password", settings.REDIS_PASSWORD or None)
+    options.setdefault("password", conf.redis_password())
     return client_class(startup_nodes=[node_class(host, port) for host, port in nodes], **options)
 
 
 def data_url() -> str:
     """Where the site's data lives: the cluster when there is one, else REDIS_URL."""
-    return settings.REDIS_CLUSTER_URL or settings.REDIS_URL
+    return conf.redis_cluster_url() or conf.redis_url()
 
 
 def room_tag(room_id) -> str:
@@ -181,7 +181,7 @@ def read_many(client, keys: list):
 
 def sentinel_options() -> dict:
     """Options for the connections to the sentinels themselves."""
-    return client_options(password=settings.REDIS_SENTINEL_PASSWORD or None)
+    return client_options(password=conf.redis_sentinel_password())
 
 
 def new_client(url: str, *, asyncio_client: bool = False, **options):
@@ -212,7 +212,7 @@ def new_client(url: str, *, asyncio_client: bool = False, **options):
         master,
         connection_pool_class=pool_class,
         db=db,
-        password=settings.REDIS_PASSWORD or None,
+        password=conf.redis_password(),
         **options,
     )
 
@@ -225,7 +225,7 @@ def sentinel_pool(url: str, **options) -> redis.ConnectionPool:
         master,
         manager,
         db=db,
-        password=settings.REDIS_PASSWORD or None,
+        password=conf.redis_password(),
         **client_options(**options),
     )
 
@@ -264,4 +264,4 @@ async def close_redis() -> None:
 
 def redis_key(*parts) -> str:
     """A Redis key under this deployment's prefix (tests give each test its own)."""
-    return ":".join([settings.REDIS_KEY_PREFIX, *map(str, parts)])
+    return ":".join([conf.redis_key_prefix(), *map(str, parts)])

@@ -10,9 +10,9 @@ TCP connection, which frees the buffer. Only daphne sockets have a buffer to mea
 (realtime/direct_send.py); any other server passes.
 """
 
-from django.conf import settings
 from prometheus_client import Counter
 
+from realtime import conf
 from realtime.direct_send import buffered_bytes
 
 SLOW_CONSUMERS_CLOSED = Counter(
@@ -22,4 +22,4 @@ SLOW_CONSUMERS_CLOSED = Counter(
 
 
 def over_cap(protocol) -> bool:
-    return protocol is not None and buffered_bytes(protocol) > settings.WEBSOCKET_SEND_BUFFER_BYTES
+    return protocol is not None and buffered_bytes(protocol) > conf.send_buffer_bytes()

@@ -24,9 +24,9 @@ import logging
 from collections import Counter
 
 import redis.asyncio as aioredis
-from django.conf import settings
 from redis.exceptions import RedisClusterException
 
+from realtime import conf
 from realtime.redis_client import client_options
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ class ShardedSubscription:
             client = aioredis.Redis(
                 host=node.host,
                 port=node.port,
-                password=settings.REDIS_PASSWORD or None,
+                password=conf.redis_password(),
                 **client_options(),
             )
             self._clients.append(client)

@@ -106,17 +106,16 @@ class NodeRegistry:
     @classmethod
     def from_django(cls, ttl_seconds: float) -> NodeRegistry | None:
         """This ingest's registry, or None on a one-machine install (no INGEST_NODE_ID)."""
-        from django.conf import settings
-
         from realtime.redis_client import data_url
+        from streaming import conf
 
-        if not settings.INGEST_NODE_ID:
+        if not conf.ingest_node_id():
             return None
         return cls(
             data_url(),  # where the origin's node_address() reads it: the cluster if any
-            settings.REDIS_KEY_PREFIX,
-            settings.INGEST_NODE_ID,
-            settings.INGEST_NODE_HLS_ADDRESS,
+            conf.redis_key_prefix(),
+            conf.ingest_node_id(),
+            conf.ingest_node_hls_address(),
             ttl_seconds,
         )
 
@@ -184,10 +183,9 @@ class NodeRegistry:
 
 async def node_address(slug: str) -> str | None:
     """The internal HLS address of the node holding `slug` live, for the web origin."""
-    from django.conf import settings
-
     from realtime.redis_client import get_redis
+    from streaming import conf
 
     client = get_redis()
-    value = await client.get(slug_key(settings.REDIS_KEY_PREFIX, slug))
+    value = await client.get(slug_key(conf.redis_key_prefix(), slug))
     return value.decode() if isinstance(value, bytes) else value

@@ -43,11 +43,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.conf import settings
 from django.utils.http import http_date, parse_http_date_safe
 
 from infra import thread_pools
-from streaming import blocking_reload, hls_nodes
+from streaming import blocking_reload, conf, hls_nodes
 from streaming.blocking_reload import BadDirective, Readiness
 from streaming.playlist_watch import watcher
 from streaming.transcoder.playlist import (
@@ -123,10 +122,10 @@ def read_media_file(real_path: str) -> MediaFile | None:
 
 def _cache_control(suffix: str) -> str:
     if suffix == PLAYLIST:
-        return f"public, max-age={settings.HLS_PLAYLIST_MAX_AGE}"
+        return f"public, max-age={conf.hls_playlist_max_age()}"
     if suffix == ".jpg":
         return f"public, max-age={THUMBNAIL_MAX_AGE}"
-    return f"public, max-age={settings.HLS_SEGMENT_MAX_AGE}, immutable"
+    return f"public, max-age={conf.hls_segment_max_age()}, immutable"
 
 
 @dataclass
@@ -150,9 +149,9 @@ async def respond(
     if method not in ALLOWED_METHODS:
         return OriginResponse(405, [("Allow", ", ".join(ALLOWED_METHODS))])
     slug, _, rest = path.removeprefix("/hls/").partition("/")
-    if settings.HLS_NODE_ROUTING:
+    if conf.hls_node_routing():
         return await _routed_to_node(slug, rest, query, cors)
-    real_path = media_path(Path(settings.HLS_ROOT), slug, rest)
+    real_path = media_path(conf.hls_root(), slug, rest)
     if real_path and real_path.endswith(PLAYLIST) and query:
         try:
             directives = blocking_reload.parse_directives(query)
@@ -163,7 +162,7 @@ async def respond(
     media = None
     if real_path:
         loop = asyncio.get_running_loop()
-        reads = thread_pools.pool("origin-read", settings.ORIGIN_READ_THREADS)
+        reads = thread_pools.pool("origin-read", conf.origin_read_threads())
         media = await loop.run_in_executor(reads, read_media_file, real_path)
     if media is None and real_path and PART_NAME.match(os.path.basename(real_path)):
         media = await _hinted_part(real_path)
@@ -277,7 +276,7 @@ async def _directed_playlist(
         delta = delta_playlist(playlist)
         if delta.skipped_segments:
             etag, body = f'{media.etag[:-1]}-skip"', render_media_playlist(delta).encode()
-    max_age = playlist.target_duration if directives.blocking else settings.HLS_PLAYLIST_MAX_AGE
+    max_age = playlist.target_duration if directives.blocking else conf.hls_playlist_max_age()
     cache_control = f"public, max-age={max_age}"
     answered = MediaFile(body, media.modified, etag, media.content_type, cache_control)
     return _media_response(answered, headers, cors)
@@ -309,7 +308,7 @@ async def _hinted_part(real_path: str) -> MediaFile | None:
 
 def _cors_headers(origin: str | None) -> list[tuple[str, str]]:
     # Every answer varies by Origin, so a shared cache keeps one copy per origin.
-    if origin and origin in settings.CORS_ALLOWED_ORIGINS:
+    if origin and origin in conf.cors_allowed_origins():
         return [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
     return [("Vary", "Origin")]
 

@@ -5,9 +5,9 @@ import time
 from pathlib import Path
 
 from celery import shared_task
-from django.conf import settings
 
 from rooms import services as rooms
+from streaming import conf
 from streaming.ingest.live_lock import held_live_locks, live_locks_kept_for
 from streaming.replays import REPLAYS, delete_replay
 
@@ -19,7 +19,7 @@ ingest_log = logging.getLogger("livesite.ingest")
 def delete_expired_replays() -> int:
     """Delete the media of every replay past its retention, and of replays nothing refers
     to any more (a room or stream deleted in the admin); returns how many."""
-    hls_root = Path(settings.HLS_ROOT)
+    hls_root = conf.hls_root()
     deleted = 0
     for stream in rooms.expired_replays():
         room_folder = hls_root / stream.room.slug

@@ -15,13 +15,13 @@ cookie, is what authorizes a publish.
 """
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.http import HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from infra import client_address, ratelimit
 from rooms import cache as room_cache
+from streaming import conf
 from streaming.ingest.handover import hand_over, hand_over_watch
 from streaming.webrtc.network import IceSettings
 from streaming.webrtc.offer import MAX_OFFER_BYTES, BadOffer, check_offer
@@ -34,7 +34,7 @@ async def _too_many_offers(request, scope: str) -> bool:
     hits = await sync_to_async(ratelimit.hit)(
         scope, client_address.for_request(request), OFFER_WINDOW_SECONDS
     )
-    return hits > settings.WHIP_OFFERS_PER_MINUTE
+    return hits > conf.whip_offers_per_minute()
 
 
 def _cors(response: HttpResponse, methods: str) -> HttpResponse:

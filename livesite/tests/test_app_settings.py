@@ -4,10 +4,11 @@
 here only `conf.py` reads `django.conf.settings`, so an app's settings can be found in
 one place; and each setting a `conf.py` names as `settings.X` is read from the
 environment in settings.py and has its row in the README's settings table (moderation's
-conf.py builds its names, so this second test sees none of them). Two of Django's own
-settings may still be named directly: `settings.AUTH_USER_MODEL` in models (Django's
-migrations need the swappable reference written that way) and `settings.DEBUG` (what
-Django itself means by it, not an app's).
+conf.py builds its names, so this second test sees none of them; a setting settings.py
+builds from other variables, such as REDIS_CLIENT_OPTIONS, is checked through those).
+Two of Django's own settings may still be named directly: `settings.AUTH_USER_MODEL` in
+models (Django's migrations need the swappable reference written that way) and
+`settings.DEBUG` (what Django itself means by it, not an app's).
 """
 
 import ast
@@ -17,8 +18,29 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS_WITH_CONF = ["gifts", "moderation", "rooms", "accounts", "clips", "notifications", "discovery"]
+APPS_WITH_CONF = [
+    "gifts",
+    "moderation",
+    "rooms",
+    "accounts",
+    "clips",
+    "notifications",
+    "discovery",
+    "chat",
+    "streaming",
+    "realtime",
+]
 DJANGO_SEMANTICS = {"AUTH_USER_MODEL", "DEBUG"}
+# Modules still reading `django.conf.settings` themselves, for now. streaming/ingest/ is
+# being split into smaller modules on another branch; it goes through streaming/conf.py
+# (which already names every setting it reads) once that split is merged, and these
+# entries go. An entry naming a module that no longer reads settings fails the test below,
+# so the list only shrinks.
+NOT_YET_CONVERTED = {
+    "streaming/ingest/live_lock.py",
+    "streaming/ingest/service.py",
+    "streaming/ingest/whep_admission.py",
+}
 
 
 def app_modules(app):
@@ -58,7 +80,14 @@ def test_only_the_apps_conf_reads_settings(app):
         for path in app_modules(app)
         if (reads := settings_reads(path))
     }
+    for path in NOT_YET_CONVERTED:
+        offenders.pop(path, None)
     assert offenders == {}, f"read these through {app}/conf.py"
+
+
+def test_modules_not_yet_converted_still_read_settings():
+    converted = [path for path in NOT_YET_CONVERTED if not settings_reads(ROOT / path)]
+    assert converted == [], "take these out of NOT_YET_CONVERTED"
 
 
 def conf_settings(app):
@@ -75,6 +104,19 @@ def conf_settings(app):
     )
 
 
+# Settings that settings.py builds from variables it reads from the environment (and that
+# settings.py itself uses, for the cache, the channel layer and Celery): those variables
+# are what must be read and documented.
+DERIVED = {
+    "REDIS_CLIENT_OPTIONS": (
+        "REDIS_SOCKET_TIMEOUT",
+        "REDIS_CONNECT_TIMEOUT",
+        "REDIS_HEALTH_CHECK_INTERVAL",
+    ),
+    "REDIS_CLUSTER_URL": ("REDIS_CLUSTER_NODES",),
+}
+
+
 def readme_variables():
     """The variables the README's settings table names (its rows' first column)."""
     rows = (ROOT / "README.md").read_text().splitlines()
@@ -86,7 +128,12 @@ def readme_variables():
 def test_every_setting_an_app_reads_comes_from_the_environment_and_is_documented(app):
     # settings.py reads each one with env_*("NAME", ...), naming the variable in quotes.
     settings_py = (ROOT / "livesite" / "settings.py").read_text()
-    names = conf_settings(app)
+    names = sorted({source for name in conf_settings(app) for source in DERIVED.get(name, [name])})
     not_from_environment = [name for name in names if f'"{name}"' not in settings_py]
     undocumented = [name for name in names if name not in readme_variables()]
     assert (not_from_environment, undocumented) == ([], [])
+
+
+def test_derived_settings_are_built_in_settings_py():
+    settings_py = (ROOT / "livesite" / "settings.py").read_text()
+    assert [name for name in DERIVED if not re.search(rf"^{name} = ", settings_py, re.M)] == []

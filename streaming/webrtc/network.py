@@ -29,15 +29,17 @@ class IceSettings:
 
     @classmethod
     def from_django(cls) -> IceSettings:
-        from django.conf import settings
+        """The site's ICE settings (streaming/conf.py); the rest of this package is handed
+        an IceSettings and imports nothing of Django."""
+        from streaming import conf
 
         return cls(
-            servers=tuple(settings.WEBRTC_ICE_SERVERS),
-            username=settings.WEBRTC_TURN_USERNAME,
-            credential=settings.WEBRTC_TURN_CREDENTIAL,
-            public_address=settings.WEBRTC_PUBLIC_ADDRESS,
-            connect_timeout=settings.WEBRTC_CONNECT_TIMEOUT,
-            udp_ports=settings.WEBRTC_UDP_PORTS,
+            servers=conf.webrtc_ice_servers(),
+            username=conf.webrtc_turn_username(),
+            credential=conf.webrtc_turn_credential(),
+            public_address=conf.webrtc_public_address(),
+            connect_timeout=conf.webrtc_connect_timeout(),
+            udp_ports=conf.webrtc_udp_ports(),
         )
 
     def configuration(self) -> RTCConfiguration:

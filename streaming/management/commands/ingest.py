@@ -3,10 +3,10 @@
 import asyncio
 import signal
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from infra.listen_address import check_bind
+from streaming import conf
 from streaming.hls_nodes import NodeRegistry
 from streaming.ingest.live_lock import configured_live_lock
 from streaming.ingest.service import Ingest, IngestSettings
@@ -16,8 +16,8 @@ class Command(BaseCommand):
     help = "Run the RTMP ingest: authorize stream keys, transcode to HLS, mark rooms live."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default=settings.INGEST_HOST)
-        parser.add_argument("--port", type=int, default=settings.INGEST_PORT)
+        parser.add_argument("--host", default=conf.ingest_host())
+        parser.add_argument("--port", type=int, default=conf.ingest_port())
 
     def handle(self, *args, host: str, port: int, **options):
         check_bind(host, "the RTMP ingest")
