@@ -138,7 +138,7 @@ def edit_room(room: Room, by, *, title: str, description: str, category: str, ta
 def stop_room(room: Room, by, reason: str = "") -> Stream | None:
     """Stop button: end the live stream now (no reconnect grace) and refuse new publishes
     until Start. An ingest publishing the room sees this within INGEST_KEY_CHECK_MS and
-    drops its publisher (streaming/ingest/service.py). Returns the ended stream.
+    drops its publisher (streaming/ingest/watch.py). Returns the ended stream.
 
     Staff stopping someone else's room record it as a staff stop: only staff may Start
     the room again, and the owner reads `reason` on the dashboard."""
@@ -474,7 +474,7 @@ def rotate_stream_key(room: Room, by) -> str:
 
     The old key stops authorizing at once; an ingest still publishing on it sees the
     hash change within its poll interval and drops the connection
-    (streaming/ingest/service.py). Refused while staff hold the room (a key staff
+    (streaming/ingest/watch.py). Refused while staff hold the room (a key staff
     revoked stays revoked until staff start the room again).
     """
     if not permissions.can_see_stream_key(by, room):

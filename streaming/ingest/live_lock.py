@@ -12,7 +12,7 @@ lost). Through Sentinel, a lock the master acknowledged may die with that master
 it reached the replica, and the promoted replica then lets a second ingest take the room
 while the first still streams. The renewal that checks its token settles it: at its
 next renewal (a third of the lock's lifetime) the first ingest finds the other's token,
-gets 0, and drops its publisher (streaming.ingest.service); the newer holder carries the
+gets 0, and drops its publisher (streaming.ingest.watch); the newer holder carries the
 larger fence, which the ingest logs. To make that window rare, an acquisition through
 Sentinel or on a Redis Cluster waits briefly (WAIT) for a replica to confirm the lock.
 On a cluster the lock and its fence share the room's hash tag (the scripts touch both). See

@@ -1,7 +1,7 @@
 """WHIP publishers in the ingest: the same rooms, live lock and transcoders as RTMP.
 
-The web process checks the offer and hands it over (streaming/ingest/offers.py); here
-the key is checked with the same calls as RTMP (`Ingest.room_for_publish`,
+The web process checks the offer and hands it over (streaming/ingest/handover.py); here
+the key is checked with the same calls as RTMP (`authorize.room_for_publish`,
 `Ingest.accept_publish`), aiortc answers, and the received frames go, as live
 Matroska, into the room's transcoder. A session is named `<ingest id>-<token>`, so a
 DELETE reaches the ingest that holds it.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 
+from streaming.ingest.authorize import room_for_publish
 from streaming.ingest.transcoder_process import TranscoderGone
 from streaming.ingest.whep import WhepViewers
 from streaming.ingest.whep_admission import WhepLimits
@@ -23,7 +24,7 @@ logger = logging.getLogger("livesite.ingest")
 
 
 class WhipSession:
-    """The `PublishSession` of one WHIP peer (compare service.PublisherSession)."""
+    """The `PublishSession` of one WHIP peer (compare rtmp_session.RtmpSession)."""
 
     input_format = "matroska"
 
@@ -43,7 +44,7 @@ class WhipSession:
         try:
             await self.live.transcoder.write(data)
         except TranscoderGone:
-            await self.whip.ingest.transcoder_died(self.live, self)
+            await self.whip.ingest.transcoders.died(self.live, self)
 
     def on_frame(self, frame) -> None:
         if self.live is not None:
@@ -77,9 +78,9 @@ class WhipPublishers:
         self.viewers = WhepViewers(ingest, ice, self.ingest_id, whep_limits or WhepLimits())
 
     async def publish(self, stream_key: str, offer: str) -> tuple[str, str]:
-        """(session id, SDP answer); raises service.PublishRefused, or ValueError for an
+        """(session id, SDP answer); raises errors.PublishRefused, or ValueError for an
         offer aiortc cannot answer."""
-        room = await self.ingest.room_for_publish(stream_key)
+        room = await room_for_publish(stream_key)
         session_id = f"{self.ingest_id}-{secrets.token_urlsafe(12)}"
         session = None
         peer = WhipPeer(
