@@ -31,16 +31,6 @@ APPS_WITH_CONF = [
     "realtime",
 ]
 DJANGO_SEMANTICS = {"AUTH_USER_MODEL", "DEBUG"}
-# Modules still reading `django.conf.settings` themselves, for now. streaming/ingest/ is
-# being split into smaller modules on another branch; it goes through streaming/conf.py
-# (which already names every setting it reads) once that split is merged, and these
-# entries go. An entry naming a module that no longer reads settings fails the test below,
-# so the list only shrinks.
-NOT_YET_CONVERTED = {
-    "streaming/ingest/live_lock.py",
-    "streaming/ingest/service.py",
-    "streaming/ingest/whep_admission.py",
-}
 
 
 def app_modules(app):
@@ -80,14 +70,7 @@ def test_only_the_apps_conf_reads_settings(app):
         for path in app_modules(app)
         if (reads := settings_reads(path))
     }
-    for path in NOT_YET_CONVERTED:
-        offenders.pop(path, None)
     assert offenders == {}, f"read these through {app}/conf.py"
-
-
-def test_modules_not_yet_converted_still_read_settings():
-    converted = [path for path in NOT_YET_CONVERTED if not settings_reads(ROOT / path)]
-    assert converted == [], "take these out of NOT_YET_CONVERTED"
 
 
 def conf_settings(app):

@@ -118,12 +118,11 @@ class RedisLiveLock:
 def configured_live_lock(ttl_seconds: float) -> LiveLock:
     """The lock the settings call for: in Redis when one is configured (the data Redis,
     which a Redis Cluster deployment names apart), else in this process."""
-    from django.conf import settings
-
     from realtime.redis_client import data_url
+    from streaming import conf
 
     if data_url():
-        return RedisLiveLock(data_url(), settings.REDIS_KEY_PREFIX, ttl_seconds)
+        return RedisLiveLock(data_url(), conf.redis_key_prefix(), ttl_seconds)
     return LocalLiveLock(ttl_seconds)
 
 
@@ -143,9 +142,9 @@ def _fence_key(prefix: str, room_id: int) -> str:
 
 def live_lock_key(room_id: int) -> str:
     """The Redis key of a room's live lock (tests and operators read it)."""
-    from django.conf import settings
+    from streaming import conf
 
-    return _redis_key(settings.REDIS_KEY_PREFIX, room_id)
+    return _redis_key(conf.redis_key_prefix(), room_id)
 
 
 _local_locks: weakref.WeakSet[LocalLiveLock] = weakref.WeakSet()
@@ -159,9 +158,8 @@ def held_live_locks(room_ids) -> set[int]:
     ingest may yet continue its stream.
     A process without Redis and without an ingest cannot tell: all of them, so that
     nothing is ended on a guess."""
-    from django.conf import settings
-
     from realtime.redis_client import get_sync_redis
+    from streaming import conf
     from streaming.hls_nodes import room_key
 
     room_ids = list(room_ids)
@@ -171,10 +169,11 @@ def held_live_locks(room_ids) -> set[int]:
         if not locks:
             return set(room_ids)
         return {room_id for room_id in room_ids if any(lock._holder(room_id) for lock in locks)}
+    prefix = conf.redis_key_prefix()
     with client.pipeline(transaction=False) as pipe:
         for room_id in room_ids:  # one key a command: on a cluster the two live in other slots
-            pipe.exists(_redis_key(settings.REDIS_KEY_PREFIX, room_id))
-            pipe.exists(room_key(settings.REDIS_KEY_PREFIX, room_id))
+            pipe.exists(_redis_key(prefix, room_id))
+            pipe.exists(room_key(prefix, room_id))
         found = pipe.execute()
     pairs = zip(found[::2], found[1::2], strict=True)
     return {room_id for room_id, (lock, node) in zip(room_ids, pairs, strict=True) if lock or node}
@@ -190,14 +189,13 @@ def live_locks_kept_for() -> float:
     and may lack locks its old master took: its uptime says nothing, so this answers 0
     and a missing lock must be missing at two sweeps a lifetime apart before its stream
     ends (the live ingest takes it back within a third of a lifetime)."""
-    from django.conf import settings
-
     from realtime.redis_client import get_sync_redis, is_cluster
+    from streaming import conf
 
     client = get_sync_redis()
     if client is None:
         return float("inf")
-    if settings.REDIS_SENTINELS or is_cluster(client):  # a cluster promotes replicas too
+    if conf.redis_sentinels() or is_cluster(client):  # a cluster promotes replicas too
         return 0.0
     return float(client.info("server")["uptime_in_seconds"])
 

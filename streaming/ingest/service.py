@@ -20,13 +20,13 @@ from collections.abc import Coroutine
 
 from streaming.hls_nodes import NodeRegistry
 from streaming.ingest.authorize import take_live_lock
-from streaming.ingest.config import IngestSettings
 from streaming.ingest.errors import PublishRefused
 from streaming.ingest.handover import Handover
 from streaming.ingest.live_lock import LiveLock
 from streaming.ingest.live_room import LiveRoom
 from streaming.ingest.lock_keeper import LockKeeper
 from streaming.ingest.rtmp_session import RtmpPublishers
+from streaming.ingest.settings import IngestSettings
 from streaming.ingest.streams import finish_stream, open_stream
 from streaming.ingest.supervise import TranscoderSupervisor
 from streaming.ingest.watch import RoomWatch

@@ -19,10 +19,10 @@ from pathlib import Path
 from rooms import cache as room_cache
 from rooms import services as rooms
 from streaming.hls_nodes import NodeRegistry
-from streaming.ingest.config import IngestSettings
 from streaming.ingest.database import on_database_thread
 from streaming.ingest.live_room import LiveRoom
 from streaming.ingest.lock_keeper import LockKeeper
+from streaming.ingest.settings import IngestSettings
 from streaming.replays import REPLAYS, make_replay, prune_live_folder
 from streaming.transcoder.rendition_playlist import end_live_playlists
 

@@ -21,9 +21,9 @@ from rooms import cache as room_cache
 from rooms import events as room_events
 from rooms.models import StreamIncident
 from streaming.hls_nodes import NodeRegistry
-from streaming.ingest.config import IngestSettings
 from streaming.ingest.database import record_incident
 from streaming.ingest.live_room import LiveRoom
+from streaming.ingest.settings import IngestSettings
 from streaming.ingest.transcoder_process import (
     REALTIME_FD_PLACEHOLDER,
     TranscoderGone,

@@ -34,11 +34,11 @@ class WhepLimits:
 
     @classmethod
     def from_django(cls) -> WhepLimits:
-        from django.conf import settings
+        from streaming import conf
 
         return cls(
-            max_viewers=settings.WHEP_MAX_VIEWERS_PER_INGEST,
-            joins_per_second=settings.WHEP_JOINS_PER_SECOND,
+            max_viewers=conf.whep_max_viewers_per_ingest(),
+            joins_per_second=conf.whep_joins_per_second(),
         )
 
 

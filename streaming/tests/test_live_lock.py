@@ -127,8 +127,8 @@ async def test_an_ingest_keeps_its_live_locks_while_its_event_loop_is_busy(
     room. The locks are renewed on a thread of their own."""
     import time
 
-    from streaming.ingest.config import IngestSettings
     from streaming.ingest.service import Ingest
+    from streaming.ingest.settings import IngestSettings
 
     ttl = 0.6
     ingest = Ingest(

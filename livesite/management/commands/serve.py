@@ -43,9 +43,9 @@ class Command(BaseCommand):
         from twisted.internet import defer, reactor
 
         from livesite.asgi import application
-        from streaming.ingest.config import IngestSettings
         from streaming.ingest.live_lock import configured_live_lock
         from streaming.ingest.service import Ingest
+        from streaming.ingest.settings import IngestSettings
 
         ingest_settings = IngestSettings.from_django()
         lock = configured_live_lock(ingest_settings.lock_ttl)

@@ -8,9 +8,9 @@ from django.core.management.base import BaseCommand
 from infra.listen_address import check_bind
 from streaming import conf
 from streaming.hls_nodes import NodeRegistry
-from streaming.ingest.config import IngestSettings
 from streaming.ingest.live_lock import configured_live_lock
 from streaming.ingest.service import Ingest
+from streaming.ingest.settings import IngestSettings
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""The ingest's settings: one frozen `IngestSettings`, read once from Django's settings.
+"""The ingest's settings: one frozen `IngestSettings`, read once (streaming/conf.py).
 
 Every part of the ingest takes what it needs from it, so a test builds an ingest from
 plain values (`IngestSettings(hls_root=tmp_path, lock_ttl=0.6)`) without Django's.
@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from streaming import conf
 from streaming.ingest.transcoder_process import TranscoderSettings
 from streaming.ingest.whep_admission import WhepLimits
 from streaming.rtmp.server import ServerLimits
@@ -31,30 +32,29 @@ class IngestSettings:
 
     @classmethod
     def from_django(cls) -> IngestSettings:
-        from django.conf import settings
-
+        keep_replays = conf.replay_retention_hours() > 0
         return cls(
-            hls_root=Path(settings.HLS_ROOT),
-            app=settings.INGEST_APP,
-            reconnect_grace=settings.INGEST_RECONNECT_GRACE,
-            lock_ttl=settings.INGEST_LOCK_TTL,
-            key_check_interval=settings.INGEST_KEY_CHECK_MS / 1000,
-            max_transcoder_restarts=settings.INGEST_MAX_TRANSCODER_RESTARTS,
-            keep_replays=settings.REPLAY_RETENTION_HOURS > 0,
+            hls_root=conf.hls_root(),
+            app=conf.ingest_app(),
+            reconnect_grace=conf.ingest_reconnect_grace(),
+            lock_ttl=conf.ingest_lock_ttl(),
+            key_check_interval=conf.ingest_key_check_seconds(),
+            max_transcoder_restarts=conf.ingest_max_transcoder_restarts(),
+            keep_replays=keep_replays,
             transcoder=TranscoderSettings(
-                segment_seconds=settings.TRANSCODER_SEGMENT_SECONDS,
-                part_seconds=settings.TRANSCODER_PART_SECONDS,
-                ladder=settings.TRANSCODER_LADDER,
-                preset=settings.TRANSCODER_PRESET,
-                keep_recording=settings.REPLAY_RETENTION_HOURS > 0,
-                max_recording_seconds=settings.REPLAY_MAX_HOURS * 3600,
+                segment_seconds=conf.transcoder_segment_seconds(),
+                part_seconds=conf.transcoder_part_seconds(),
+                ladder=conf.transcoder_ladder(),
+                preset=conf.transcoder_preset(),
+                keep_recording=keep_replays,
+                max_recording_seconds=conf.replay_max_hours() * 3600,
             ),
             limits=ServerLimits(
-                max_connections=settings.INGEST_MAX_CONNECTIONS,
-                max_connections_per_address=settings.INGEST_MAX_CONNECTIONS_PER_ADDRESS,
-                max_bytes_before_publish=settings.INGEST_BYTES_BEFORE_PUBLISH,
-                handshake_timeout=settings.INGEST_HANDSHAKE_TIMEOUT,
-                idle_timeout=settings.INGEST_IDLE_TIMEOUT,
+                max_connections=conf.ingest_max_connections(),
+                max_connections_per_address=conf.ingest_max_connections_per_address(),
+                max_bytes_before_publish=conf.ingest_bytes_before_publish(),
+                handshake_timeout=conf.ingest_handshake_timeout(),
+                idle_timeout=conf.ingest_idle_timeout(),
             ),
             ice=IceSettings.from_django(),
             whep=WhepLimits.from_django(),
