@@ -123,10 +123,25 @@ class Ingest:
 
     async def _go_live(self, room) -> LiveRoom:
         token, fence = await take_live_lock(self.lock, room)
-        live = await open_stream(room, token, fence, self.settings.hls_root, self.nodes)
+        try:
+            live = await open_stream(room, token, fence, self.settings.hls_root, self.nodes)
+        except BaseException:
+            # Nothing went live here. The keeper would renew the lock for as long as this
+            # process runs, and every publish of the room, on any ingest, be refused.
+            await self._let_go(room, token)
+            raise
         self.live[room.pk] = live
         logger.info("room %s is live (live lock fence %s)", room.slug, fence)
         return live
+
+    async def _let_go(self, room, token: str) -> None:
+        try:
+            await self.lock.release(room.pk, token)
+            if self.nodes:
+                await self.nodes.clear(room.pk, room.slug)  # only if it names this node
+        except Exception:
+            # It expires after its lifetime; the keeper renews only the rooms live here.
+            logger.exception("room %s: could not give back its live lock", room.slug)
 
     async def publisher_left(self, live: LiveRoom, session, reason: str) -> None:
         async with self._guard:

@@ -167,3 +167,38 @@ async def test_a_wedged_event_loop_lets_its_rooms_go(redis_url, settings):
         await rival.release(4343, "theirs")
         await keeper.close()
         await rival.close()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_publish_that_fails_to_go_live_gives_the_room_s_lock_back(
+    redis_url, settings, tmp_path, alice_room, monkeypatch
+):
+    """A database hiccup as the stream starts: the room must not stay locked (the keeper
+    renewing it) with nothing live, refusing every later publish on every ingest."""
+    from django.db import OperationalError
+
+    from rooms import services as rooms
+    from streaming.ingest.service import Ingest
+    from streaming.ingest.settings import IngestSettings
+
+    def database_hiccup(*args, **kwargs):
+        raise OperationalError(2013, "Lost connection to server during query")
+
+    monkeypatch.setattr(rooms, "start_stream", database_hiccup)
+    ttl = 0.6
+    ingest = Ingest(
+        IngestSettings(hls_root=tmp_path, lock_ttl=ttl),
+        RedisLiveLock(redis_url, settings.REDIS_KEY_PREFIX, ttl),
+    )
+    rival = RedisLiveLock(redis_url, settings.REDIS_KEY_PREFIX, ttl)  # another ingest
+    await ingest.start("127.0.0.1", 0)
+    try:
+        with pytest.raises(OperationalError):
+            await ingest.accept_publish(alice_room, lambda live: object())
+        await asyncio.sleep(ttl * 2)  # two lifetimes: a lock still kept would be renewed
+        assert await rival.acquire(alice_room.pk, "theirs")
+        assert alice_room.pk not in ingest.live
+    finally:
+        await rival.release(alice_room.pk, "theirs")
+        await ingest.close()
+        await rival.close()
