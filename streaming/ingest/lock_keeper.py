@@ -14,8 +14,10 @@ Acquire, renew and release of one lock all run on this one loop, one after anoth
 a renewal can never take back a lock the ingest released a moment before.
 
 A process whose main loop is wedged rather than busy must not keep its rooms forever:
-the main loop beats (`beat()`) every time it runs its watch, and renewals stop when
-it has not beaten for `wedged_after` seconds, so another ingest can take the rooms.
+a timer of the keeper's own on the main loop beats every `renew_every` seconds, and
+renewals stop when it has not beaten for `wedged_after` seconds, so another ingest can
+take the rooms. The beat depends on nothing but the loop running: not on the watch's
+database poll, which a stalled database can hold for longer than that.
 """
 
 from __future__ import annotations
@@ -51,15 +53,18 @@ class LockKeeper:
             target=self._loop.run_forever, name="live-locks", daemon=True
         )
         self._renewing: asyncio.Future | None = None
+        self._beating: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
         self._main_loop = asyncio.get_running_loop()
+        self._beat_now()
         self._thread.start()
         self._renewing = asyncio.run_coroutine_threadsafe(self._renew_forever(), self._loop)
 
-    def beat(self) -> None:
-        """The main loop is running (called from it)."""
+    def _beat_now(self) -> None:
+        """On the main loop: it is running."""
         self._beat = time.monotonic()
+        self._beating = self._main_loop.call_later(self._renew_every, self._beat_now)
 
     async def acquire(self, room_id: int, token: str) -> int:
         return await self._on_keeper(self._acquire(room_id, token))
@@ -68,14 +73,20 @@ class LockKeeper:
         await self._on_keeper(self._release(room_id, token))
 
     async def close(self) -> None:
+        if self._beating is not None:
+            self._beating.cancel()
         if not self._thread.is_alive():  # never started
             await self._lock.close()
+            if self._thread.ident is None:
+                self._loop.close()
             return
         if self._renewing is not None:
             self._renewing.cancel()
         await self._on_keeper(self._lock.close())
         self._loop.call_soon_threadsafe(self._loop.stop)
         await asyncio.to_thread(self._thread.join, 5)
+        if not self._thread.is_alive():
+            self._loop.close()  # its selector and self-pipe
 
     # --- on the keeper's loop -----------------------------------------------------
 

@@ -52,7 +52,6 @@ class RoomWatch:
     async def _poll_forever(self) -> None:
         while True:
             await asyncio.sleep(self.ingest.settings.key_check_interval)
-            self.ingest.lock.beat()
             try:
                 await self.check_rooms()
             except Exception:

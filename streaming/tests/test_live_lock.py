@@ -148,6 +148,8 @@ async def test_an_ingest_keeps_its_live_locks_while_its_event_loop_is_busy(
 
 
 async def test_a_wedged_event_loop_lets_its_rooms_go(redis_url, settings):
+    import time
+
     from streaming.ingest.lock_keeper import LockKeeper
 
     ttl = 0.4
@@ -161,7 +163,7 @@ async def test_a_wedged_event_loop_lets_its_rooms_go(redis_url, settings):
     rival = RedisLiveLock(redis_url, settings.REDIS_KEY_PREFIX, ttl)
     try:
         assert await keeper.acquire(4343, "ours")
-        await asyncio.sleep(ttl * 4)  # and no beat() from the main loop all that time
+        time.sleep(ttl * 4)  # the main loop is wedged: it runs nothing all that time
         assert await rival.acquire(4343, "theirs")
     finally:
         await rival.release(4343, "theirs")
@@ -201,4 +203,28 @@ async def test_a_publish_that_fails_to_go_live_gives_the_room_s_lock_back(
     finally:
         await rival.release(alice_room.pk, "theirs")
         await ingest.close()
+        await rival.close()
+
+
+async def test_a_running_loop_keeps_its_rooms_while_the_database_stalls(redis_url, settings):
+    """The watch's poll may wait on a stalled database for longer than `wedged_after`;
+    the event loop still runs, and the rooms stay this ingest's."""
+    from streaming.ingest.lock_keeper import LockKeeper
+
+    ttl = 0.4
+    keeper = LockKeeper(
+        RedisLiveLock(redis_url, settings.REDIS_KEY_PREFIX, ttl),
+        renew_every=ttl / 3,
+        on_renewed=lambda *outcome: None,
+        wedged_after=ttl,
+    )
+    keeper.start()
+    rival = RedisLiveLock(redis_url, settings.REDIS_KEY_PREFIX, ttl)
+    try:
+        assert await keeper.acquire(4344, "ours")
+        await asyncio.sleep(ttl * 4)  # nothing else runs on the loop: no watch, no poll
+        assert not await rival.acquire(4344, "theirs")
+    finally:
+        await keeper.release(4344, "ours")
+        await keeper.close()
         await rival.close()
