@@ -147,28 +147,37 @@ async def test_an_ingest_keeps_its_live_locks_while_its_event_loop_is_busy(
         await rival.close()
 
 
-async def test_a_wedged_event_loop_lets_its_rooms_go(redis_url, settings):
-    import time
+KEEPER_TTL = 0.4
 
+
+@pytest.fixture
+async def keeper_and_rival(redis_url, settings):
+    """A started lock keeper that counts its loop wedged after one lock lifetime, and
+    another ingest's lock on the same Redis; room 4343 is released by both afterwards."""
     from streaming.ingest.lock_keeper import LockKeeper
 
-    ttl = 0.4
     keeper = LockKeeper(
-        RedisLiveLock(redis_url, settings.REDIS_KEY_PREFIX, ttl),
-        renew_every=ttl / 3,
+        RedisLiveLock(redis_url, settings.REDIS_KEY_PREFIX, KEEPER_TTL),
+        renew_every=KEEPER_TTL / 3,
         on_renewed=lambda *outcome: None,
-        wedged_after=ttl,
+        wedged_after=KEEPER_TTL,
     )
     keeper.start()
-    rival = RedisLiveLock(redis_url, settings.REDIS_KEY_PREFIX, ttl)
-    try:
-        assert await keeper.acquire(4343, "ours")
-        time.sleep(ttl * 4)  # the main loop is wedged: it runs nothing all that time
-        assert await rival.acquire(4343, "theirs")
-    finally:
-        await rival.release(4343, "theirs")
-        await keeper.close()
-        await rival.close()
+    rival = RedisLiveLock(redis_url, settings.REDIS_KEY_PREFIX, KEEPER_TTL)
+    yield keeper, rival
+    await rival.release(4343, "theirs")
+    await keeper.release(4343, "ours")
+    await keeper.close()
+    await rival.close()
+
+
+async def test_a_wedged_event_loop_lets_its_rooms_go(keeper_and_rival):
+    import time
+
+    keeper, rival = keeper_and_rival
+    assert await keeper.acquire(4343, "ours")
+    time.sleep(KEEPER_TTL * 4)  # the main loop is wedged: it runs nothing all that time
+    assert await rival.acquire(4343, "theirs")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -206,25 +215,10 @@ async def test_a_publish_that_fails_to_go_live_gives_the_room_s_lock_back(
         await rival.close()
 
 
-async def test_a_running_loop_keeps_its_rooms_while_the_database_stalls(redis_url, settings):
+async def test_a_running_loop_keeps_its_rooms_while_the_database_stalls(keeper_and_rival):
     """The watch's poll may wait on a stalled database for longer than `wedged_after`;
     the event loop still runs, and the rooms stay this ingest's."""
-    from streaming.ingest.lock_keeper import LockKeeper
-
-    ttl = 0.4
-    keeper = LockKeeper(
-        RedisLiveLock(redis_url, settings.REDIS_KEY_PREFIX, ttl),
-        renew_every=ttl / 3,
-        on_renewed=lambda *outcome: None,
-        wedged_after=ttl,
-    )
-    keeper.start()
-    rival = RedisLiveLock(redis_url, settings.REDIS_KEY_PREFIX, ttl)
-    try:
-        assert await keeper.acquire(4344, "ours")
-        await asyncio.sleep(ttl * 4)  # nothing else runs on the loop: no watch, no poll
-        assert not await rival.acquire(4344, "theirs")
-    finally:
-        await keeper.release(4344, "ours")
-        await keeper.close()
-        await rival.close()
+    keeper, rival = keeper_and_rival
+    assert await keeper.acquire(4343, "ours")
+    await asyncio.sleep(KEEPER_TTL * 4)  # nothing else runs on the loop: no watch, no poll
+    assert not await rival.acquire(4343, "theirs")
