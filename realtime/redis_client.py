@@ -141,8 +141,19 @@ class _AsyncCluster(aiocluster.RedisCluster):
         return await super()._record_error_metric(error, *args, **kwargs)
 
 
+_cluster_classes: dict[type, bool] = {}
+
+
 def is_cluster(client) -> bool:
-    return isinstance(client, (cluster.RedisCluster, aiocluster.RedisCluster))
+    # Asked on every gift send, and redis-py's client classes have typing's Protocol
+    # metaclass, whose isinstance() runs about ten Python calls: remembered by class.
+    kind = client.__class__
+    answer = _cluster_classes.get(kind)
+    if answer is None:
+        answer = _cluster_classes[kind] = issubclass(
+            kind, (cluster.RedisCluster, aiocluster.RedisCluster)
+        )
+    return answer
 
 
 def _new_cluster_client(nodes, asyncio_client: bool, options: dict):
