@@ -214,6 +214,23 @@ def live_streams(room_ids: list[int]) -> dict[int, int]:
         return dict(cursor.fetchall())
 
 
+def closed_accounts(user_ids: list[int]) -> set[int]:
+    """Those of the users whose account has been deactivated."""
+    from django.contrib.auth import get_user_model
+
+    if not user_ids:
+        return set()
+    user = get_user_model()
+    key, active = user._meta.pk.column, user._meta.get_field("is_active").column
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {key} FROM {_table(user)} "  # noqa: S608 -- as above
+            f"WHERE {active} = %s AND {key} IN ({_marks(user_ids)})",
+            [False, *user_ids],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
 def previous_sends(sender_ids: list[int], combo_since) -> dict[int, PreviousSend]:
     """Each sender's last gift send, for combos; read under their coin row locks, so their
     earlier sends have committed and the last one really is the last."""

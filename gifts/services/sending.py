@@ -11,7 +11,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -131,11 +130,8 @@ def _refuse_restricted(orders: list[Order]) -> None:
     for order, refusal in zip(orders, moderation.refusals(pairs), strict=True):
         if refusal is not None:
             order.outcome = refusal
-    senders = [order.payload.sender.pk for order in orders if order.outcome is None]
-    closed = set(
-        get_user_model()
-        .objects.filter(pk__in=senders, is_active=False)
-        .values_list("pk", flat=True)
+    closed = ledger.closed_accounts(
+        [order.payload.sender.pk for order in orders if order.outcome is None]
     )
     for order in orders:
         if order.payload.sender.pk in closed:
