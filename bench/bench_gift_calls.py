@@ -5,7 +5,8 @@ frames, Celery tasks and Python function calls, per send of `send_gift`.
 load by more than a change in the code. These counts do not: the same workload gives the
 same numbers however busy the machine is, so two trees can be compared send for send.
 
-Two phases, each after a warm-up (imports, the catalog cache, the first connections):
+Two phases, after a warm-up in which every sender gifts every room once (imports, the
+catalog cache, the first connections, every balance row a first credit creates):
 
 - single: `--sends` sends one after another from one thread (each is a batch of one);
 - batch: `--rounds` batches of `--batch` sends, formed on purpose: the group commit is
@@ -13,9 +14,13 @@ Two phases, each after a warm-up (imports, the catalog cache, the first connecti
   queued is the lead handed on, so every round is exactly one batch of that size.
 
 Counted below the libraries, so every caller is seen: SQL at the MySQLdb connection
-(statements, COMMIT, autocommit switches, new connections); Redis at redis-py's
-connection (round trips = writes to the socket, commands by name, bytes sent, new
-connections); `apply_async` calls; Python calls with cProfile (every thread's calls).
+(statements by kind and first table, COMMIT, autocommit switches, new connections);
+Redis at redis-py's connection (round trips = writes to the socket, commands by name,
+bytes sent, new connections); `apply_async` calls; Python calls with cProfile (every
+thread's, less the counters' own). Each phase is then run again (`--owner-sends`
+sends) under a trace that charges every Python call to the nearest function of the
+tree on the stack, which shows where the calls come from across two trees whose
+modules differ. cProfile's times are printed too, but only the counts are steady.
 
 The once-per-window work after a send (a room's leaderboard snapshot every 2 s,
 statistics every 30 s) and the gift catalog's 5 s cache depend on the clock, so their
@@ -37,6 +42,7 @@ the figures and `--compare` prints saved runs side by side:
 
 import argparse
 import cProfile
+import functools
 import importlib
 import json
 import os
@@ -93,8 +99,16 @@ def _wrap(owner, name: str, before):
 
 
 def _verb(statement) -> str:
+    """The statement's kind and its first table: `SELECT gifts_giftsend`, `COMMIT`."""
     text = statement.decode(errors="replace") if isinstance(statement, bytes) else statement
-    return text.lstrip().split(None, 1)[0].upper() if text.strip() else "?"
+    words = text.replace("`", "").split()
+    if not words:
+        return "?"
+    verb, upper = words[0].upper(), [word.upper() for word in words]
+    for index, word in enumerate(upper[:-1]):
+        if word in ("FROM", "INTO", "UPDATE") and verb != "SET":
+            return f"{verb} {words[index + 1]}"
+    return " ".join(words[:3])[:40] if verb == "SELECT" else verb  # `SELECT 1`, variables
 
 
 def install_counters() -> None:
@@ -212,11 +226,61 @@ def make_cast(senders: int, broadcasters: int):
 # --- Phases ----------------------------------------------------------------------------------
 
 
-class Phase:
-    """Counts and a profile of what happens between `start` and `stop`."""
+class Owners:
+    """Python calls, each charged to the nearest function of the tree on the stack (itself,
+    or the one whose library call made it): where a send's calls come from. By qualified
+    name, so a function that moved to another module keeps its row."""
 
-    def __init__(self, name: str, sends: int):
-        self.name, self.sends = name, sends
+    def __init__(self, tree: Path):
+        self.tree = tree
+        self.calls: Counter = Counter()
+        self._names: dict = {}  # code object -> its name, or None when not the tree's
+        self._lock = threading.Lock()
+
+    def _owner(self, code):
+        if code not in self._names:
+            name = code.co_filename
+            ours = name.startswith(f"{self.tree}/") and "/.venv/" not in name
+            self._names[code] = code.co_qualname if ours and name != __file__ else None
+        return self._names[code]
+
+    def traced(self, call, *args):
+        calls: Counter = Counter()
+
+        def count(frame, event, arg):
+            if event not in ("call", "c_call"):
+                return
+            if frame.f_code.co_filename == __file__ and not _wrapped_builtin(event, arg):
+                return  # the counters' own work
+            while frame is not None:
+                name = self._owner(frame.f_code)
+                if name is not None:
+                    calls[name] += 1
+                    return
+                frame = frame.f_back
+            calls["(outside the tree)"] += 1
+
+        sys.setprofile(count)  # this thread only
+        try:
+            return call(*args)
+        finally:
+            sys.setprofile(None)
+            with self._lock:
+                self.calls.update(calls)
+
+
+def _wrapped_builtin(event: str, function) -> bool:
+    """True for a counter calling the C method it wraps (MySQLdb's commit, rollback)."""
+    owner = getattr(function, "__objclass__", None) or type(getattr(function, "__self__", None))
+    return event == "c_call" and "_mysql" in owner.__module__
+
+
+class Phase:
+    """Counts and a profile (or, given `owners`, a trace) of the sends between `start` and
+    `stop`."""
+
+    def __init__(self, name: str, sends: int, owners: Owners | None = None):
+        self.name, self.sends, self.owners = name, sends, owners
         self.stats: pstats.Stats | None = None
         self._lock = threading.Lock()
 
@@ -226,7 +290,9 @@ class Phase:
     def stop(self) -> None:
         self.counts = TALLY.snapshot() - self._before
 
-    def profiled(self, call, *args):
+    def run(self, call, *args):
+        if self.owners is not None:
+            return self.owners.traced(call, *args)
         profile = cProfile.Profile()
         profile.enable()
         try:
@@ -240,55 +306,18 @@ class Phase:
                     self.stats.add(profile)
 
 
-def single_phase(send, senders, rooms, sends: int, offset: int) -> Phase:
-    phase = Phase("single", sends)
+def single_phase(phase: Phase, send, senders, rooms, offset: int) -> Phase:
     phase.start()
-    for n in range(sends):
+    for n in range(phase.sends):
         sender, room = senders[(offset + n) % len(senders)], rooms[n % len(rooms)]
-        phase.profiled(send, sender, room, GIFTS[n % len(GIFTS)], 1, uuid.uuid4().hex)
+        phase.run(send, sender, room, GIFTS[n % len(GIFTS)], 1, uuid.uuid4().hex)
     phase.stop()
     return phase
 
 
-def owners_phase(tree: Path, send, senders, rooms, sends: int, offset: int) -> dict:
-    """Python calls per send, each charged to the nearest function of the tree on the stack
-    (itself, or the one whose library call made it): where the calls come from."""
-    mine: dict = {}  # code object -> its name, or None when not the tree's
-
-    def owner(code):
-        if code not in mine:
-            name = code.co_filename
-            ours = name.startswith(f"{tree}/") and "/.venv/" not in name and name != __file__
-            mine[code] = code.co_qualname if ours else None
-        return mine[code]
-
-    calls: Counter = Counter()
-
-    def count(frame, event, arg):
-        if event not in ("call", "c_call"):
-            return
-        while frame is not None:
-            name = owner(frame.f_code)
-            if name is not None:
-                calls[name] += 1
-                return
-            frame = frame.f_back
-        calls["(outside the tree)"] += 1
-
-    for n in range(sends):
-        sender, room = senders[(offset + n) % len(senders)], rooms[n % len(rooms)]
-        gift, key = GIFTS[n % len(GIFTS)], uuid.uuid4().hex
-        sys.setprofile(count)
-        try:
-            send(sender, room, gift, 1, key)
-        finally:
-            sys.setprofile(None)
-    return {name: count / sends for name, count in calls.items()}
-
-
-def batch_phase(send, group_commit, senders, rooms, size: int, rounds: int, offset: int) -> Phase:
-    """`rounds` batches of exactly `size` sends, each sender in at most one of a batch."""
-    phase = Phase(f"batch of {size}", size * rounds)
+def batch_phase(phase: Phase, send, group_commit, senders, rooms, size: int, offset: int):
+    """`phase.sends / size` batches of exactly `size` sends, each sender once in a batch."""
+    rounds = phase.sends // size
     errors = []
     go = threading.Barrier(size + 1)
 
@@ -298,7 +327,7 @@ def batch_phase(send, group_commit, senders, rooms, size: int, rounds: int, offs
             sender = senders[(offset + round_ * size + slot) % len(senders)]
             room = rooms[(round_ + slot) % len(rooms)]
             try:
-                phase.profiled(send, sender, room, GIFTS[slot % 4], 1, uuid.uuid4().hex)
+                phase.run(send, sender, room, GIFTS[slot % 4], 1, uuid.uuid4().hex)
             except Exception as error:  # shown, never hidden
                 errors.append(error)
             go.wait()
@@ -344,9 +373,13 @@ def summary(tree: Path, phase: Phase) -> dict:
     stats = phase.stats.stats if phase.stats else {}
     functions: dict[str, list[float]] = {}
     total_calls = 0
-    for key, (_primitive, calls, tottime, _cumtime, _callers) in stats.items():
+    for key, (_primitive, calls, tottime, _cumtime, callers) in stats.items():
         if key[0] == __file__:
             continue  # the counters themselves
+        if key[0] == "~" and "_mysql.connection" not in key[2]:  # built-ins the counters call
+            calls -= sum(figures[1] for caller, figures in callers.items() if caller[0] == __file__)
+            if not calls:
+                continue
         name = _function_name(tree, key)
         entry = functions.setdefault(name, [0, 0.0])
         entry[0] += calls
@@ -413,18 +446,19 @@ def print_functions(runs: list[dict], top: int) -> None:
 
 
 def print_owners(runs: list[dict], top: int) -> None:
-    """Calls per send charged to each function of the tree (by qualified name, so a function
-    that moved module keeps its row), those that differ most between first and last run."""
-    first, last = runs[0]["owners"], runs[-1]["owners"]
-    names = sorted(set(first) | set(last), key=lambda n: -abs(last.get(n, 0) - first.get(n, 0)))
-    print("\n### Python calls per send, charged to the tree's nearest function (single sends)\n")
-    print("| function | " + " | ".join(run["label"] for run in runs) + " |")
-    print("| --- |" + " ---: |" * len(runs))
-    totals = [sum(run["owners"].values()) for run in runs]
-    print("| all | " + " | ".join(f"{total:.0f}" for total in totals) + " |")
-    for name in names[:top]:
-        values = [run["owners"].get(name, 0) for run in runs]
-        print(f"| `{name}` | " + " | ".join(f"{value:.1f}" for value in values) + " |")
+    """Calls per send charged to each function of the tree, those that differ most between
+    the first and the last run first."""
+    for phase, last in runs[-1]["owners"].items():
+        first = runs[0]["owners"].get(phase, {})
+        names = sorted(set(first) | set(last), key=lambda n: -abs(last.get(n, 0) - first.get(n, 0)))
+        print(f"\n### Python calls per send, charged to the tree's nearest function ({phase})\n")
+        print("| function | " + " | ".join(run["label"] for run in runs) + " |")
+        print("| --- |" + " ---: |" * len(runs))
+        totals = [sum(run["owners"].get(phase, {}).values()) for run in runs]
+        print("| all | " + " | ".join(f"{total:.0f}" for total in totals) + " |")
+        for name in names[:top]:
+            values = [run["owners"].get(phase, {}).get(name, 0) for run in runs]
+            print(f"| `{name}` | " + " | ".join(f"{value:.1f}" for value in values) + " |")
 
 
 def print_top(run: dict, top: int) -> None:
@@ -457,23 +491,31 @@ def measure(options) -> dict:
     send = first_of("gifts.services.sending:send_gift", "gifts.services:send_gift")
     group_commit = first_of("gifts.services.sending:_group_commit", "gifts.services:_group_commit")
     install_counters()
-    # Warm-up: every room's once-a-window work, the catalog cache, connections, the scripts.
-    for n in range(max(options.warmup, len(rooms))):
-        send(senders[n % len(senders)], rooms[n % len(rooms)], GIFTS[n % 4], 1, uuid.uuid4().hex)
-    phases = [single_phase(send, senders, rooms, options.sends, offset=options.warmup)]
-    owners = owners_phase(tree, send, senders, rooms, options.owner_sends, offset=options.warmup)
-    if options.batch > 1:
-        batch_phase(send, group_commit, senders, rooms, options.batch, 1, offset=0)  # warm-up
-        phases.append(
-            batch_phase(send, group_commit, senders, rooms, options.batch, options.rounds, 1)
-        )
+    # Warm-up: every sender to every room once (each room's once-a-window work, every row a
+    # first credit creates), the catalog cache, connections.
+    for n in range(len(senders) * len(rooms)):
+        sender, room = senders[n % len(senders)], rooms[n // len(senders) % len(rooms)]
+        send(sender, room, GIFTS[n % 4], 1, uuid.uuid4().hex)
+    size, traced = options.batch, options.owner_sends
+    phases = [single_phase(Phase("single", options.sends), send, senders, rooms, 0)]
+    owners = [single_phase(Phase("single", traced, Owners(tree)), send, senders, rooms, 0)]
+    if size > 1:
+        batch = functools.partial(batch_phase, send=send, group_commit=group_commit)
+        batch(Phase("warm-up", size), senders=senders, rooms=rooms, size=size, offset=0)
+        name, sends = f"batch of {size}", size * options.rounds
+        phases.append(batch(Phase(name, sends), senders=senders, rooms=rooms, size=size, offset=1))
+        traced = Phase(name, size * max(1, traced // size), Owners(tree))
+        owners.append(batch(traced, senders=senders, rooms=rooms, size=size, offset=2))
     connections.close_all()
     clean_up_redis(run)
     return {
         "label": options.label or tree.name,
         "tree": str(tree),
         "phases": [summary(tree, phase) for phase in phases],
-        "owners": owners,
+        "owners": {
+            phase.name: {name: calls / phase.sends for name, calls in phase.owners.calls.items()}
+            for phase in owners
+        },
     }
 
 
@@ -497,13 +539,10 @@ def main() -> int:
     parser.add_argument("--database", default="livesite_gift_calls")
     parser.add_argument("--senders", type=int, default=40)
     parser.add_argument("--broadcasters", type=int, default=4)
-    parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--sends", type=int, default=200, help="Sends of the single phase.")
     parser.add_argument("--batch", type=int, default=8, help="Sends a batch (1: no batches).")
     parser.add_argument("--rounds", type=int, default=10, help="Batches of the batch phase.")
-    parser.add_argument(
-        "--owner-sends", type=int, default=50, help="Single sends traced for `owners`."
-    )
+    parser.add_argument("--owner-sends", type=int, default=50, help="Sends traced (call owners).")
     parser.add_argument("--top", type=int, default=25, help="Functions shown.")
     parser.add_argument("--json", help="Save the figures here.")
     parser.add_argument("--compare", nargs="+", metavar="JSON", help="Print saved runs.")
