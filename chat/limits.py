@@ -6,7 +6,10 @@ call per attempt, atomic across processes; with embedded defaults (one
 process) it lives in memory. Slow mode is `SET NX EX`: one message per window.
 """
 
+import hashlib
 import time
+
+from redis.exceptions import NoScriptError
 
 from realtime.redis_client import get_redis, get_sync_redis, is_cluster, redis_key
 
@@ -35,6 +38,8 @@ for i, key in ipairs(KEYS) do waits[i] = spend(key, rate, burst, now) end
 return waits
 """
 )
+# Redis names a script by its SHA-1 (EVALSHA): an identifier, not a security use.
+BUCKETS_SHA = hashlib.sha1(BUCKETS_SCRIPT.encode(), usedforsecurity=False).hexdigest()
 
 # KEYS[1] claim; ARGV: the value it must hold, the new value, seconds. 1 when taken over.
 TAKE_OVER_SCRIPT = """
@@ -91,7 +96,11 @@ def take_tokens_blocking(keys: list[str], rate: float, burst: int) -> list[float
     # One script for all of them, not one each in a pipeline: the same Redis work, a
     # fraction of redis-py's Python per bucket (a gift batch's senders, every batch).
     names = [redis_key("bucket", key) for key in keys]
-    waits = client.eval(BUCKETS_SCRIPT, len(names), *names, rate, burst, time.time())
+    now = time.time()
+    try:  # by its hash: Redis keeps scripts it has run, so the text need not go each time
+        waits = client.evalsha(BUCKETS_SHA, len(names), *names, rate, burst, now)
+    except NoScriptError:  # a restarted Redis: EVAL runs it and keeps it again
+        waits = client.eval(BUCKETS_SCRIPT, len(names), *names, rate, burst, now)
     return [int(wait_ms) / 1000 for wait_ms in waits]
 
 

@@ -14,3 +14,11 @@ def test_a_batch_of_buckets_is_spent_in_turn_as_one_at_a_time_would_be(redis_url
     assert 1.9 < waits[2] <= 2.0  # bob's one token went on his first send: 2 s to the next
     assert limits.take_token_blocking(carol, 0.5, 1) > 0  # the same bucket, one at a time
     assert limits.take_tokens_blocking([], rate=0.5, burst=1) == []
+
+
+def test_a_redis_that_lost_the_script_is_sent_it_again(redis_url, monkeypatch):
+    bob = f"test:{uuid.uuid4().hex}:bob"
+    monkeypatch.setattr(limits, "BUCKETS_SHA", "0" * 40)  # a hash Redis has no script for
+
+    assert limits.take_tokens_blocking([bob, bob], rate=0.5, burst=1)[0] == 0
+    assert limits.take_tokens_blocking([bob], rate=0.5, burst=1)[0] > 0
