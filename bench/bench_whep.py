@@ -46,6 +46,7 @@ import tempfile
 import time
 import urllib.request
 import zlib
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,7 +84,7 @@ def make_source(folder: Path, seconds: int) -> Path:
 # --- the generator: viewers in one process -------------------------------------------
 
 
-async def viewer(web: str, slug: str, record: dict):
+async def viewer(web: str, slug: str, record: dict, full: bool):
     from aiortc import RTCPeerConnection, RTCSessionDescription
 
     from streaming.tests.whip_client import http
@@ -97,6 +98,10 @@ async def viewer(web: str, slug: str, record: dict):
     arrivals: list[tuple[int, float]] = []
     counts = {"video": 0, "audio": 0}
 
+    def video_frame(timestamp: int, identity: int, now: float) -> None:
+        delays.append(now - timestamp / VIDEO_CLOCK)
+        arrivals.append((identity, now))
+
     async def drain(track):
         loop = asyncio.get_running_loop()
         while True:
@@ -108,15 +113,16 @@ async def viewer(web: str, slug: str, record: dict):
                 continue
             counts[track.kind] += 1
             if track.kind == "video":
-                now = loop.time()
-                delays.append(now - frame.timestamp / VIDEO_CLOCK)
-                arrivals.append((zlib.crc32(frame.data), now))
+                video_frame(frame.timestamp, zlib.crc32(frame.data), loop.time())
 
     def on_track(track):
         want_encoded_frames(track)
         _keep(drain(track))
 
-    pc.on("track", on_track)
+    if full:
+        pc.on("track", on_track)
+    changes: list[tuple[str, float]] = []
+    pc.on("connectionstatechange", lambda: changes.append((pc.connectionState, time.time())))
     await pc.setLocalDescription(await pc.createOffer())
     response = await asyncio.to_thread(
         http, "POST", f"{web}/whep/{slug}/", pc.localDescription.sdp.encode(),
@@ -125,7 +131,46 @@ async def viewer(web: str, slug: str, record: dict):
     if response.status != 201:
         raise SystemExit(f"WHEP refused: {response.status} {response.body}")
     await pc.setRemoteDescription(RTCSessionDescription(sdp=response.body, type="answer"))
+    changes.append(("answered", time.time()))
+    if not full:
+        read_headers_only(pc, record, counts, video_frame)
+    counts["changes"] = changes
     return pc, delays, arrivals, counts
+
+
+def read_headers_only(pc, record: dict, counts: dict, video_frame) -> None:
+    """Count this viewer's frames from the RTP headers of its decrypted packets.
+
+    aiortc's receive path (jitter buffer, NACKs, reassembly, a thread per track) costs a
+    generator about three times what a viewer costs the server, so 100 full viewers need
+    more cores than this machine has. A frame ends at a packet with the marker bit set;
+    its last payload, the same bytes for every viewer since payloads are cut once per
+    room, identifies it across viewers. SRTP and ICE (consent checks included) stay
+    aiortc's own.
+    """
+    loop = asyncio.get_running_loop()
+    kinds = {c.payloadType: t.kind for t in pc.getTransceivers() for c in t._codecs}
+    first: dict[str, int] = {}
+
+    async def on_rtp(data: bytes, arrival_time_ms: int) -> None:
+        if not record["on"] or len(data) < 12:
+            return
+        kind = kinds.get(data[1] & 0x7F)
+        if kind is None:
+            return  # retransmission or padding
+        counts[kind] += kind == "audio"
+        if kind != "video" or not data[1] & 0x80:
+            return
+        counts["video"] += 1
+        timestamp = int.from_bytes(data[4:8], "big")
+        origin = first.setdefault(kind, timestamp)
+        start = 12 + 4 * (data[0] & 0x0F)
+        if data[0] & 0x10:  # header extension: 4 bytes, then its length in words
+            start += 4 + 4 * int.from_bytes(data[start + 2 : start + 4], "big")
+        video_frame((timestamp - origin) % 2**32, zlib.crc32(data[start:]), loop.time())
+
+    for transceiver in pc.getTransceivers():
+        transceiver.receiver.transport._handle_rtp_data = on_rtp
 
 
 async def loop_lag(record: dict, lags: list[float]) -> None:
@@ -137,11 +182,11 @@ async def loop_lag(record: dict, lags: list[float]) -> None:
             lags.append(loop.time() - before - 0.01)
 
 
-async def generate(web: str, slug: str, count: int) -> dict:
+async def generate(web: str, slug: str, count: int, full: bool) -> dict:
     record = {"on": False}
     viewers = []
     for _ in range(count):
-        viewers.append(await viewer(web, slug, record))
+        viewers.append(await viewer(web, slug, record, full))
         await asyncio.sleep(JOIN_INTERVAL)
     lags: list[float] = []
     _keep(loop_lag(record, lags))
@@ -160,6 +205,7 @@ async def generate(web: str, slug: str, count: int) -> dict:
             "delays": [round(d - best, 4) for d in delays],
             "arrivals": [(crc, round(at, 4)) for crc, at in arrivals],
             "counts": counts,
+            "state": f"{pc.connectionState}/{pc.iceConnectionState}",
         })  # fmt: skip
         await pc.close()
     return result
@@ -250,7 +296,8 @@ def conduct(args) -> None:
             shares[0] += args.viewers - sum(shares)
             for share in shares:
                 generators.append(subprocess.Popen(
-                    [sys.executable, __file__, "--generator", web, slug, str(share)],
+                    [sys.executable, __file__, "--generator", web, slug, str(share),
+                     args.receiver],
                     cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)},
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                 ))  # fmt: skip
@@ -306,6 +353,7 @@ def fan_out_spread(viewers: list[dict]) -> list[list[float]]:
 
 
 def report(args, idle, watched, results, loads, histogram, waits) -> None:
+    Path("/tmp/whep-results.json").write_text(json.dumps(results))
     per_viewer = (watched - idle) / args.viewers
     viewers = [v for result in results for v in result["viewers"]]
     delays = [d for v in viewers for d in v["delays"]]
@@ -326,6 +374,11 @@ def report(args, idle, watched, results, loads, histogram, waits) -> None:
         print(f"| WHEP viewers per core | {1 / per_viewer:.0f} |")
     print(f"| video frames per viewer (min / median, {expected} sent) | "
           f"{min(video)} / {statistics.median(video):.0f} |")  # fmt: skip
+    states = Counter(
+        (v["state"], "frames" if v["counts"]["video"] else "no frame") for v in viewers
+    )
+    print("| viewers by peer state (connection/ICE) and frames | "
+          + "; ".join(f"{n} {s} {f}" for (s, f), n in states.most_common()) + " |")  # fmt: skip
     print(f"| audio packets per viewer (min / median) | {min(audio)} / "
           f"{statistics.median(audio):.0f} |")  # fmt: skip
     print(f"| frame delay p50 / p99, all viewers, ms | {percentile(delays, 0.5) * 1000:.0f}"
@@ -355,8 +408,8 @@ def main() -> None:
         import django
 
         django.setup()
-        web, slug, count = sys.argv[2], sys.argv[3], int(sys.argv[4])
-        result = asyncio.run(generate(web, slug, count))
+        web, slug, count, receiver = sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+        result = asyncio.run(generate(web, slug, count, receiver == "aiortc"))
         print(json.dumps(result), flush=True)
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -364,6 +417,11 @@ def main() -> None:
     parser.add_argument("--ladder", default="none")
     parser.add_argument("--viewers", type=int, default=100)
     parser.add_argument("--generators", type=int, default=4)
+    parser.add_argument(
+        "--receiver", choices=("headers", "aiortc"), default="headers",
+        help="viewers count frames from RTP headers (default), or through aiortc's whole "
+        "receive path (jitter buffer, reassembly), which costs the generators more",
+    )  # fmt: skip
     parser.add_argument("--port", type=int, default=21080)
     parser.add_argument("--serve-log", help="write serve's log here")
     parser.add_argument("--py-spy", help="sample serve with py-spy during the viewers' round")
