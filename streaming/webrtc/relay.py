@@ -22,7 +22,7 @@ import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from prometheus_client import Histogram
 
-from streaming.webrtc import ntp_clock, shared_packing  # noqa: F401  (per-packet costs)
+from streaming.webrtc import ntp_clock, shared_packing, udp_batching  # noqa: F401  (per-packet costs)
 from streaming.webrtc.encoded_frames import EncodedFrame
 from streaming.webrtc.matroska import is_keyframe
 
