@@ -7,9 +7,12 @@ folder, no Redis) with one RTMP broadcaster: ffmpeg sending a 720p30 H.264 file
 
 1. the server's CPU (serve + its transcoder, from /proc) with no real-time viewer;
 2. V aiortc viewers, spread over G generator processes (this script with
-   `--generator`), that take encoded frames (no decode on the generator's bill); the
-   server's CPU again, over the same window as the generators record: the extra CPU
-   per viewer, and viewers per core from it;
+   `--generator`), that count frames from the RTP headers of their decrypted packets
+   (`--receiver headers`; `--receiver aiortc` takes encoded frames through aiortc's
+   whole receive path, which costs the generators about three times what a viewer costs
+   the server); the server's CPU again, over the same window as the generators record:
+   the extra CPU per viewer, and viewers per core from it; each viewer's peer state
+   (a viewer that connected and then closed shows here);
 3. every viewer's frame delay, three ways, all on one machine's monotonic clock:
    - end to end: each video frame's arrival at the viewer minus its media time (RTP
      timestamp), aligned so that the viewer's fastest frame counts 0; this includes
@@ -353,7 +356,8 @@ def fan_out_spread(viewers: list[dict]) -> list[list[float]]:
 
 
 def report(args, idle, watched, results, loads, histogram, waits) -> None:
-    Path("/tmp/whep-results.json").write_text(json.dumps(results))
+    if args.results:
+        Path(args.results).write_text(json.dumps(results))
     per_viewer = (watched - idle) / args.viewers
     viewers = [v for result in results for v in result["viewers"]]
     delays = [d for v in viewers for d in v["delays"]]
@@ -424,6 +428,9 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--port", type=int, default=21080)
     parser.add_argument("--serve-log", help="write serve's log here")
+    parser.add_argument(
+        "--results", help="write every viewer's frames and peer state changes here (JSON)"
+    )
     parser.add_argument("--py-spy", help="sample serve with py-spy during the viewers' round")
     conduct(parser.parse_args())
 
