@@ -124,3 +124,30 @@ def test_a_closed_transport_drops_its_queue_quietly():
     sock.settimeout(0.2)
     with pytest.raises(TimeoutError):
         sock.recv(65536)
+
+
+def test_a_transport_without_a_socket_sends_each_datagram_itself():
+    # What a TURN allocation's transport is (aioice's TurnTransport): no socket of its own,
+    # no is_closing(); it wraps each datagram for the TURN server. A stand-in, because the
+    # real one needs a TURN server (streaming/tests/test_whip_turn.py runs one).
+    class RelayTransport:
+        def __init__(self):
+            self.sent = []
+
+        def get_extra_info(self, name, default=None):
+            return default
+
+        def sendto(self, data, addr):
+            self.sent.append((data, addr))
+
+    async def scenario():
+        protocol = _Protocol()
+        protocol.transport = RelayTransport()
+        for index in range(3):
+            await protocol.send_data(bytes([index]) * 1000, ("192.0.2.1", 3478))
+        await asyncio.sleep(0)
+        return protocol
+
+    protocol = asyncio.run(scenario())
+
+    assert protocol.transport.sent == [(bytes([i]) * 1000, ("192.0.2.1", 3478)) for i in range(3)]

@@ -12,8 +12,9 @@ aiortc's senders write a whole frame without giving the event loop a turn. So we
 `send_data` (aioice has no hook for it; encoded_frames.py wraps aiortc the same way): a
 protocol's datagrams queue until the end of the loop's turn, then go out in runs of equal
 size (the last of a run may be shorter), each run one `sendmsg`. A lone datagram, a
-transport with a write backlog, a full socket buffer, or a kernel without GSO takes the
-transport's own `sendto` path, as before; the first failure that says the kernel or the
+transport with a write backlog, a full socket buffer, a kernel without GSO, or a TURN
+relay's transport (which has no socket: it wraps each datagram) takes the transport's own
+`sendto` path, as before; the first failure that says the kernel or the
 interface cannot segment turns GSO off for the process. STUN messages (connectivity and
 consent checks) are not queued: they go as aioice sends them.
 """
@@ -67,10 +68,12 @@ def _state(protocol) -> _Pending:
 
 
 async def send_data(self, data: bytes, addr: tuple[str, int]) -> None:
-    if not _enabled:
+    state = _state(self) if _enabled else None
+    if state is None or state.sock is None:
+        # A TURN allocation's transport has no socket of its own: it wraps each datagram
+        # for the TURN server, so it sends them one by one, as aioice does.
         self.transport.sendto(data, addr)
         return
-    state = _state(self)
     if state.datagrams and addr != state.addr:
         _flush(self)
     if not state.datagrams:
@@ -88,7 +91,7 @@ def _flush(protocol) -> None:
     transport = protocol.transport
     if transport.is_closing():
         return
-    if state.sock is None or transport.get_write_buffer_size():
+    if transport.get_write_buffer_size():
         _send_one_by_one(transport, datagrams, addr)
         return
     start = 0
