@@ -21,7 +21,12 @@ folder, no Redis) with one RTMP broadcaster: ffmpeg sending a 720p30 H.264 file
      any viewer (frames matched by a CRC of their bytes, identical for all viewers
      since nothing is re-encoded): what serving many viewers adds;
    - in the server: `livesite_whep_frame_delay_seconds` from /metrics, the time from a
-     frame reaching the room's relay to each viewer's sender taking it.
+     frame reaching the room's relay to each viewer's sender taking it;
+   - relay to viewer: each frame's arrival at the viewer minus its arrival at the room's
+     relay, on the monotonic clock every process of the machine shares (serve runs
+     through this script with `--serve`, which logs the relay's arrivals and starts the
+     senders' RTP timestamps at the frames' own, so a viewer knows which frame it got):
+     the delay the server adds to each frame, the publisher's pacing left out.
    The generators' own event-loop lag is reported beside them: when it is high, the
    load generator is the limit, not the server.
 
@@ -99,11 +104,14 @@ async def viewer(web: str, slug: str, record: dict, full: bool):
     pc.addTransceiver("audio", direction="recvonly")
     delays: list[float] = []
     arrivals: list[tuple[int, float]] = []
+    stamps: list[tuple[int, float]] = []  # (RTP timestamp as sent, arrival)
     counts = {"video": 0, "audio": 0}
 
-    def video_frame(timestamp: int, identity: int, now: float) -> None:
+    def video_frame(timestamp: int, identity: int, now: float, rtp: int | None = None) -> None:
         delays.append(now - timestamp / VIDEO_CLOCK)
         arrivals.append((identity, now))
+        if rtp is not None:
+            stamps.append((rtp, now))
 
     async def drain(track):
         loop = asyncio.get_running_loop()
@@ -138,6 +146,7 @@ async def viewer(web: str, slug: str, record: dict, full: bool):
     if not full:
         read_headers_only(pc, record, counts, video_frame)
     counts["changes"] = changes
+    counts["stamps"] = stamps
     return pc, delays, arrivals, counts
 
 
@@ -170,7 +179,7 @@ def read_headers_only(pc, record: dict, counts: dict, video_frame) -> None:
         start = 12 + 4 * (data[0] & 0x0F)
         if data[0] & 0x10:  # header extension: 4 bytes, then its length in words
             start += 4 + 4 * int.from_bytes(data[start + 2 : start + 4], "big")
-        video_frame((timestamp - origin) % 2**32, zlib.crc32(data[start:]), loop.time())
+        video_frame((timestamp - origin) % 2**32, zlib.crc32(data[start:]), loop.time(), timestamp)
 
     for transceiver in pc.getTransceivers():
         transceiver.receiver.transport._handle_rtp_data = on_rtp
@@ -244,11 +253,13 @@ def run_queue_wait(pid: int) -> float:
     return total / 1e9
 
 
-def start_serve(env: dict, web_port: int, log: str | None) -> tuple[subprocess.Popen, int]:
+def start_serve(
+    env: dict, web_port: int, log: str | None, relay_log: Path
+) -> tuple[subprocess.Popen, int]:
     errors = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115
     serve = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--port", str(web_port), "--ingest-host",
-         "127.0.0.1", "--ingest-port", "0"],
+        [sys.executable, __file__, "--serve", str(relay_log), "--port", str(web_port),
+         "--ingest-host", "127.0.0.1", "--ingest-port", "0"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=errors, text=True,
     )  # fmt: skip
     while True:
@@ -257,6 +268,48 @@ def start_serve(env: dict, web_port: int, log: str | None) -> tuple[subprocess.P
             return serve, int(line.split()[-1])
         if not line:
             raise SystemExit("serve exited")
+
+
+def serve_with_relay_log(relay_log: str, arguments: list[str]) -> None:
+    """`manage.py serve`, with every video frame's arrival at a room's relay written to
+    `relay_log` (its RTP timestamp and the monotonic clock, which every process on this
+    machine shares), and the senders' RTP timestamps starting at the frame's own (aiortc
+    starts them at a random number): a viewer's arrival minus the relay's arrival of the
+    same frame is then the delay the server added, whatever the publisher's pacing."""
+    from aiortc import rtcrtpsender
+
+    from streaming.webrtc import relay
+
+    random32 = rtcrtpsender.random32
+
+    def origin_zero_for_rtp_timestamps() -> int:
+        return 0 if sys._getframe(1).f_code.co_name == "_run_rtp" else random32()
+
+    rtcrtpsender.random32 = origin_zero_for_rtp_timestamps
+    log = open(relay_log, "w", buffering=1)  # noqa: SIM115  (open while serve runs)
+    push = relay.EncodedRelay.push
+
+    def logged_push(self, frame) -> None:
+        if frame.codec != "opus" and self.tracks:
+            log.write(f"{frame.timestamp % 2**32} {time.monotonic():.6f}\n")
+        push(self, frame)
+
+    relay.EncodedRelay.push = logged_push
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["manage.py", "serve", *arguments])
+
+
+def relay_to_viewer(viewers: list[dict], relay_log: Path) -> list[list[float]]:
+    """Per viewer: each frame's arrival minus its arrival at the relay."""
+    at_relay: dict[int, float] = {}
+    for line in relay_log.read_text().splitlines():
+        timestamp, moment = line.split()
+        at_relay.setdefault(int(timestamp), float(moment))
+    return [
+        [at - at_relay[rtp] for rtp, at in viewer["counts"].get("stamps", []) if rtp in at_relay]
+        for viewer in viewers
+    ]
 
 
 def conduct(args) -> None:
@@ -283,7 +336,8 @@ def conduct(args) -> None:
             cwd=ROOT, env=env, check=True, capture_output=True, text=True,
         ).stdout  # fmt: skip
         slug, key = next(line.split() for line in made.splitlines() if len(line.split()) == 2)
-        serve, port = start_serve(env, args.port, args.serve_log)
+        relay_log = folder / "relay.log"
+        serve, port = start_serve(env, args.port, args.serve_log, relay_log)
         web = f"http://127.0.0.1:{args.port}"
         rtmp = subprocess.Popen([
             "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-re", "-i", str(flv),
@@ -330,8 +384,10 @@ def conduct(args) -> None:
                 process.terminate()
             serve.terminate()
             serve.wait(timeout=120)
+        viewers = [v for result in results for v in result["viewers"]]
+        added = relay_to_viewer(viewers, relay_log)
     waits = (idle_wait, watched_wait)
-    report(args, idle, watched, results, (load_idle, load_watched), histogram, waits)
+    report(args, idle, watched, results, (load_idle, load_watched), histogram, waits, added)
 
 
 def frame_delay_buckets(web: str) -> dict[float, float]:
@@ -355,7 +411,7 @@ def fan_out_spread(viewers: list[dict]) -> list[list[float]]:
     return [[at - first[crc] for crc, at in viewer["arrivals"]] for viewer in viewers]
 
 
-def report(args, idle, watched, results, loads, histogram, waits) -> None:
+def report(args, idle, watched, results, loads, histogram, waits, added) -> None:
     if args.results:
         Path(args.results).write_text(json.dumps(results))
     per_viewer = (watched - idle) / args.viewers
@@ -394,6 +450,14 @@ def report(args, idle, watched, results, loads, histogram, waits) -> None:
     print(f"| fan-out spread p50 / p99, all viewers, ms | {percentile(every, 0.5) * 1000:.0f}"
           f" / {percentile(every, 0.99) * 1000:.0f} |")  # fmt: skip
     print(f"| worst viewer's fan-out spread p99, ms | {worst_spread * 1000:.0f} |")
+    measured = [delays for delays in added if delays]
+    if measured:
+        pooled = [d for delays in measured for d in delays]
+        worst_added = max(percentile(delays, 0.99) for delays in measured)
+        p50, p99 = percentile(pooled, 0.5) * 1000, percentile(pooled, 0.99) * 1000
+        print(f"| relay to viewer, p50 / p99 over all viewers, ms ({len(measured)} viewers) | "
+              f"{p50:.0f} / {p99:.0f} |")  # fmt: skip
+        print(f"| relay to viewer, worst viewer's p99, ms | {worst_added * 1000:.0f} |")
     total = histogram.get(float("inf"), 0)
     if total:
         within = histogram.get(0.2, 0) / total
@@ -408,6 +472,9 @@ def report(args, idle, watched, results, loads, histogram, waits) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
+    if len(sys.argv) > 2 and sys.argv[1] == "--serve":
+        serve_with_relay_log(sys.argv[2], sys.argv[3:])
+        return
     if len(sys.argv) > 1 and sys.argv[1] == "--generator":
         import django
 
