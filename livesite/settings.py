@@ -467,7 +467,7 @@ WHIP_OFFERS_PER_MINUTE = env_int("WHIP_OFFERS_PER_MINUTE", 12, minimum=1)
 # Real-time (WHEP) viewers one ingest process takes (joining or watching; 0: none), and
 # how many may join per second (a burst of one second's worth): over either, 503 with
 # Retry-After, and the room page plays HLS. Joins are DTLS handshakes on the ingest's loop.
-WHEP_MAX_VIEWERS_PER_INGEST = env_int("WHEP_MAX_VIEWERS_PER_INGEST", 150, minimum=0)
+WHEP_MAX_VIEWERS_PER_INGEST = env_int("WHEP_MAX_VIEWERS_PER_INGEST", 100, minimum=0)
 WHEP_JOINS_PER_SECOND = env_float("WHEP_JOINS_PER_SECOND", 10.0, minimum=0.1)
 HLS_PLAYLIST_MAX_AGE = env_int("HLS_PLAYLIST_MAX_AGE", 1, minimum=0)
 HLS_SEGMENT_MAX_AGE = env_int("HLS_SEGMENT_MAX_AGE", 31_536_000, minimum=0)
