@@ -112,18 +112,25 @@ def test_a_kernel_without_segmentation_gets_the_datagrams_one_by_one(monkeypatch
     assert udp_batching._enabled is False  # and later sends skip the queue
 
 
-def test_a_closed_transport_drops_its_queue_quietly():
+def test_a_closed_transport_drops_its_queue_quietly_and_frees_its_port():
     async def scenario():
         protocol, sock = await _sender(), _receiver()
+        port = protocol.transport.get_extra_info("sockname")[1]
         await protocol.send_data(b"x" * 100, sock.getsockname())
         protocol.transport.close()
         await asyncio.sleep(0.05)
-        return sock
+        return protocol, sock, port
 
-    sock = asyncio.run(scenario())
+    protocol, sock, port = asyncio.run(scenario())
     sock.settimeout(0.2)
     with pytest.raises(TimeoutError):
         sock.recv(65536)
+    # The socket duplicated for sendmsg is closed with the transport: the port is free
+    # again while the protocol object still exists (WEBRTC_UDP_PORTS reuses its ports).
+    again = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    again.bind(("127.0.0.1", port))
+    again.close()
+    assert protocol is not None
 
 
 def test_a_transport_without_a_socket_sends_each_datagram_itself():

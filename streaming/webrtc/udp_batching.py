@@ -139,6 +139,17 @@ def _send_one_by_one(transport, datagrams: list[bytes], addr) -> None:
         transport.sendto(datagram, addr)
 
 
+def _closing(connection_lost):
+    def closing(self, exc) -> None:
+        state = _pending.pop(self, None)
+        if state is not None and state.sock is not None:
+            state.sock.close()  # the duplicate would keep the port bound
+        connection_lost(self, exc)
+
+    return closing
+
+
 if not getattr(aioice_ice.StunProtocol.send_data, _MARK, False):
     setattr(send_data, _MARK, True)
     aioice_ice.StunProtocol.send_data = send_data
+    aioice_ice.StunProtocol.connection_lost = _closing(aioice_ice.StunProtocol.connection_lost)
