@@ -43,7 +43,6 @@ the figures and `--compare` prints saved runs side by side:
 import argparse
 import cProfile
 import functools
-import importlib
 import json
 import os
 import pstats
@@ -55,6 +54,8 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
+from bench_gifts import first_of, make_cast, recreate_database
+
 ROOT = Path(__file__).resolve().parent.parent
 CLOCK_WINDOWS = {
     "GIFTS_LEADERBOARD_PUBLISH_INTERVAL": "3600",
@@ -62,7 +63,6 @@ CLOCK_WINDOWS = {
     "GIFTS_CATALOG_CACHE_SECONDS": "3600",
 }
 GIFTS = ["heart", "rose", "ice-cream", "donut"]
-COINS_EACH = 1_000_000
 
 
 # --- Counting --------------------------------------------------------------------------------
@@ -172,55 +172,6 @@ def setup_django(tree: Path, run: str) -> None:
     import django
 
     django.setup()
-
-
-def first_of(*names: str):
-    """The first of `module:attribute` that exists: the trees name their modules differently."""
-    for name in names:
-        module, attribute = name.split(":")
-        try:
-            return getattr(importlib.import_module(module), attribute)
-        except (ImportError, AttributeError):
-            continue
-    raise SystemExit(f"none of {names} in this tree")
-
-
-def recreate_database(name: str) -> None:
-    import MySQLdb
-
-    server = MySQLdb.connect(host="127.0.0.1", user="root")
-    cursor = server.cursor()
-    cursor.execute(f"DROP DATABASE IF EXISTS {name}")
-    cursor.execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    server.close()
-
-
-def make_cast(senders: int, broadcasters: int):
-    from django.contrib.auth.hashers import make_password
-
-    from accounts.models import User
-    from rooms import services as rooms
-
-    grant_coins = first_of("gifts.services.coins:grant_coins", "gifts.services:grant_coins")
-    seed = first_of("gifts.catalog:seed_demo_catalog", "gifts.services:seed_demo_catalog")
-    password = make_password(None)
-    User.objects.bulk_create(
-        [User(username=f"sender{n}", password=password) for n in range(senders)]
-        + [
-            User(username=f"star{n}", password=password, is_broadcaster=True)
-            for n in range(broadcasters)
-        ]
-    )
-    seed()
-    viewers = list(User.objects.filter(username__startswith="sender").order_by("pk"))
-    for viewer in viewers:
-        grant_coins(viewer, COINS_EACH, "bench coins")
-    live = []
-    for star in User.objects.filter(is_broadcaster=True).order_by("pk"):
-        room = rooms.create_room(star, f"{star.username} live")
-        rooms.start_stream(room)
-        live.append(room)
-    return viewers, live
 
 
 # --- Phases ----------------------------------------------------------------------------------

@@ -60,19 +60,17 @@ def seed(socket_senders: int, rest_senders: int, broadcasters: int) -> dict:
     import django
 
     django.setup()
+    from bench_gifts import first_of
     from django.conf import settings
     from django.contrib.auth.hashers import make_password
     from django.test import Client
 
     from accounts.api import ThrottledTokenSerializer
     from accounts.models import User
-    from gifts import catalog
     from rooms import services as rooms
 
-    try:
-        from gifts.services import coins
-    except ImportError:  # a checkout from before gifts.services was split (595d117)
-        from gifts import services as coins
+    grant_coins = first_of("gifts.services.coins:grant_coins", "gifts.services:grant_coins")
+    seed = first_of("gifts.catalog:seed_demo_catalog", "gifts.services:seed_demo_catalog")
 
     password = make_password(None)
     total = socket_senders + rest_senders
@@ -83,10 +81,10 @@ def seed(socket_senders: int, rest_senders: int, broadcasters: int) -> dict:
             for n in range(broadcasters)
         ]
     )
-    getattr(catalog, "seed_demo_catalog", getattr(coins, "seed_demo_catalog", None))()
+    seed()
     senders = list(User.objects.filter(username__startswith="gifter").order_by("pk"))
     for sender in senders:
-        coins.grant_coins(sender, COINS_EACH, "bench coins")
+        grant_coins(sender, COINS_EACH, "bench coins")
     slugs = []
     for star in User.objects.filter(is_broadcaster=True).order_by("pk"):
         room = rooms.create_room(star, f"{star.username} live")

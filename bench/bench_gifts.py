@@ -125,24 +125,39 @@ def load_process(run, sender_ids, room_ids, threads, seconds, frames, ready, res
 # --- Set-up and checks (main process) ------------------------------------------------------
 
 
-def recreate_database() -> None:
+def recreate_database(name: str = DATABASE) -> None:
     import MySQLdb
 
     server = MySQLdb.connect(host="127.0.0.1", user="root")
     cursor = server.cursor()
-    cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-    cursor.execute(f"CREATE DATABASE {DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+    cursor.execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
     server.close()
 
 
+def first_of(*names: str):
+    """The first of `module:attribute` that exists: checkouts from before and after the
+    gift services were split name their modules differently (the --compare benches)."""
+    import importlib
+
+    for name in names:
+        module, attribute = name.split(":")
+        try:
+            return getattr(importlib.import_module(module), attribute)
+        except (ImportError, AttributeError):
+            continue
+    raise SystemExit(f"none of {names} in this tree")
+
+
 def make_cast(senders: int, broadcasters: int):
+    """`senders` viewers with coins and `broadcasters` live rooms: (users, rooms)."""
     from django.contrib.auth.hashers import make_password
 
     from accounts.models import User
-    from gifts import catalog
-    from gifts.services import coins
     from rooms import services as rooms
 
+    grant_coins = first_of("gifts.services.coins:grant_coins", "gifts.services:grant_coins")
+    seed = first_of("gifts.catalog:seed_demo_catalog", "gifts.services:seed_demo_catalog")
     password = make_password(None)
     User.objects.bulk_create(
         [User(username=f"sender{n}", password=password) for n in range(senders)]
@@ -151,16 +166,16 @@ def make_cast(senders: int, broadcasters: int):
             for n in range(broadcasters)
         ]
     )
-    catalog.seed_demo_catalog()
-    viewers = list(User.objects.filter(username__startswith="sender"))
+    seed()
+    viewers = list(User.objects.filter(username__startswith="sender").order_by("pk"))
     for viewer in viewers:
-        coins.grant_coins(viewer, COINS_EACH, "bench coins")
+        grant_coins(viewer, COINS_EACH, "bench coins")
     live = []
-    for star in User.objects.filter(is_broadcaster=True):
+    for star in User.objects.filter(is_broadcaster=True).order_by("pk"):
         room = rooms.create_room(star, f"{star.username} live")
         rooms.start_stream(room)
-        live.append(room.pk)
-    return [viewer.pk for viewer in viewers], live
+        live.append(room)
+    return viewers, live
 
 
 def run_scenario(run, sender_ids, room_ids, processes, threads, seconds, frames):
@@ -305,7 +320,8 @@ def main() -> int:
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG off: the manifest
-    sender_ids, room_ids = make_cast(options.senders, options.broadcasters)
+    viewers, live = make_cast(options.senders, options.broadcasters)
+    sender_ids, room_ids = [viewer.pk for viewer in viewers], [room.pk for room in live]
     connections.close_all()
     clients = f"{options.processes}x{options.threads}"
     rows = []
