@@ -6,10 +6,9 @@ call per attempt, atomic across processes; with embedded defaults (one
 process) it lives in memory. Slow mode is `SET NX EX`: one message per window.
 """
 
-import hashlib
 import time
 
-from redis.exceptions import NoScriptError
+from redis.commands.core import AsyncScript, Script
 
 from realtime.redis_client import get_redis, get_sync_redis, is_cluster, redis_key
 
@@ -38,8 +37,11 @@ for i, key in ipairs(KEYS) do waits[i] = spend(key, rate, burst, now) end
 return waits
 """
 )
-# Redis names a script by its SHA-1 (EVALSHA): an identifier, not a security use.
-BUCKETS_SHA = hashlib.sha1(BUCKETS_SCRIPT.encode(), usedforsecurity=False).hexdigest()
+# Sent by their SHA-1 (EVALSHA), the text only to a Redis that has not seen them (redis-py's
+# scripts: they run on whichever client a call names, the bytes need no client's encoder).
+_bucket = AsyncScript(None, BUCKET_SCRIPT.encode())
+_bucket_blocking = Script(None, BUCKET_SCRIPT.encode())
+_buckets_blocking = Script(None, BUCKETS_SCRIPT.encode())
 
 # KEYS[1] claim; ARGV: the value it must hold, the new value, seconds. 1 when taken over.
 TAKE_OVER_SCRIPT = """
@@ -67,10 +69,8 @@ async def take_token(key: str, rate: float, burst: int) -> float:
     """Spend one token; 0 when allowed, else the seconds until one is available."""
     client = get_redis()
     if client is not None:
-        wait_ms = await client.eval(
-            BUCKET_SCRIPT, 1, redis_key("bucket", key), rate, burst, time.time()
-        )
-        return int(wait_ms) / 1000
+        keys, args = [redis_key("bucket", key)], [rate, burst, time.time()]
+        return int(await _bucket(keys, args, client=client)) / 1000
     return _take_local_token(key, rate, burst)
 
 
@@ -78,8 +78,8 @@ def take_token_blocking(key: str, rate: float, burst: int) -> float:
     """`take_token` for synchronous services (gift sends, on their threads): the same bucket."""
     client = get_sync_redis()
     if client is not None:
-        wait_ms = client.eval(BUCKET_SCRIPT, 1, redis_key("bucket", key), rate, burst, time.time())
-        return int(wait_ms) / 1000
+        keys, args = [redis_key("bucket", key)], [rate, burst, time.time()]
+        return int(_bucket_blocking(keys, args, client=client)) / 1000
     return _take_local_token(key, rate, burst)
 
 
@@ -96,11 +96,7 @@ def take_tokens_blocking(keys: list[str], rate: float, burst: int) -> list[float
     # One script for all of them, not one each in a pipeline: the same Redis work, a
     # fraction of redis-py's Python per bucket (a gift batch's senders, every batch).
     names = [redis_key("bucket", key) for key in keys]
-    now = time.time()
-    try:  # by its hash: Redis keeps scripts it has run, so the text need not go each time
-        waits = client.evalsha(BUCKETS_SHA, len(names), *names, rate, burst, now)
-    except NoScriptError:  # a restarted Redis: EVAL runs it and keeps it again
-        waits = client.eval(BUCKETS_SCRIPT, len(names), *names, rate, burst, now)
+    waits = _buckets_blocking(names, [rate, burst, time.time()], client=client)
     return [int(wait_ms) / 1000 for wait_ms in waits]
 
 
