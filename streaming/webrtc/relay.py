@@ -6,9 +6,15 @@ viewer's track; aiortc's senders send an `av.Packet` as it is, and its RTP paylo
 viewer costs is its own RTP headers and SRTP. Audio is the publisher's Opus, forwarded
 the same way, so a room's audio is never encoded at all on this path.
 
+Each viewer's sender is driven from here (direct_sending.py): `push` hands the frame to
+every viewer's sender in turn, which packs, encrypts and sends it at once, with no queue
+and no task of its own per viewer. A track whose sender is aiortc's own (none in the
+ingest; a test may build one) gets the frame through its queue instead.
+
 A viewer starts at a video keyframe (the relay asks the publisher for one when a viewer
-joins), and a viewer too slow to keep up loses its queue and waits for the next
-keyframe rather than slowing the others down or growing without bound.
+joins), and a viewer too slow to keep up (its socket's backlog, or its queue, is full)
+loses its frames until the next keyframe rather than slowing the others down or growing
+without bound.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from prometheus_client import Histogram
 
-from streaming.webrtc import ntp_clock, shared_packing, udp_batching  # noqa: F401  (per-packet costs)
+from streaming.webrtc import direct_sending, ntp_clock, shared_packing, udp_batching  # noqa: F401  (per-packet costs)
 from streaming.webrtc.encoded_frames import EncodedFrame
 from streaming.webrtc.matroska import is_keyframe
 
@@ -30,7 +36,7 @@ VIEWER_QUEUE_FRAMES = 60  # about 2 s of video; more means the viewer fell behin
 
 FRAME_DELAY = Histogram(
     "livesite_whep_frame_delay_seconds",
-    "From a video frame reaching the room's relay to a viewer's sender taking it",
+    "From a video frame reaching the room's relay to its being sent to a viewer",
     buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2),
 )
 
@@ -42,20 +48,36 @@ class ForwardedTrack(MediaStreamTrack):
         self._relay = relay
         self._queue: asyncio.Queue = asyncio.Queue(maxsize=VIEWER_QUEUE_FRAMES)
         self._need_keyframe = kind == "video"
+        self._direct: direct_sending.DirectSender | None = None
+
+    def attach_direct_sender(self, sender: direct_sending.DirectSender) -> None:
+        """From now on, frames go to `sender` as they come instead of to the queue."""
+        self._direct = sender
 
     def offer(self, packet: av.Packet, keyframe: bool, arrived: float) -> None:
         if self._need_keyframe:
             if not keyframe:
                 return
             self._need_keyframe = False
+        direct = self._direct
+        if direct is not None:
+            if direct.send(packet):
+                if self.kind == "video":
+                    FRAME_DELAY.observe(time.monotonic() - arrived)
+            else:
+                self._fell_behind()
+            return
         try:
             self._queue.put_nowait((packet, arrived))
         except asyncio.QueueFull:
             while not self._queue.empty():
                 self._queue.get_nowait()
-            if self.kind == "video":
-                self._need_keyframe = True
-                self._relay.request_keyframe()
+            self._fell_behind()
+
+    def _fell_behind(self) -> None:
+        if self.kind == "video":
+            self._need_keyframe = True
+            self._relay.request_keyframe()
 
     async def recv(self):
         if self.readyState != "live":
@@ -71,6 +93,8 @@ class ForwardedTrack(MediaStreamTrack):
     def stop(self) -> None:
         super().stop()
         self._relay.tracks.discard(self)
+        if self._direct is not None:
+            self._direct.end()
 
 
 class EncodedRelay:

@@ -82,13 +82,29 @@ async def send_data(self, data: bytes, addr: tuple[str, int]) -> None:
     state.datagrams.append(data)
 
 
+def send_now(protocol, datagrams: list[bytes], addr: tuple[str, int]) -> None:
+    """Send these datagrams to `addr` now, in runs of one `sendmsg` where the kernel can
+    (after any `send_data` left queued for this turn, so their order is kept). For a
+    caller that has a whole frame's datagrams at hand (direct_sending.py)."""
+    state = _state(protocol) if _enabled else None
+    if state is None or state.sock is None:
+        _send_one_by_one(protocol.transport, datagrams, addr)
+        return
+    if state.datagrams:
+        _flush(protocol)
+    _send_runs(protocol.transport, state.sock, datagrams, addr)
+
+
 def _flush(protocol) -> None:
     state = _pending.get(protocol)
     if state is None or not state.datagrams:
         return
     datagrams, addr = state.datagrams, state.addr
     state.datagrams = []
-    transport = protocol.transport
+    _send_runs(protocol.transport, state.sock, datagrams, addr)
+
+
+def _send_runs(transport, sock: socket.socket, datagrams: list[bytes], addr) -> None:
     if transport.is_closing():
         return
     if transport.get_write_buffer_size():
@@ -99,7 +115,7 @@ def _flush(protocol) -> None:
         end = _run_end(datagrams, start)
         if end - start == 1:
             transport.sendto(datagrams[start], addr)
-        elif not _send_segmented(state.sock, datagrams[start:end], addr):
+        elif not _send_segmented(sock, datagrams[start:end], addr):
             _send_one_by_one(transport, datagrams[start:], addr)
             return
         start = end
