@@ -7,19 +7,20 @@ folder, no Redis) with one RTMP broadcaster: ffmpeg sending a 720p30 H.264 file
 
 1. the server's CPU (serve + its transcoder, from /proc) with no real-time viewer;
 2. V aiortc viewers, spread over G generator processes (this script with
-   `--generator`), that count frames from the RTP headers of their decrypted packets
-   (`--receiver headers`; `--receiver aiortc` takes encoded frames through aiortc's
-   whole receive path, which costs the generators about three times what a viewer costs
-   the server); the server's CPU again, over the same window as the generators record:
-   the extra CPU per viewer, and viewers per core from it; each viewer's peer state
-   (a viewer that connected and then closed shows here);
+   `--generator`), that count frames from the RTP headers of their packets as they
+   arrive, before SRTP (`--receiver headers`; `--receiver aiortc` takes encoded frames
+   through aiortc's whole receive path, which costs the generators about three times
+   what a viewer costs the server); the server's CPU again, over the same window as
+   the generators record: the extra CPU per viewer, and viewers per core from it; each
+   viewer's peer state (a viewer that connected and then closed shows here);
 3. every viewer's frame delay, three ways, all on one machine's monotonic clock:
    - end to end: each video frame's arrival at the viewer minus its media time (RTP
      timestamp), aligned so that the viewer's fastest frame counts 0; this includes
      the publisher's own pacing (ffmpeg `-re` falls behind on a loaded machine);
    - fan-out spread: a frame's arrival at this viewer minus its earliest arrival at
-     any viewer (frames matched by a CRC of their bytes, identical for all viewers
-     since nothing is re-encoded): what serving many viewers adds;
+     any viewer (frames matched by their RTP timestamp, or with `--receiver aiortc` a
+     CRC of their bytes, identical for all viewers since nothing is re-encoded): what
+     serving many viewers adds;
    - in the server: `livesite_whep_frame_delay_seconds` from /metrics, the time from a
      frame reaching the room's relay to each viewer's sender taking it;
    - relay to viewer: each frame's arrival at the viewer minus its arrival at the room's
@@ -31,6 +32,7 @@ folder, no Redis) with one RTMP broadcaster: ffmpeg sending a 720p30 H.264 file
    load generator is the limit, not the server.
 
     .venv/bin/python bench/bench_whep.py --viewers 100 --generators 4 --seconds 30
+    .venv/bin/python bench/bench_whep.py --viewers 100 --generators 4 --seconds 15 --pin
     PATH=$PATH:/path/to/py-spy/bin .venv/bin/python bench/bench_whep.py --viewers 20 \
         --generators 2 --py-spy /tmp/whep-viewers.txt
 
@@ -42,12 +44,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import json
 import logging
 import os
 import resource
 import shlex
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -105,6 +109,8 @@ async def viewer(web: str, slug: str, record: dict, full: bool):
     delays: list[float] = []
     arrivals: list[tuple[int, float]] = []
     stamps: list[tuple[int, float]] = []  # (RTP timestamp as sent, arrival)
+    # (RTP timestamp, the kernel's receive time on the viewer's socket, wall clock)
+    socket_stamps: list[tuple[int, float]] = []
     counts = {"video": 0, "audio": 0}
 
     def video_frame(timestamp: int, identity: int, now: float, rtp: int | None = None) -> None:
@@ -144,27 +150,37 @@ async def viewer(web: str, slug: str, record: dict, full: bool):
     await pc.setRemoteDescription(RTCSessionDescription(sdp=response.body, type="answer"))
     changes.append(("answered", time.time()))
     if not full:
-        read_headers_only(pc, record, counts, video_frame)
+        read_headers_only(pc, record, counts, video_frame, socket_stamps)
     counts["changes"] = changes
     counts["stamps"] = stamps
+    counts["socket_stamps"] = socket_stamps
     return pc, delays, arrivals, counts
 
 
-def read_headers_only(pc, record: dict, counts: dict, video_frame) -> None:
-    """Count this viewer's frames from the RTP headers of its decrypted packets.
+def read_headers_only(pc, record: dict, counts: dict, video_frame, socket_stamps) -> None:
+    """Count this viewer's frames from the RTP headers of the packets it receives.
 
     aiortc's receive path (jitter buffer, NACKs, reassembly, a thread per track) costs a
     generator about three times what a viewer costs the server, so 100 full viewers need
-    more cores than this machine has. A frame ends at a packet with the marker bit set;
-    its last payload, the same bytes for every viewer since payloads are cut once per
-    room, identifies it across viewers. SRTP and ICE (consent checks included) stay
-    aiortc's own.
+    more cores than this machine has; even its transport alone (a queue and a task
+    switch a packet, SRTP's check and decryption) costs more than the server's send. So
+    each RTP packet is read where it arrives, at the ICE connection, and taken no
+    further: SRTP leaves an RTP header in the clear (RFC 3711), and the header is all this
+    needs. A frame ends at a packet with the marker bit set; its RTP timestamp identifies
+    it across viewers (serve starts every sender's timestamps at the frames' own). ICE
+    (consent checks included), DTLS and RTCP stay aiortc's own.
+
+    Each frame's last packet is also stamped with the time the kernel put it on the
+    viewer's socket (SIOCGSTAMPNS): on one machine a generator process handles its
+    viewers' packets one after the other, so a burst (a keyframe to every viewer) waits
+    in the generators' sockets for them, not for the server; a viewer on a machine of
+    its own reads its socket at once.
     """
-    loop = asyncio.get_running_loop()
     kinds = {c.payloadType: t.kind for t in pc.getTransceivers() for c in t._codecs}
     first: dict[str, int] = {}
+    clock = time.monotonic  # what the event loop's time() reads
 
-    async def on_rtp(data: bytes, arrival_time_ms: int) -> None:
+    def on_rtp(data: bytes) -> None:
         if not record["on"] or len(data) < 12:
             return
         kind = kinds.get(data[1] & 0x7F)
@@ -176,13 +192,48 @@ def read_headers_only(pc, record: dict, counts: dict, video_frame) -> None:
         counts["video"] += 1
         timestamp = int.from_bytes(data[4:8], "big")
         origin = first.setdefault(kind, timestamp)
-        start = 12 + 4 * (data[0] & 0x0F)
-        if data[0] & 0x10:  # header extension: 4 bytes, then its length in words
-            start += 4 + 4 * int.from_bytes(data[start + 2 : start + 4], "big")
-        video_frame((timestamp - origin) % 2**32, zlib.crc32(data[start:]), loop.time(), timestamp)
+        video_frame((timestamp - origin) % 2**32, timestamp, clock(), timestamp)
+        if _received_at is not None:
+            socket_stamps.append((timestamp, _received_at))
 
-    for transceiver in pc.getTransceivers():
-        transceiver.receiver.transport._handle_rtp_data = on_rtp
+    connection = pc.getTransceivers()[0].receiver.transport.transport._connection
+    connection.rtp_headers_only = on_rtp
+
+
+_received_at: float | None = None  # the kernel's receive time of the packet being read
+SIOCGSTAMPNS = 0x8907  # linux/sockios.h: the last read datagram's receive time
+
+
+def _rtp_read_on_arrival() -> None:
+    """In a generator: RTP (not RTCP) for a connection marked by read_headers_only goes to
+    its reader as it arrives, not through STUN's parser and aiortc's queue."""
+    from aioice import ice
+
+    datagram_received = ice.StunProtocol.datagram_received
+    data_received = ice.Connection.data_received
+
+    def rtp_first(self, data, addr) -> None:
+        global _received_at
+        if 127 < data[0] < 192:  # RTP or RTCP, never STUN (RFC 7983)
+            _received_at = None
+            if data[1] & 0x80:  # a marker: the end of a frame (or an Opus packet)
+                stamp = fcntl.ioctl(self.transport.get_extra_info("socket").fileno(),
+                                    SIOCGSTAMPNS, bytes(16))  # fmt: skip
+                seconds, nanoseconds = struct.unpack("qq", stamp)
+                _received_at = seconds + nanoseconds / 1e9
+            self.receiver.data_received(data, self.local_candidate.component)
+        else:
+            datagram_received(self, data, addr)
+
+    def to_reader(self, data: bytes, component: int) -> None:
+        reader = getattr(self, "rtp_headers_only", None)
+        if reader is not None and 127 < data[0] < 192 and not 191 < data[1] < 224:
+            reader(data)
+        else:
+            data_received(self, data, component)
+
+    ice.StunProtocol.datagram_received = rtp_first
+    ice.Connection.data_received = to_reader
 
 
 async def loop_lag(record: dict, lags: list[float]) -> None:
@@ -254,13 +305,14 @@ def run_queue_wait(pid: int) -> float:
 
 
 def start_serve(
-    env: dict, web_port: int, log: str | None, relay_log: Path
+    env: dict, web_port: int, log: str | None, relay_log: Path, cpus: set[int] | None = None
 ) -> tuple[subprocess.Popen, int]:
     errors = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115
     serve = subprocess.Popen(
         [sys.executable, __file__, "--serve", str(relay_log), "--port", str(web_port),
          "--ingest-host", "127.0.0.1", "--ingest-port", "0"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=errors, text=True,
+        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
     )  # fmt: skip
     while True:
         line = serve.stdout.readline()
@@ -286,12 +338,18 @@ def serve_with_relay_log(relay_log: str, arguments: list[str]) -> None:
         return 0 if sys._getframe(1).f_code.co_name == "_run_rtp" else random32()
 
     rtcrtpsender.random32 = origin_zero_for_rtp_timestamps
+    try:
+        from streaming.webrtc import direct_sending
+    except ImportError:
+        pass  # a checkout from before the relay drove its viewers' senders
+    else:
+        direct_sending.timestamp_origin = lambda: 0
     log = open(relay_log, "w", buffering=1)  # noqa: SIM115  (open while serve runs)
     push = relay.EncodedRelay.push
 
     def logged_push(self, frame) -> None:
         if frame.codec != "opus" and self.tracks:
-            log.write(f"{frame.timestamp % 2**32} {time.monotonic():.6f}\n")
+            log.write(f"{frame.timestamp % 2**32} {time.monotonic():.6f} {time.time():.6f}\n")
         push(self, frame)
 
     relay.EncodedRelay.push = logged_push
@@ -300,14 +358,19 @@ def serve_with_relay_log(relay_log: str, arguments: list[str]) -> None:
     execute_from_command_line(["manage.py", "serve", *arguments])
 
 
-def relay_to_viewer(viewers: list[dict], relay_log: Path) -> list[list[float]]:
-    """Per viewer: each frame's arrival minus its arrival at the relay."""
+def relay_to_viewer(
+    viewers: list[dict], relay_log: Path, stamps: str = "stamps"
+) -> list[list[float]]:
+    """Per viewer: each frame's arrival (as the viewer's process read it, or with
+    `stamps="socket_stamps"` as the kernel put it on the viewer's socket) minus its
+    arrival at the relay."""
     at_relay: dict[int, float] = {}
+    column = 1 if stamps == "stamps" else 2  # monotonic clock, or the kernel's wall clock
     for line in relay_log.read_text().splitlines():
-        timestamp, moment = line.split()
-        at_relay.setdefault(int(timestamp), float(moment))
+        fields = line.split()
+        at_relay.setdefault(int(fields[0]), float(fields[column]))
     return [
-        [at - at_relay[rtp] for rtp, at in viewer["counts"].get("stamps", []) if rtp in at_relay]
+        [at - at_relay[rtp] for rtp, at in viewer["counts"].get(stamps, []) if rtp in at_relay]
         for viewer in viewers
     ]
 
@@ -337,7 +400,13 @@ def conduct(args) -> None:
         ).stdout  # fmt: skip
         slug, key = next(line.split() for line in made.splitlines() if len(line.split()) == 2)
         relay_log = folder / "relay.log"
-        serve, port = start_serve(env, args.port, args.serve_log, relay_log)
+        serve_cpus = None
+        if args.pin:
+            # serve (and its transcoder) on the first core, alone; this script and what
+            # it starts next (the publisher, the generators) on the others.
+            serve_cpus = {min(os.sched_getaffinity(0))}
+            os.sched_setaffinity(0, os.sched_getaffinity(0) - serve_cpus)
+        serve, port = start_serve(env, args.port, args.serve_log, relay_log, serve_cpus)
         web = f"http://127.0.0.1:{args.port}"
         rtmp = subprocess.Popen([
             "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-re", "-i", str(flv),
@@ -386,8 +455,10 @@ def conduct(args) -> None:
             serve.wait(timeout=120)
         viewers = [v for result in results for v in result["viewers"]]
         added = relay_to_viewer(viewers, relay_log)
+        to_socket = relay_to_viewer(viewers, relay_log, "socket_stamps")
     waits = (idle_wait, watched_wait)
-    report(args, idle, watched, results, (load_idle, load_watched), histogram, waits, added)
+    report(args, idle, watched, results, (load_idle, load_watched), histogram, waits, added,
+           to_socket)  # fmt: skip
 
 
 def frame_delay_buckets(web: str) -> dict[float, float]:
@@ -411,7 +482,7 @@ def fan_out_spread(viewers: list[dict]) -> list[list[float]]:
     return [[at - first[crc] for crc, at in viewer["arrivals"]] for viewer in viewers]
 
 
-def report(args, idle, watched, results, loads, histogram, waits, added) -> None:
+def report(args, idle, watched, results, loads, histogram, waits, added, to_socket) -> None:
     if args.results:
         Path(args.results).write_text(json.dumps(results))
     per_viewer = (watched - idle) / args.viewers
@@ -458,6 +529,14 @@ def report(args, idle, watched, results, loads, histogram, waits, added) -> None
         print(f"| relay to viewer, p50 / p99 over all viewers, ms ({len(measured)} viewers) | "
               f"{p50:.0f} / {p99:.0f} |")  # fmt: skip
         print(f"| relay to viewer, worst viewer's p99, ms | {worst_added * 1000:.0f} |")
+    measured = [delays for delays in to_socket if delays]
+    if measured:
+        pooled = [d for delays in measured for d in delays]
+        worst = max(percentile(delays, 0.99) for delays in measured)
+        p50, p99 = percentile(pooled, 0.5) * 1000, percentile(pooled, 0.99) * 1000
+        print(f"| relay to viewer's socket, p50 / p99 over all viewers, ms ({len(measured)} "
+              f"viewers) | {p50:.0f} / {p99:.0f} |")  # fmt: skip
+        print(f"| **relay to viewer's socket, worst viewer's p99, ms** | {worst * 1000:.0f} |")
     total = histogram.get(float("inf"), 0)
     if total:
         within = histogram.get(0.2, 0) / total
@@ -480,6 +559,8 @@ def main() -> None:
 
         django.setup()
         web, slug, count, receiver = sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+        if receiver == "headers":
+            _rtp_read_on_arrival()
         result = asyncio.run(generate(web, slug, count, receiver == "aiortc"))
         print(json.dumps(result), flush=True)
         return
@@ -499,6 +580,11 @@ def main() -> None:
         "--results", help="write every viewer's frames and peer state changes here (JSON)"
     )
     parser.add_argument("--py-spy", help="sample serve with py-spy during the viewers' round")
+    parser.add_argument(
+        "--pin", action="store_true",
+        help="serve alone on one core, the publisher and the generators on the others, as "
+        "when the viewers are other machines (an ingest is one process: one core)",
+    )  # fmt: skip
     conduct(parser.parse_args())
 
 
