@@ -389,6 +389,7 @@ def conduct(args) -> None:
             "TRANSCODER_LADDER": args.ladder,
             "LOG_LEVEL": "WARNING",
             "WHIP_OFFERS_PER_MINUTE": "100000",
+            "WHEP_MAX_VIEWERS_PER_INGEST": str(max(args.viewers, 100)),
             "REPLAY_RETENTION_HOURS": "0",
         }
         env.pop("REDIS_URL", None)
