@@ -23,7 +23,13 @@ sender is kept too:
 - the counts and timestamps its RTCP sender reports and its stats read;
 - the DTLS transport's byte and packet counts;
 - a viewer whose transport is gone ends its sender, as aiortc's loop does on
-  `ConnectionError`.
+  `ConnectionError`;
+- a viewer reached through a TURN relay, whose transport has no socket or buffer of its
+  own, is sent to datagram by datagram.
+One thing is added: a viewer's PLI or FIR (its picture is lost) asks the room's publisher
+for a keyframe (relay.py), where aiortc's loop, which has no encoder to ask for a
+forwarded track, ignored it. The frames offered while the viewer connected are sent
+first, from the newest keyframe among them (relay.py).
 Any other track, and any sender a test or a future caller builds for one, runs aiortc's
 own loop unchanged.
 """
@@ -33,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
+from collections.abc import Callable
 
 from aiortc import clock, rtcrtpsender
 from aiortc.codecs import get_encoder
@@ -86,6 +93,7 @@ class DirectSender:
         "_sender",
         "_sequence",
         "ended",
+        "keyframe_wanted",
     )
 
     def __init__(self, sender, codec) -> None:
@@ -100,12 +108,19 @@ class DirectSender:
         self._mid = sender._RTCRtpSender__mid
         self._dtls = sender.transport
         self.ended: asyncio.Future = asyncio.get_running_loop().create_future()
+        # aiortc answers a viewer's PLI or FIR by asking its encoder for a keyframe; a
+        # forwarded track has none, so the request goes where the track says (its
+        # relay's `keyframe_wanted`: the room's publisher).
+        self.keyframe_wanted: Callable[[], None] = lambda: None
+        sender._send_keyframe = lambda: self.keyframe_wanted()
 
-    def send(self, packet) -> bool:
-        """Send one encoded frame; False when this viewer's socket is too far behind to
-        take it (the frame is dropped). A viewer whose connection is gone ends."""
+    def send(self, packet) -> bool | None:
+        """Send one encoded frame: True when sent, False when this viewer's socket is too
+        far behind to take it (the frame is dropped), None when it is not sent for any
+        other reason (the sender disabled or ended). A viewer whose connection is gone
+        ends."""
         if self.ended.done() or not self._sender._enabled:
-            return True
+            return None
         try:
             return self._send(packet)
         except ConnectionError:
@@ -113,7 +128,7 @@ class DirectSender:
         except Exception:
             logger.warning("a real-time viewer's frame could not be sent", exc_info=True)
             self.end()
-        return True
+        return None
 
     def end(self) -> None:
         if not self.ended.done():
@@ -127,11 +142,15 @@ class DirectSender:
         if pair is None:
             raise ConnectionError("Cannot send data, not connected")
         transport = pair.protocol.transport
-        if transport is None or transport.get_write_buffer_size() > MAX_BACKLOG_BYTES:
+        if transport is None:
+            raise ConnectionError("Cannot send data, not connected")
+        # A TURN allocation's transport (aioice's TurnTransport) has no buffer of its own.
+        backlog = getattr(transport, "get_write_buffer_size", None)
+        if backlog is not None and backlog() > MAX_BACKLOG_BYTES:
             return False
         payloads, timestamp = self._encoder.pack(packet)
         if not payloads:
-            return True
+            return None
         timestamp = (self._origin + timestamp) & 0xFFFFFFFF
         head = RtpPacket(payload_type=self._payload_type, timestamp=timestamp)
         head.ssrc = self._sender._ssrc
@@ -179,6 +198,8 @@ async def _run_rtp(self, codec) -> None:
     self._RTCRtpSender__rtp_started.set()
     direct = None
     try:
+        if track.readyState != "live":
+            return  # stopped before the connection was up: nothing will come
         direct = DirectSender(self, codec)
         attach(direct)
         await direct.ended

@@ -33,6 +33,7 @@ from streaming.webrtc.encoded_frames import EncodedFrame
 from streaming.webrtc.matroska import is_keyframe
 
 VIEWER_QUEUE_FRAMES = 60  # about 2 s of video; more means the viewer fell behind
+KEYFRAME_WANTED_INTERVAL = 1.0  # seconds between keyframes asked for by a room's viewers
 
 FRAME_DELAY = Histogram(
     "livesite_whep_frame_delay_seconds",
@@ -51,8 +52,24 @@ class ForwardedTrack(MediaStreamTrack):
         self._direct: direct_sending.DirectSender | None = None
 
     def attach_direct_sender(self, sender: direct_sending.DirectSender) -> None:
-        """From now on, frames go to `sender` as they come instead of to the queue."""
+        """From now on, frames go to `sender` as they come instead of to the queue.
+
+        What the queue holds, the frames offered while the viewer's connection was being
+        set up, goes first: video from its newest keyframe (the one asked for when the
+        viewer joined, or a later one; older frames would only delay the picture), audio
+        all of it."""
+        queued = []
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is not None:
+                queued.append(item)
+        if self.kind == "video":
+            starts = [index for index, (_, _, keyframe) in enumerate(queued) if keyframe]
+            queued = queued[starts[-1] :] if starts else []
         self._direct = sender
+        sender.keyframe_wanted = self._relay.keyframe_wanted
+        for packet, arrived, _ in queued:
+            self._send_direct(sender, packet, arrived)
 
     def offer(self, packet: av.Packet, keyframe: bool, arrived: float) -> None:
         if self._need_keyframe:
@@ -61,17 +78,21 @@ class ForwardedTrack(MediaStreamTrack):
             self._need_keyframe = False
         direct = self._direct
         if direct is not None:
-            if direct.send(packet):
-                if self.kind == "video":
-                    FRAME_DELAY.observe(time.monotonic() - arrived)
-            else:
-                self._fell_behind()
+            self._send_direct(direct, packet, arrived)
             return
         try:
-            self._queue.put_nowait((packet, arrived))
+            self._queue.put_nowait((packet, arrived, keyframe))
         except asyncio.QueueFull:
             while not self._queue.empty():
                 self._queue.get_nowait()
+            self._fell_behind()
+
+    def _send_direct(self, direct, packet: av.Packet, arrived: float) -> None:
+        sent = direct.send(packet)
+        if sent:
+            if self.kind == "video":
+                FRAME_DELAY.observe(time.monotonic() - arrived)
+        elif sent is False:
             self._fell_behind()
 
     def _fell_behind(self) -> None:
@@ -85,7 +106,7 @@ class ForwardedTrack(MediaStreamTrack):
         item = await self._queue.get()
         if item is None:
             raise MediaStreamError
-        packet, arrived = item
+        packet, arrived, _ = item
         if self.kind == "video":
             FRAME_DELAY.observe(time.monotonic() - arrived)
         return packet
@@ -104,6 +125,7 @@ class EncodedRelay:
         # Why the source's video cannot be forwarded (flv_source.py), if it cannot.
         self.unsuitable: str | None = None
         self.request_keyframe: Callable[[], None] = lambda: None
+        self._keyframe_wanted_at = -KEYFRAME_WANTED_INTERVAL
 
     def has_listeners(self, kind: str) -> bool:
         return any(track.kind == kind for track in self.tracks)
@@ -121,6 +143,16 @@ class EncodedRelay:
         for track in list(self.tracks):
             if track.kind == kind:
                 track.offer(packet, keyframe, arrived)
+
+    def keyframe_wanted(self) -> None:
+        """A viewer lost its picture (its RTCP PLI or FIR): ask the publisher for a
+        keyframe, for every viewer of the room at most once a `KEYFRAME_WANTED_INTERVAL`,
+        since each is sent to them all. (An RTMP publisher cannot be asked: its next
+        keyframe comes when its encoder sends one.)"""
+        now = time.monotonic()
+        if now - self._keyframe_wanted_at >= KEYFRAME_WANTED_INTERVAL:
+            self._keyframe_wanted_at = now
+            self.request_keyframe()
 
     def subscribe(self, kind: str) -> ForwardedTrack:
         track = ForwardedTrack(self, kind)

@@ -8,11 +8,12 @@ import asyncio
 import contextlib
 
 import pytest
+from aioice.turn import TurnTransport
 from aiortc import RTCPeerConnection, RTCRtpSender
 from aiortc.codecs.h264 import H264Encoder
 from aiortc.rtp import RtpPacket
 
-from streaming.webrtc import direct_sending
+from streaming.webrtc import direct_sending, udp_batching
 from streaming.webrtc.relay import EncodedRelay
 from streaming.webrtc.tests.test_matroska import encoded_video
 from streaming.webrtc.tests.test_shared_packing import packet_of
@@ -42,7 +43,17 @@ class Viewer:
         return [p for p in self.packets if p.payload_type == payload_type]
 
 
-async def connect(relay: EncodedRelay) -> tuple[Viewer, RTCPeerConnection]:
+async def connect(relay: EncodedRelay, while_connecting=()) -> tuple[Viewer, RTCPeerConnection]:
+    """A viewer of `relay`; `while_connecting`: frames pushed before its sender starts."""
+    viewer, server = await negotiate(relay)
+    push(relay, while_connecting)
+    async with asyncio.timeout(10):
+        while server.connectionState != "connected" or not _sending(server):
+            await asyncio.sleep(0.02)
+    return viewer, server
+
+
+async def negotiate(relay: EncodedRelay) -> tuple[Viewer, RTCPeerConnection]:
     viewer = Viewer()
     viewer.pc.addTransceiver("video", direction="recvonly")
     server = RTCPeerConnection()
@@ -55,11 +66,9 @@ async def connect(relay: EncodedRelay) -> tuple[Viewer, RTCPeerConnection]:
     await server.setRemoteDescription(viewer.pc.localDescription)
     await server.setLocalDescription(await server.createAnswer())
     await viewer.pc.setRemoteDescription(server.localDescription)
+    assert not _sending(server)
     for receiving in viewer.pc.getTransceivers():
         receiving.receiver.transport._handle_rtp_data = viewer._on_rtp
-    async with asyncio.timeout(10):
-        while server.connectionState != "connected" or not _sending(server):
-            await asyncio.sleep(0.02)
     return viewer, server
 
 
@@ -196,3 +205,87 @@ async def test_closing_a_viewer_ends_its_sender_and_takes_it_off_the_relay():
         await server.close()
         assert relay.tracks == set()
         push(relay, encoded_video("h264", 2))  # nobody to send to: nothing fails
+
+
+async def test_a_viewer_starts_at_the_newest_keyframe_sent_while_it_connected():
+    relay = EncodedRelay()
+    relay.codecs["video"] = "h264"
+    frames = encoded_video("h264", 40)  # keyframes at 0 and 30
+    viewer, server = await connect(relay, while_connecting=frames[:35])
+    try:
+        push(relay, frames[35:])
+        expected = [x for payloads, _ in payloads_of(frames[30:]) for x in payloads]
+        await viewer.wait_for_packets(len(expected))
+        await asyncio.sleep(0.1)
+        assert [p.payload for p in viewer.packets] == expected
+    finally:
+        await server.close()
+        await viewer.pc.close()
+
+
+async def test_a_viewers_lost_picture_asks_the_publisher_for_a_keyframe_once_a_second():
+    relay = EncodedRelay()
+    relay.codecs["video"] = "h264"
+    frames = encoded_video("h264", 2)
+    async with viewers_of(relay, 1) as [(viewer, _server)]:
+        asked = []
+        relay.request_keyframe = lambda: asked.append(1)
+        push(relay, frames)
+        await viewer.wait_for_packets(1)
+        receiver = viewer.pc.getReceivers()[0]
+        for _ in range(3):  # a PLI (RFC 4585) over the peers' real RTCP
+            await receiver._send_rtcp_pli(viewer.packets[0].ssrc)
+        async with asyncio.timeout(2):
+            while not asked:
+                await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)
+        assert asked == [1]
+
+
+async def test_a_viewer_reached_through_a_turn_relay_gets_its_frames():
+    # The nominated pair on the ingest's relayed candidate sends through aioice's
+    # TurnTransport: no socket, no write buffer; it wraps each datagram for the TURN
+    # server. This one hands them to the pair's real socket instead of a TURN server
+    # (streaming/tests/test_whip_turn.py runs coturn for a publisher).
+    class Relayed(TurnTransport):
+        def __init__(self, real) -> None:
+            self.real = real
+            self.sent = 0
+
+        def sendto(self, data, addr) -> None:
+            self.sent += 1
+            self.real.sendto(data, addr)
+
+    relay = EncodedRelay()
+    relay.codecs["video"] = "h264"
+    frames = encoded_video("h264", 5)
+    async with viewers_of(relay, 1) as [(viewer, server)]:
+        pair = server.getSenders()[0].transport.transport._connection._nominated[1]
+        real = pair.protocol.transport
+        udp_batching._pending.pop(pair.protocol, None)  # what it knew of the real socket
+        pair.protocol.transport = relayed = Relayed(real)
+        try:
+            push(relay, frames)
+            count = sum(len(p) for p, _ in payloads_of(frames))
+            await viewer.wait_for_packets(count)
+            assert relayed.sent == count
+        finally:
+            udp_batching._pending.pop(pair.protocol, None)
+            pair.protocol.transport = real
+
+
+async def test_a_viewer_whose_room_ended_while_it_connected_ends_its_sender():
+    relay = EncodedRelay()
+    relay.codecs["video"] = "h264"
+    viewer, server = await negotiate(relay)
+    try:
+        relay.close()  # the publisher left (WhepViewers.source_ended)
+        sender = server.getSenders()[0]
+        async with asyncio.timeout(10):
+            while server.connectionState != "connected":
+                await asyncio.sleep(0.02)
+            await sender._RTCRtpSender__rtp_exited.wait()
+        assert relay.tracks == set()
+    finally:
+        await server.close()
+        await viewer.pc.close()
