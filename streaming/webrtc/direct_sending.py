@@ -3,11 +3,10 @@
 aiortc runs a task per sender: it takes a frame from the track's queue, then builds an
 `RtpPacket` per payload, serializes it, and sends it through four nested coroutines
 (DTLS transport, ICE transport, ICE connection, ICE protocol), every one of them a Python
-call and an `await` per packet. For a viewer of a forwarded frame that is most of what
-the viewer costs: a profile of a process serving 100 WHEP viewers put its sender loop, the
-packet objects and their serialization at about a third of its CPU (docs/benchmarks.md,
-issue 15), and the tasks' hand-offs make the last viewer of a keyframe wait for every
-other viewer's turn on the event loop.
+call and an `await` per packet. A profile of a process serving WHEP viewers had the
+sender loop and the packets' serialization at about a fifth of its samples on their own,
+beside SRTP and the system calls (docs/benchmarks.md, issue 15), and the tasks' hand-offs
+made the last viewer of a keyframe wait for every other viewer's turn on the event loop.
 
 So for a track that forwards encoded frames (relay.py's `ForwardedTrack`) we replace the
 sender's loop (aiortc has no hook for it; encoded_frames.py wraps aiortc the same way):
@@ -134,7 +133,7 @@ class DirectSender:
         if not self.ended.done():
             self.ended.set_result(None)
 
-    def _send(self, packet) -> bool:
+    def _send(self, packet) -> bool | None:
         dtls = self._dtls
         if dtls._state != DtlsState.CONNECTED:
             raise ConnectionError("Cannot send encrypted RTP, not connected")
