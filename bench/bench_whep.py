@@ -274,6 +274,20 @@ async def generate(web: str, slug: str, count: int, full: bool) -> dict:
     return result
 
 
+def delay_rows(name: str, per_viewer: list[list[float]]) -> None:
+    """Two rows of the report: `name` over all viewers' delays pooled (p50 / p99), and the
+    p99 of the viewer whose p99 is worst; viewers with no delay measured are left out."""
+    measured = [delays for delays in per_viewer if delays]
+    if not measured:
+        return
+    pooled = [d for delays in measured for d in delays]
+    worst = max(percentile(delays, 0.99) for delays in measured)
+    p50, p99 = percentile(pooled, 0.5) * 1000, percentile(pooled, 0.99) * 1000
+    print(f"| {name} p50 / p99, all viewers, ms ({len(measured)} viewers) | "
+          f"{p50:.0f} / {p99:.0f} |")  # fmt: skip
+    print(f"| {name}: worst viewer's p99, ms | {worst * 1000:.0f} |")
+
+
 def percentile(values: list[float], fraction: float) -> float:
     if not values:
         return float("nan")
@@ -488,8 +502,6 @@ def report(args, idle, watched, results, loads, histogram, waits, added, to_sock
         Path(args.results).write_text(json.dumps(results))
     per_viewer = (watched - idle) / args.viewers
     viewers = [v for result in results for v in result["viewers"]]
-    delays = [d for v in viewers for d in v["delays"]]
-    worst = max(percentile(v["delays"], 0.99) for v in viewers)
     expected = args.seconds * 30
     video = [v["counts"]["video"] for v in viewers]
     audio = [v["counts"]["audio"] for v in viewers]
@@ -513,31 +525,10 @@ def report(args, idle, watched, results, loads, histogram, waits, added, to_sock
           + "; ".join(f"{n} {s} {f}" for (s, f), n in states.most_common()) + " |")  # fmt: skip
     print(f"| audio packets per viewer (min / median) | {min(audio)} / "
           f"{statistics.median(audio):.0f} |")  # fmt: skip
-    print(f"| frame delay p50 / p99, all viewers, ms | {percentile(delays, 0.5) * 1000:.0f}"
-          f" / {percentile(delays, 0.99) * 1000:.0f} |")  # fmt: skip
-    print(f"| worst viewer's frame delay p99, ms | {worst * 1000:.0f} |")
-    spreads = fan_out_spread(viewers)
-    every = [d for spread in spreads for d in spread]
-    worst_spread = max(percentile(spread, 0.99) for spread in spreads)
-    print(f"| fan-out spread p50 / p99, all viewers, ms | {percentile(every, 0.5) * 1000:.0f}"
-          f" / {percentile(every, 0.99) * 1000:.0f} |")  # fmt: skip
-    print(f"| worst viewer's fan-out spread p99, ms | {worst_spread * 1000:.0f} |")
-    measured = [delays for delays in added if delays]
-    if measured:
-        pooled = [d for delays in measured for d in delays]
-        worst_added = max(percentile(delays, 0.99) for delays in measured)
-        p50, p99 = percentile(pooled, 0.5) * 1000, percentile(pooled, 0.99) * 1000
-        print(f"| relay to viewer, p50 / p99 over all viewers, ms ({len(measured)} viewers) | "
-              f"{p50:.0f} / {p99:.0f} |")  # fmt: skip
-        print(f"| relay to viewer, worst viewer's p99, ms | {worst_added * 1000:.0f} |")
-    measured = [delays for delays in to_socket if delays]
-    if measured:
-        pooled = [d for delays in measured for d in delays]
-        worst = max(percentile(delays, 0.99) for delays in measured)
-        p50, p99 = percentile(pooled, 0.5) * 1000, percentile(pooled, 0.99) * 1000
-        print(f"| relay to viewer's socket, p50 / p99 over all viewers, ms ({len(measured)} "
-              f"viewers) | {p50:.0f} / {p99:.0f} |")  # fmt: skip
-        print(f"| **relay to viewer's socket, worst viewer's p99, ms** | {worst * 1000:.0f} |")
+    delay_rows("frame delay", [v["delays"] for v in viewers])
+    delay_rows("fan-out spread", fan_out_spread(viewers))
+    delay_rows("relay to viewer", added)
+    delay_rows("**relay to viewer's socket**", to_socket)
     total = histogram.get(float("inf"), 0)
     if total:
         within = histogram.get(0.2, 0) / total
